@@ -1,0 +1,322 @@
+//! Raw slots to typed [`Op`]s, rejecting every malformed instruction with its index.
+
+use super::opcode::*;
+use super::{AluOp, AtomicOp, Endian, Insn, JmpOp, Op, Reg, Size, Src, Width};
+
+/// Why an instruction was rejected, with its slot index.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("instruction {index}: {reason}")]
+pub struct DecodeError {
+    /// Slot index of the offending instruction.
+    pub index: usize,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+fn err<T>(index: usize, reason: impl Into<String>) -> Result<T, DecodeError> {
+    Err(DecodeError { index, reason: reason.into() })
+}
+
+/// Decodes a whole program: one [`Op`] per slot. Besides each instruction's own
+/// fields it checks what every engine relies on: jump and call targets inside the
+/// program and never on the second half of `lddw`, `lddw` complete, and no fall-through
+/// off the end.
+pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
+    if insns.is_empty() {
+        return err(0, "empty program");
+    }
+    let mut ops = Vec::with_capacity(insns.len());
+    let mut i = 0;
+    while i < insns.len() {
+        let op = decode_one(insns, i)?;
+        ops.push(op);
+        if op.slots() == 2 {
+            ops.push(Op::LddwHigh);
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    for (pc, op) in ops.iter().enumerate() {
+        if let Some(t) = op.target(pc) {
+            if t < 0 || t >= ops.len() as i64 {
+                return err(pc, format!("jump target {t} outside the program (0..{})", ops.len()));
+            }
+            if ops[t as usize] == Op::LddwHigh {
+                return err(pc, format!("jump target {t} is the second half of lddw"));
+            }
+        }
+    }
+    let last = ops.len() - 1;
+    let last = if ops[last] == Op::LddwHigh { last - 1 } else { last };
+    if ops[last].falls_through() {
+        return err(last, "execution falls off the end of the program");
+    }
+    Ok(ops)
+}
+
+/// Decodes the instruction at `i` (reading `i + 1` too for `lddw`).
+pub fn decode_one(insns: &[Insn], i: usize) -> Result<Op, DecodeError> {
+    let insn = insns[i];
+    let code = insn.code;
+    let class = code & CLASS_MASK;
+    let dst = reg(i, insn.dst(), "destination")?;
+    let src_n = insn.src();
+    match class {
+        BPF_ALU | BPF_ALU64 => decode_alu(i, insn, dst),
+        BPF_JMP | BPF_JMP32 => decode_jmp(i, insn, dst),
+        BPF_LD => decode_ld(insns, i, dst, src_n),
+        BPF_LDX => {
+            let size = size_of(code);
+            let signed = match code & MODE_MASK {
+                BPF_MEM => false,
+                BPF_MEMSX if size != Size::DW => true,
+                BPF_MEMSX => return err(i, "sign-extending load of 8 bytes does not exist"),
+                _ => return err(i, format!("bad mode in LDX opcode {code:#04x}")),
+            };
+            zero(i, insn.imm as i64, "immediate")?;
+            writable(i, dst)?;
+            let base = reg(i, src_n, "source")?;
+            Ok(Op::Load { size, signed, dst, base, off: insn.off })
+        }
+        BPF_ST => {
+            if code & MODE_MASK != BPF_MEM {
+                return err(i, format!("bad mode in ST opcode {code:#04x}"));
+            }
+            zero(i, src_n as i64, "source register")?;
+            Ok(Op::Store { size: size_of(code), base: dst, off: insn.off, src: Src::Imm(insn.imm) })
+        }
+        _ /* BPF_STX */ => {
+            let src = reg(i, src_n, "source")?;
+            match code & MODE_MASK {
+                BPF_MEM => {
+                    zero(i, insn.imm as i64, "immediate")?;
+                    Ok(Op::Store { size: size_of(code), base: dst, off: insn.off, src: Src::Reg(src) })
+                }
+                BPF_ATOMIC => {
+                    let width = match size_of(code) {
+                        Size::W => Width::W32,
+                        Size::DW => Width::W64,
+                        _ => return err(i, "atomic operations take only 4 or 8 bytes"),
+                    };
+                    let (op, fetch) = match insn.imm {
+                        BPF_XCHG => (AtomicOp::Xchg, true),
+                        BPF_CMPXCHG => (AtomicOp::Cmpxchg, true),
+                        imm => {
+                            let op = match imm & !BPF_FETCH {
+                                0x00 => AtomicOp::Add,
+                                0x40 => AtomicOp::Or,
+                                0x50 => AtomicOp::And,
+                                0xa0 => AtomicOp::Xor,
+                                _ => return err(i, format!("unknown atomic operation {imm:#x}")),
+                            };
+                            (op, imm & BPF_FETCH != 0)
+                        }
+                    };
+                    Ok(Op::Atomic { width, op, fetch, base: dst, off: insn.off, src })
+                }
+                _ => err(i, format!("bad mode in STX opcode {code:#04x}")),
+            }
+        }
+    }
+}
+
+fn reg(i: usize, n: u8, what: &str) -> Result<Reg, DecodeError> {
+    Reg::new(n).ok_or_else(|| DecodeError { index: i, reason: format!("bad {what} register r{n}") })
+}
+
+fn writable(i: usize, r: Reg) -> Result<(), DecodeError> {
+    if r == Reg::R10 {
+        return err(i, "r10 is the read-only frame pointer");
+    }
+    Ok(())
+}
+
+fn zero(i: usize, v: i64, field: &str) -> Result<(), DecodeError> {
+    if v != 0 {
+        return err(i, format!("reserved field {field} is {v}, must be 0"));
+    }
+    Ok(())
+}
+
+fn size_of(code: u8) -> Size {
+    match code & SIZE_MASK {
+        BPF_W => Size::W,
+        BPF_H => Size::H,
+        BPF_B => Size::B,
+        _ => Size::DW,
+    }
+}
+
+fn decode_alu(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
+    let code = insn.code;
+    let width = if code & CLASS_MASK == BPF_ALU64 { Width::W64 } else { Width::W32 };
+    let by_reg = code & SRC_MASK == BPF_X;
+    writable(i, dst)?;
+    let opc = code & OP_MASK;
+    if opc == BPF_END {
+        zero(i, insn.src() as i64, "source register")?;
+        zero(i, insn.off as i64, "offset")?;
+        let kind = match (width, by_reg) {
+            (Width::W32, false) => Endian::Le,
+            (Width::W32, true) => Endian::Be,
+            (Width::W64, false) => Endian::Swap,
+            (Width::W64, true) => return err(i, "byte swap with the source bit set does not exist"),
+        };
+        return match insn.imm {
+            16 | 32 | 64 => Ok(Op::Endian { kind, bits: insn.imm as u8, dst }),
+            n => err(i, format!("byte swap width {n} is not 16, 32 or 64")),
+        };
+    }
+    if opc == BPF_NEG {
+        if by_reg {
+            return err(i, "neg has no register form");
+        }
+        zero(i, insn.src() as i64, "source register")?;
+        zero(i, insn.off as i64, "offset")?;
+        zero(i, insn.imm as i64, "immediate")?;
+        return Ok(Op::Neg { width, dst });
+    }
+    let signed_off = |plain: AluOp, signed: AluOp| match insn.off {
+        0 => Ok(plain),
+        1 => Ok(signed),
+        o => err(i, format!("offset {o} of a division must be 0 or 1")),
+    };
+    let op = match opc {
+        BPF_ADD => AluOp::Add,
+        BPF_SUB => AluOp::Sub,
+        BPF_MUL => AluOp::Mul,
+        BPF_DIV => signed_off(AluOp::Div, AluOp::Sdiv)?,
+        BPF_MOD => signed_off(AluOp::Mod, AluOp::Smod)?,
+        BPF_OR => AluOp::Or,
+        BPF_AND => AluOp::And,
+        BPF_LSH => AluOp::Lsh,
+        BPF_RSH => AluOp::Rsh,
+        BPF_XOR => AluOp::Xor,
+        BPF_ARSH => AluOp::Arsh,
+        BPF_MOV => match (insn.off, width, by_reg) {
+            (0, _, _) => AluOp::Mov,
+            (8, _, true) => AluOp::Movsx8,
+            (16, _, true) => AluOp::Movsx16,
+            (32, Width::W64, true) => AluOp::Movsx32,
+            (o, _, _) => return err(i, format!("bad offset {o} for mov")),
+        },
+        _ => return err(i, format!("unknown ALU opcode {code:#04x}")),
+    };
+    if !matches!(op, AluOp::Sdiv | AluOp::Smod | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32) {
+        zero(i, insn.off as i64, "offset")?;
+    }
+    let src = if by_reg {
+        zero(i, insn.imm as i64, "immediate")?;
+        Src::Reg(reg(i, insn.src(), "source")?)
+    } else {
+        zero(i, insn.src() as i64, "source register")?;
+        Src::Imm(insn.imm)
+    };
+    Ok(Op::Alu { width, op, dst, src })
+}
+
+fn decode_jmp(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
+    let code = insn.code;
+    let width = if code & CLASS_MASK == BPF_JMP { Width::W64 } else { Width::W32 };
+    let by_reg = code & SRC_MASK == BPF_X;
+    let opc = code & OP_MASK;
+    let no_operands = |what: &str| -> Result<(), DecodeError> {
+        if by_reg {
+            return err(i, format!("{what} has no register form"));
+        }
+        zero(i, insn.dst() as i64, "destination register")
+    };
+    let op = match opc {
+        BPF_JA => {
+            no_operands("ja")?;
+            zero(i, insn.src() as i64, "source register")?;
+            return match width {
+                Width::W64 => {
+                    zero(i, insn.imm as i64, "immediate")?;
+                    Ok(Op::Ja { off: insn.off as i32 })
+                }
+                Width::W32 => {
+                    zero(i, insn.off as i64, "offset")?;
+                    Ok(Op::Ja { off: insn.imm })
+                }
+            };
+        }
+        BPF_CALL if width == Width::W64 => {
+            zero(i, insn.off as i64, "offset")?;
+            if by_reg {
+                zero(i, insn.src() as i64, "source register")?;
+                zero(i, insn.imm as i64, "immediate")?;
+                return Ok(Op::CallReg { reg: dst });
+            }
+            zero(i, insn.dst() as i64, "destination register")?;
+            return match insn.src() {
+                0 => Ok(Op::Call { helper: insn.imm }),
+                BPF_PSEUDO_CALL => Ok(Op::CallLocal { off: insn.imm }),
+                s => err(i, format!("unsupported call kind (source {s})")),
+            };
+        }
+        BPF_EXIT if width == Width::W64 => {
+            no_operands("exit")?;
+            zero(i, insn.src() as i64, "source register")?;
+            zero(i, insn.off as i64, "offset")?;
+            zero(i, insn.imm as i64, "immediate")?;
+            return Ok(Op::Exit);
+        }
+        BPF_JCOND if width == Width::W64 => {
+            no_operands("may_goto")?;
+            if insn.src() != BPF_MAY_GOTO {
+                return err(i, format!("unknown conditional pseudo-jump {}", insn.src()));
+            }
+            zero(i, insn.imm as i64, "immediate")?;
+            return Ok(Op::MayGoto { off: insn.off });
+        }
+        BPF_JEQ => JmpOp::Eq,
+        BPF_JGT => JmpOp::Gt,
+        BPF_JGE => JmpOp::Ge,
+        BPF_JSET => JmpOp::Set,
+        BPF_JNE => JmpOp::Ne,
+        BPF_JSGT => JmpOp::Sgt,
+        BPF_JSGE => JmpOp::Sge,
+        BPF_JLT => JmpOp::Lt,
+        BPF_JLE => JmpOp::Le,
+        BPF_JSLT => JmpOp::Slt,
+        BPF_JSLE => JmpOp::Sle,
+        _ => return err(i, format!("unknown jump opcode {code:#04x}")),
+    };
+    let src = if by_reg {
+        zero(i, insn.imm as i64, "immediate")?;
+        Src::Reg(reg(i, insn.src(), "source")?)
+    } else {
+        zero(i, insn.src() as i64, "source register")?;
+        Src::Imm(insn.imm)
+    };
+    Ok(Op::Jmp { width, op, dst, src, off: insn.off })
+}
+
+fn decode_ld(insns: &[Insn], i: usize, dst: Reg, src: u8) -> Result<Op, DecodeError> {
+    let code = insns[i].code;
+    match code & MODE_MASK {
+        BPF_IMM if code & SIZE_MASK == BPF_DW => {}
+        BPF_ABS | BPF_IND => return err(i, "legacy packet access (BPF_ABS/BPF_IND) is not supported"),
+        _ => return err(i, format!("bad LD opcode {code:#04x}")),
+    }
+    writable(i, dst)?;
+    zero(i, insns[i].off as i64, "offset")?;
+    let Some(hi) = insns.get(i + 1) else {
+        return err(i, "lddw is missing its second half");
+    };
+    if hi.code != 0 || hi.regs != 0 || hi.off != 0 {
+        return err(i + 1, "second half of lddw must have zero opcode, registers and offset");
+    }
+    let lo = insns[i].imm as u32;
+    match src {
+        0 => Ok(Op::LoadImm64 { dst, value: (lo as u64) | ((hi.imm as u32 as u64) << 32) }),
+        BPF_PSEUDO_MAP_FD => {
+            zero(i + 1, hi.imm as i64, "immediate")?;
+            Ok(Op::LoadMap { dst, map: lo })
+        }
+        BPF_PSEUDO_MAP_VALUE => Ok(Op::LoadMapValue { dst, map: lo, offset: hi.imm as u32 }),
+        s => err(i, format!("unsupported lddw pseudo source {s}")),
+    }
+}

@@ -1,0 +1,14 @@
+//! The eBPF instruction set (RFC 9669, v4): raw slots, typed ops, their
+//! decoding, encoding and semantics. Nobody outside this module masks opcode bytes.
+
+mod decode;
+mod encode;
+mod insn;
+mod op;
+pub mod opcode;
+pub mod semantics;
+
+pub use decode::{decode_one, decode_program, DecodeError};
+pub use encode::encode_program;
+pub use insn::{insns_from_bytes, insns_to_bytes, Insn, TruncatedBytecode, INSN_SIZE};
+pub use op::{AluOp, AtomicOp, Endian, JmpOp, Op, Reg, Size, Src, Width};
