@@ -1,6 +1,8 @@
 //! A program as every engine receives it: bytecode plus what it refers to.
 
 use crate::isa::Insn;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 /// How a program is entered and what its context is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

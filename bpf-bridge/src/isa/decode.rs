@@ -2,6 +2,9 @@
 
 use super::opcode::*;
 use super::{AluOp, AtomicOp, Endian, Insn, JmpOp, Op, Reg, Size, Src, Width};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Why an instruction was rejected, with its slot index.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -14,7 +17,10 @@ pub struct DecodeError {
 }
 
 fn err<T>(index: usize, reason: impl Into<String>) -> Result<T, DecodeError> {
-    Err(DecodeError { index, reason: reason.into() })
+    Err(DecodeError {
+        index,
+        reason: reason.into(),
+    })
 }
 
 /// Decodes a whole program: one [`Op`] per slot. Besides each instruction's own
@@ -40,7 +46,10 @@ pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
     for (pc, op) in ops.iter().enumerate() {
         if let Some(t) = op.target(pc) {
             if t < 0 || t >= ops.len() as i64 {
-                return err(pc, format!("jump target {t} outside the program (0..{})", ops.len()));
+                return err(
+                    pc,
+                    format!("jump target {t} outside the program (0..{})", ops.len()),
+                );
             }
             if ops[t as usize] == Op::LddwHigh {
                 return err(pc, format!("jump target {t} is the second half of lddw"));
@@ -48,7 +57,11 @@ pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
         }
     }
     let last = ops.len() - 1;
-    let last = if ops[last] == Op::LddwHigh { last - 1 } else { last };
+    let last = if ops[last] == Op::LddwHigh {
+        last - 1
+    } else {
+        last
+    };
     if ops[last].falls_through() {
         return err(last, "execution falls off the end of the program");
     }
@@ -122,7 +135,10 @@ pub fn decode_one(insns: &[Insn], i: usize) -> Result<Op, DecodeError> {
 }
 
 fn reg(i: usize, n: u8, what: &str) -> Result<Reg, DecodeError> {
-    Reg::new(n).ok_or_else(|| DecodeError { index: i, reason: format!("bad {what} register r{n}") })
+    Reg::new(n).ok_or_else(|| DecodeError {
+        index: i,
+        reason: format!("bad {what} register r{n}"),
+    })
 }
 
 fn writable(i: usize, r: Reg) -> Result<(), DecodeError> {
@@ -150,7 +166,11 @@ fn size_of(code: u8) -> Size {
 
 fn decode_alu(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
     let code = insn.code;
-    let width = if code & CLASS_MASK == BPF_ALU64 { Width::W64 } else { Width::W32 };
+    let width = if code & CLASS_MASK == BPF_ALU64 {
+        Width::W64
+    } else {
+        Width::W32
+    };
     let by_reg = code & SRC_MASK == BPF_X;
     writable(i, dst)?;
     let opc = code & OP_MASK;
@@ -161,10 +181,16 @@ fn decode_alu(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
             (Width::W32, false) => Endian::Le,
             (Width::W32, true) => Endian::Be,
             (Width::W64, false) => Endian::Swap,
-            (Width::W64, true) => return err(i, "byte swap with the source bit set does not exist"),
+            (Width::W64, true) => {
+                return err(i, "byte swap with the source bit set does not exist")
+            }
         };
         return match insn.imm {
-            16 | 32 | 64 => Ok(Op::Endian { kind, bits: insn.imm as u8, dst }),
+            16 | 32 | 64 => Ok(Op::Endian {
+                kind,
+                bits: insn.imm as u8,
+                dst,
+            }),
             n => err(i, format!("byte swap width {n} is not 16, 32 or 64")),
         };
     }
@@ -203,7 +229,10 @@ fn decode_alu(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
         },
         _ => return err(i, format!("unknown ALU opcode {code:#04x}")),
     };
-    if !matches!(op, AluOp::Sdiv | AluOp::Smod | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32) {
+    if !matches!(
+        op,
+        AluOp::Sdiv | AluOp::Smod | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32
+    ) {
         zero(i, insn.off as i64, "offset")?;
     }
     let src = if by_reg {
@@ -213,12 +242,21 @@ fn decode_alu(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
         zero(i, insn.src() as i64, "source register")?;
         Src::Imm(insn.imm)
     };
-    Ok(Op::Alu { width, op, dst, src })
+    Ok(Op::Alu {
+        width,
+        op,
+        dst,
+        src,
+    })
 }
 
 fn decode_jmp(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
     let code = insn.code;
-    let width = if code & CLASS_MASK == BPF_JMP { Width::W64 } else { Width::W32 };
+    let width = if code & CLASS_MASK == BPF_JMP {
+        Width::W64
+    } else {
+        Width::W32
+    };
     let by_reg = code & SRC_MASK == BPF_X;
     let opc = code & OP_MASK;
     let no_operands = |what: &str| -> Result<(), DecodeError> {
@@ -234,7 +272,9 @@ fn decode_jmp(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
             return match width {
                 Width::W64 => {
                     zero(i, insn.imm as i64, "immediate")?;
-                    Ok(Op::Ja { off: insn.off as i32 })
+                    Ok(Op::Ja {
+                        off: insn.off as i32,
+                    })
                 }
                 Width::W32 => {
                     zero(i, insn.off as i64, "offset")?;
@@ -291,14 +331,22 @@ fn decode_jmp(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
         zero(i, insn.src() as i64, "source register")?;
         Src::Imm(insn.imm)
     };
-    Ok(Op::Jmp { width, op, dst, src, off: insn.off })
+    Ok(Op::Jmp {
+        width,
+        op,
+        dst,
+        src,
+        off: insn.off,
+    })
 }
 
 fn decode_ld(insns: &[Insn], i: usize, dst: Reg, src: u8) -> Result<Op, DecodeError> {
     let code = insns[i].code;
     match code & MODE_MASK {
         BPF_IMM if code & SIZE_MASK == BPF_DW => {}
-        BPF_ABS | BPF_IND => return err(i, "legacy packet access (BPF_ABS/BPF_IND) is not supported"),
+        BPF_ABS | BPF_IND => {
+            return err(i, "legacy packet access (BPF_ABS/BPF_IND) is not supported")
+        }
         _ => return err(i, format!("bad LD opcode {code:#04x}")),
     }
     writable(i, dst)?;
@@ -307,16 +355,26 @@ fn decode_ld(insns: &[Insn], i: usize, dst: Reg, src: u8) -> Result<Op, DecodeEr
         return err(i, "lddw is missing its second half");
     };
     if hi.code != 0 || hi.regs != 0 || hi.off != 0 {
-        return err(i + 1, "second half of lddw must have zero opcode, registers and offset");
+        return err(
+            i + 1,
+            "second half of lddw must have zero opcode, registers and offset",
+        );
     }
     let lo = insns[i].imm as u32;
     match src {
-        0 => Ok(Op::LoadImm64 { dst, value: (lo as u64) | ((hi.imm as u32 as u64) << 32) }),
+        0 => Ok(Op::LoadImm64 {
+            dst,
+            value: (lo as u64) | ((hi.imm as u32 as u64) << 32),
+        }),
         BPF_PSEUDO_MAP_FD => {
             zero(i + 1, hi.imm as i64, "immediate")?;
             Ok(Op::LoadMap { dst, map: lo })
         }
-        BPF_PSEUDO_MAP_VALUE => Ok(Op::LoadMapValue { dst, map: lo, offset: hi.imm as u32 }),
+        BPF_PSEUDO_MAP_VALUE => Ok(Op::LoadMapValue {
+            dst,
+            map: lo,
+            offset: hi.imm as u32,
+        }),
         s => err(i, format!("unsupported lddw pseudo source {s}")),
     }
 }

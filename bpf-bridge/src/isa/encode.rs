@@ -2,12 +2,18 @@
 
 use super::opcode::*;
 use super::{AluOp, AtomicOp, Endian, Insn, JmpOp, Op, Size, Src, Width};
+use alloc::vec::Vec;
 
 impl Op {
     /// Appends the op's slots (two for `lddw`, none for [`Op::LddwHigh`]).
     pub fn encode(&self, out: &mut Vec<Insn>) {
         match *self {
-            Op::Alu { width, op, dst, src } => {
+            Op::Alu {
+                width,
+                op,
+                dst,
+                src,
+            } => {
                 let (opc, off) = match op {
                     AluOp::Add => (BPF_ADD, 0),
                     AluOp::Sub => (BPF_SUB, 0),
@@ -28,9 +34,17 @@ impl Op {
                     AluOp::Arsh => (BPF_ARSH, 0),
                 };
                 let (s, sreg, imm) = source(src);
-                out.push(Insn::new(alu_class(width) | opc | s, dst.num(), sreg, off, imm));
+                out.push(Insn::new(
+                    alu_class(width) | opc | s,
+                    dst.num(),
+                    sreg,
+                    off,
+                    imm,
+                ));
             }
-            Op::Neg { width, dst } => out.push(Insn::new(alu_class(width) | BPF_NEG, dst.num(), 0, 0, 0)),
+            Op::Neg { width, dst } => {
+                out.push(Insn::new(alu_class(width) | BPF_NEG, dst.num(), 0, 0, 0))
+            }
             Op::Endian { kind, bits, dst } => {
                 let code = match kind {
                     Endian::Le => BPF_ALU | BPF_END | BPF_TO_LE,
@@ -48,21 +62,61 @@ impl Op {
                 out.push(Insn::new(0, 0, 0, 0, 0));
             }
             Op::LoadMapValue { dst, map, offset } => {
-                out.push(Insn::new(LDDW, dst.num(), BPF_PSEUDO_MAP_VALUE, 0, map as i32));
+                out.push(Insn::new(
+                    LDDW,
+                    dst.num(),
+                    BPF_PSEUDO_MAP_VALUE,
+                    0,
+                    map as i32,
+                ));
                 out.push(Insn::new(0, 0, 0, 0, offset as i32));
             }
             Op::LddwHigh => {}
-            Op::Load { size, signed, dst, base, off } => {
+            Op::Load {
+                size,
+                signed,
+                dst,
+                base,
+                off,
+            } => {
                 let mode = if signed { BPF_MEMSX } else { BPF_MEM };
-                out.push(Insn::new(BPF_LDX | mode | size_bits(size), dst.num(), base.num(), off, 0));
+                out.push(Insn::new(
+                    BPF_LDX | mode | size_bits(size),
+                    dst.num(),
+                    base.num(),
+                    off,
+                    0,
+                ));
             }
-            Op::Store { size, base, off, src } => match src {
-                Src::Imm(imm) => out.push(Insn::new(BPF_ST | BPF_MEM | size_bits(size), base.num(), 0, off, imm)),
-                Src::Reg(r) => {
-                    out.push(Insn::new(BPF_STX | BPF_MEM | size_bits(size), base.num(), r.num(), off, 0))
-                }
+            Op::Store {
+                size,
+                base,
+                off,
+                src,
+            } => match src {
+                Src::Imm(imm) => out.push(Insn::new(
+                    BPF_ST | BPF_MEM | size_bits(size),
+                    base.num(),
+                    0,
+                    off,
+                    imm,
+                )),
+                Src::Reg(r) => out.push(Insn::new(
+                    BPF_STX | BPF_MEM | size_bits(size),
+                    base.num(),
+                    r.num(),
+                    off,
+                    0,
+                )),
             },
-            Op::Atomic { width, op, fetch, base, off, src } => {
+            Op::Atomic {
+                width,
+                op,
+                fetch,
+                base,
+                off,
+                src,
+            } => {
                 let size = if width == Width::W64 { BPF_DW } else { BPF_W };
                 let fetch = if fetch { BPF_FETCH } else { 0 };
                 let imm = match op {
@@ -73,13 +127,25 @@ impl Op {
                     AtomicOp::Xchg => BPF_XCHG,
                     AtomicOp::Cmpxchg => BPF_CMPXCHG,
                 };
-                out.push(Insn::new(BPF_STX | BPF_ATOMIC | size, base.num(), src.num(), off, imm));
+                out.push(Insn::new(
+                    BPF_STX | BPF_ATOMIC | size,
+                    base.num(),
+                    src.num(),
+                    off,
+                    imm,
+                ));
             }
             Op::Ja { off } => match i16::try_from(off) {
                 Ok(o) => out.push(Insn::new(BPF_JMP | BPF_JA, 0, 0, o, 0)),
                 Err(_) => out.push(Insn::new(BPF_JMP32 | BPF_JA, 0, 0, 0, off)),
             },
-            Op::Jmp { width, op, dst, src, off } => {
+            Op::Jmp {
+                width,
+                op,
+                dst,
+                src,
+                off,
+            } => {
                 let opc = match op {
                     JmpOp::Eq => BPF_JEQ,
                     JmpOp::Gt => BPF_JGT,
@@ -93,11 +159,17 @@ impl Op {
                     JmpOp::Slt => BPF_JSLT,
                     JmpOp::Sle => BPF_JSLE,
                 };
-                let class = if width == Width::W64 { BPF_JMP } else { BPF_JMP32 };
+                let class = if width == Width::W64 {
+                    BPF_JMP
+                } else {
+                    BPF_JMP32
+                };
                 let (s, sreg, imm) = source(src);
                 out.push(Insn::new(class | opc | s, dst.num(), sreg, off, imm));
             }
-            Op::MayGoto { off } => out.push(Insn::new(BPF_JMP | BPF_JCOND, 0, BPF_MAY_GOTO, off, 0)),
+            Op::MayGoto { off } => {
+                out.push(Insn::new(BPF_JMP | BPF_JCOND, 0, BPF_MAY_GOTO, off, 0))
+            }
             Op::Call { helper } => out.push(Insn::new(CALL, 0, 0, 0, helper)),
             Op::CallLocal { off } => out.push(Insn::new(CALL, 0, BPF_PSEUDO_CALL, 0, off)),
             Op::CallReg { reg } => out.push(Insn::new(CALLX, reg.num(), 0, 0, 0)),

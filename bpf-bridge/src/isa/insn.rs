@@ -1,5 +1,7 @@
 //! The raw 8-byte instruction, exactly as the kernel takes it.
 
+use alloc::vec::Vec;
+
 /// One eBPF instruction slot (`struct bpf_insn`). `lddw` takes two.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Insn {
@@ -19,7 +21,12 @@ pub const INSN_SIZE: usize = 8;
 impl Insn {
     /// Builds an instruction from its fields; registers are masked to four bits.
     pub const fn new(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-        Insn { code, regs: (dst & 0x0f) | ((src & 0x0f) << 4), off, imm }
+        Insn {
+            code,
+            regs: (dst & 0x0f) | ((src & 0x0f) << 4),
+            off,
+            imm,
+        }
     }
 
     /// The destination register field.
@@ -63,8 +70,8 @@ impl Insn {
     }
 }
 
-impl std::fmt::Debug for Insn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Insn {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
             "Insn {{ code: {:#04x}, dst: {}, src: {}, off: {}, imm: {} }}",
@@ -90,7 +97,10 @@ pub struct TruncatedBytecode {
 /// Splits raw little-endian bytecode into slots.
 pub fn insns_from_bytes(bytes: &[u8]) -> Result<Vec<Insn>, TruncatedBytecode> {
     if bytes.len() % INSN_SIZE != 0 {
-        return Err(TruncatedBytecode { len: bytes.len(), index: bytes.len() / INSN_SIZE });
+        return Err(TruncatedBytecode {
+            len: bytes.len(),
+            index: bytes.len() / INSN_SIZE,
+        });
     }
     Ok(bytes
         .chunks_exact(INSN_SIZE)

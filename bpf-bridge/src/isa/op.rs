@@ -2,7 +2,7 @@
 //! assembler work on. [`super::decode`] builds it from raw slots, and
 //! [`Op::encode`] turns it back into them.
 
-use std::fmt;
+use core::fmt;
 
 /// A register `r0`..=`r10`; built only through [`Reg::new`], so always valid.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -180,7 +180,12 @@ pub enum AtomicOp {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `dst = dst op src`.
-    Alu { width: Width, op: AluOp, dst: Reg, src: Src },
+    Alu {
+        width: Width,
+        op: AluOp,
+        dst: Reg,
+        src: Src,
+    },
     /// `dst = -dst`.
     Neg { width: Width, dst: Reg },
     /// Byte-order conversion of the low `bits` (16, 32 or 64) of `dst`.
@@ -194,15 +199,39 @@ pub enum Op {
     /// Second slot of a two-slot load; never executed.
     LddwHigh,
     /// `dst = *(size *)(base + off)`, sign-extended when `signed`.
-    Load { size: Size, signed: bool, dst: Reg, base: Reg, off: i16 },
+    Load {
+        size: Size,
+        signed: bool,
+        dst: Reg,
+        base: Reg,
+        off: i16,
+    },
     /// `*(size *)(base + off) = src`.
-    Store { size: Size, base: Reg, off: i16, src: Src },
+    Store {
+        size: Size,
+        base: Reg,
+        off: i16,
+        src: Src,
+    },
     /// Atomic operation on `*(width *)(base + off)` with `src`.
-    Atomic { width: Width, op: AtomicOp, fetch: bool, base: Reg, off: i16, src: Reg },
+    Atomic {
+        width: Width,
+        op: AtomicOp,
+        fetch: bool,
+        base: Reg,
+        off: i16,
+        src: Reg,
+    },
     /// Unconditional jump to `pc + 1 + off` (`ja`, or `gotol` when `off` needs 32 bits).
     Ja { off: i32 },
     /// Conditional jump to `pc + 1 + off`.
-    Jmp { width: Width, op: JmpOp, dst: Reg, src: Src, off: i16 },
+    Jmp {
+        width: Width,
+        op: JmpOp,
+        dst: Reg,
+        src: Src,
+        off: i16,
+    },
     /// `may_goto`: jump to `pc + 1 + off` once the loop budget is spent, else fall through.
     MayGoto { off: i16 },
     /// Call helper `id`.

@@ -182,7 +182,11 @@ pub fn atomic_rmw(width: Width, op: AtomicOp, old: u64, src: u64) -> u64 {
 #[inline(always)]
 pub fn cmpxchg(width: Width, old: u64, r0: u64, src: u64) -> (u64, u64) {
     let old = truncate(width, old);
-    let store = if old == truncate(width, r0) { truncate(width, src) } else { old };
+    let store = if old == truncate(width, r0) {
+        truncate(width, src)
+    } else {
+        old
+    };
     (store, old)
 }
 
