@@ -1,0 +1,1 @@
+//! Bytecode to text.
