@@ -12,6 +12,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+pub mod capture;
 pub mod facts;
 pub mod isa;
 pub mod program;
