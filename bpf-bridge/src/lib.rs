@@ -15,6 +15,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 pub mod asm;
 #[cfg(feature = "std")]
+pub mod capture;
+#[cfg(feature = "std")]
 pub mod disasm;
 #[cfg(feature = "std")]
 pub mod elf;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit and integration tests (conformance,
+# differential, kernel, fuzz corpora), the no_std build, benches compiled, and the
+# CLI's conformance runs. Ends with one line `N passed, M failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+step() {
+    local name=$1
+    shift
+    echo "==> $name: $*"
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "ok: $name"
+    else
+        failed=$((failed + 1))
+        echo "FAILED: $name"
+    fi
+}
+
+step fmt cargo fmt --all --check
+step clippy cargo clippy --workspace --all-targets -- -D warnings
+step tests cargo test --workspace --no-fail-fast
+step no_std cargo build -p jit --no-default-features
+step benches-compile cargo bench --workspace --no-run
+if [ -d "${BPF_CONFORMANCE_DIR:-../shared/conformance/tests}" ]; then
+    dir="${BPF_CONFORMANCE_DIR:-../shared/conformance/tests}"
+    step conformance-interp cargo run -q -- conformance "$dir" --engine interp
+else
+    if [ -n "${BPF_CONFORMANCE_DIR:-}" ]; then
+        failed=$((failed + 1))
+        echo "FAILED: BPF_CONFORMANCE_DIR=$BPF_CONFORMANCE_DIR does not exist"
+    else
+        echo "skipped: conformance vectors not found at ../shared/conformance/tests (set BPF_CONFORMANCE_DIR)"
+    fi
+fi
+step example cargo run -q -- run examples/c/xdp_count.bpf.o --pcap examples/captures/mixed.pcap
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
