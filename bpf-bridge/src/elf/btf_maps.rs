@@ -309,7 +309,7 @@ pub(super) fn legacy_maps(data: &[u8], syms: &[MapSymbol<'_>]) -> Result<Vec<Map
     for sym in syms {
         let field = |i: usize| {
             let off = usize::try_from(sym.offset).ok()?.checked_add(i * 4)?;
-            let b = data.get(off..off + 4)?;
+            let b = data.get(off..off.checked_add(4)?)?;
             Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         };
         let get = |i| {

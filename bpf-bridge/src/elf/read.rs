@@ -350,16 +350,18 @@ fn link(objs: &Objects, main: usize) -> Result<Vec<Insn>, String> {
                     Op::CallLocal { off: new_off }.encode(&mut one);
                     out[base + p] = one[0];
                 }
-                (_, Some((ty, t))) => return Err(match *ty {
-                    R_BPF_64_64 | R_BPF_64_32 => format!(
+                (_, Some((ty, t))) => {
+                    return Err(match *ty {
+                        R_BPF_64_64 | R_BPF_64_32 => format!(
                         "{here}: unsupported use of {} (only map loads and calls are relocated)",
                         t.name
                     ),
-                    ty => format!(
-                        "{here}: unsupported relocation type {ty} against {}",
-                        t.name
-                    ),
-                }),
+                        ty => format!(
+                            "{here}: unsupported relocation type {ty} against {}",
+                            t.name
+                        ),
+                    })
+                }
                 (_, None) => {}
             }
             p += op.slots().max(1);

@@ -42,13 +42,18 @@ fn have_clang(test: &str) -> bool {
 
 /// Compiles C `source` for `target` (`bpf`, `bpfeb`, `x86_64-linux-gnu`) into `dir`.
 fn compile(dir: &Path, name: &str, source: &str, target: &str) -> Vec<u8> {
+    compile_with(dir, name, source, target, "-g")
+}
+
+/// [`compile`] with `debug` (`-g`, or `-g0` for no BTF) as the debug-info flag.
+fn compile_with(dir: &Path, name: &str, source: &str, target: &str, debug: &str) -> Vec<u8> {
     let c = dir.join(format!("{name}.c"));
     let o = dir.join(format!("{name}.o"));
     std::fs::write(&c, source).unwrap();
     let out = Command::new("clang")
         .args([
             "-O2",
-            "-g",
+            debug,
             "-target",
             target,
             "-I/usr/include/x86_64-linux-gnu",
@@ -219,6 +224,71 @@ fn truncated_and_corrupt_objects_are_errors() {
     assert!(read_elf(&junk, &ReadOptions::default()).is_err());
 }
 
+/// File ranges of the named sections of an object.
+fn section_ranges(bytes: &[u8], names: &[&str]) -> Vec<(usize, usize)> {
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(bytes).unwrap();
+    file.sections()
+        .filter(|s| names.contains(&s.name().unwrap_or("")))
+        .filter_map(|s| s.file_range())
+        .map(|(o, n)| (o as usize, n as usize))
+        .collect()
+}
+
+#[test]
+fn corrupt_btf_symbols_and_relocations_are_errors() {
+    for (name, sections) in [
+        (
+            "xdp_count",
+            &[".BTF", ".maps", ".symtab", ".relxdp", "xdp"][..],
+        ),
+        (
+            "xdp_subprog",
+            &[".symtab", ".relxdp/classify", ".text", ".strtab"][..],
+        ),
+        ("xdp_legacy", &["maps", ".symtab", ".relxdp"][..]),
+    ] {
+        let good = std::fs::read(examples_dir().join(format!("{name}.o"))).unwrap();
+        let ranges = section_ranges(&good, sections);
+        assert_eq!(ranges.len(), sections.len(), "{name}");
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut errors, mut oks) = (0, 0);
+        for _ in 0..3000 {
+            let mut bad = good.clone();
+            let (start, len) = ranges[(rnd() % ranges.len() as u64) as usize];
+            for _ in 0..1 + rnd() % 3 {
+                let i = start + (rnd() % len as u64) as usize;
+                bad[i] = match rnd() % 3 {
+                    0 => bad[i] ^ (1 << (rnd() % 8)),
+                    1 => 0xff,
+                    _ => 0,
+                };
+            }
+            match read_elf(&bad, &ReadOptions::default()) {
+                Ok(obj) => {
+                    oks += 1;
+                    // Whatever still reads must still be a decodable program.
+                    for p in &obj.programs {
+                        decode_program(&p.program.insns).unwrap();
+                    }
+                }
+                Err(e) => {
+                    errors += 1;
+                    assert!(!e.to_string().is_empty());
+                }
+            }
+        }
+        println!("{name}: {errors} corrupt copies rejected, {oks} still read");
+        assert!(errors > 100, "{name}: only {errors} errors");
+    }
+}
+
 #[test]
 fn other_machines_and_byte_orders_are_rejected() {
     if !have_clang("other_machines_and_byte_orders_are_rejected") {
@@ -323,6 +393,11 @@ char LICENSE[] SEC("license") = "GPL";
         let e = read_elf(&bytes, &ReadOptions::default()).unwrap_err();
         assert!(e.to_string().contains(needle), "{name}: {e}");
     }
+    // BTF-defined maps need .BTF.
+    let src = std::fs::read_to_string(examples_dir().join("xdp_count.bpf.c")).unwrap();
+    let no_btf = compile_with(&dir, "nobtf", &src, "bpf", "-g0");
+    let e = read_elf(&no_btf, &ReadOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("no .BTF section"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
