@@ -1,4 +1,5 @@
 //! The integration-test binary of bpf-bridge: one module per area.
+#![cfg(feature = "std")]
 
 mod asm;
 mod elf;
