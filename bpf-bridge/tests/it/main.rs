@@ -3,6 +3,7 @@
 
 mod asm;
 mod elf;
+mod fuzz_corpus;
 
 use std::path::{Path, PathBuf};
 
