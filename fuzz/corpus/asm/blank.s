@@ -1,4 +1,0 @@
-
-  # nothing
-
-exit # done
