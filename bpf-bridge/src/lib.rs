@@ -12,8 +12,20 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+pub mod context;
+#[cfg(feature = "std")]
+pub mod engine;
 pub mod facts;
+#[cfg(feature = "std")]
+pub mod helpers;
+#[cfg(feature = "std")]
+pub mod interp;
 pub mod isa;
+#[cfg(feature = "std")]
+pub mod maps;
+#[cfg(feature = "std")]
+pub mod memory;
 pub mod program;
 #[cfg(feature = "std")]
 pub mod report;
