@@ -2,7 +2,9 @@
 #![cfg(feature = "std")]
 
 mod asm;
+mod conformance;
 mod elf;
+mod interp;
 
 use std::path::{Path, PathBuf};
 
