@@ -13,9 +13,15 @@
 extern crate alloc;
 
 #[cfg(feature = "std")]
+pub mod btf;
+#[cfg(feature = "std")]
 pub mod capture;
+#[cfg(feature = "std")]
+pub mod elf;
 pub mod facts;
 pub mod isa;
+#[cfg(all(feature = "std", target_os = "linux"))]
+pub mod kernel;
 pub mod program;
 #[cfg(feature = "std")]
 pub mod report;

@@ -1,0 +1,3 @@
+//! ELF objects: the format clang and libbpf use for eBPF programs.
+
+pub mod write;
