@@ -131,14 +131,45 @@ impl KernelProgram {
     /// One raw BPF_PROG_TEST_RUN of `frame`, `repeat` times, without the frame
     /// checks of [`Self::run`].
     pub fn test_run(&self, frame: &[u8], repeat: u32) -> Result<TestRun, KernelError> {
+        // SAFETY: `frame` is readable for its length; no output buffer.
+        unsafe { self.test_run_raw(frame.as_ptr(), frame.len(), None, repeat) }
+    }
+
+    /// Runs the program once on `pkt` and writes the packet as the program
+    /// left it back into `pkt` (XDP programs may rewrite packets). Frames the
+    /// kernel cannot show whole are not run, as in [`Self::run`].
+    pub fn run_in_place(&mut self, pkt: &mut [u8]) -> Result<Option<u32>, KernelError> {
+        if self.check_frame(pkt).is_err() {
+            // Counted by `run`, which does not touch the frame either.
+            return self.run(pkt);
+        }
+        let len = pkt.len();
+        let out = pkt.as_mut_ptr();
+        // SAFETY: the kernel copies `data_in` before the run and writes at most
+        // `len` bytes to `data_out` after it, so one buffer serves both.
+        let r = unsafe { self.test_run_raw(out, len, Some(out), 1) }?;
+        Ok(Some(r.retval))
+    }
+
+    /// # Safety
+    /// `data` must be readable for `len` bytes and `out`, if any, writable for `len` bytes.
+    unsafe fn test_run_raw(
+        &self,
+        data: *const u8,
+        len: usize,
+        out: Option<*mut u8>,
+        repeat: u32,
+    ) -> Result<TestRun, KernelError> {
         let mut attr = TestRunAttr {
             prog_fd: self.raw_fd() as u32,
-            data_size_in: frame.len() as u32,
-            data_in: sys::ptr(frame.as_ptr()),
+            data_size_in: len as u32,
+            data_in: sys::ptr(data),
+            data_out: out.map_or(0, |p| sys::ptr(p)),
+            data_size_out: if out.is_some() { len as u32 } else { 0 },
             repeat,
             ..Default::default()
         };
-        // SAFETY: `frame` outlives the call and is `data_size_in` bytes; no output buffers.
+        // SAFETY: the caller vouches for the buffers and their sizes.
         unsafe { sys::bpf(sys::BPF_PROG_TEST_RUN, &mut attr) }
             .map_err(|errno| KernelError::sys("BPF_PROG_TEST_RUN", errno))?;
         Ok(TestRun {

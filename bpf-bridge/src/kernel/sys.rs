@@ -1,6 +1,8 @@
 //! The bpf(2) system call: `union bpf_attr` members as `#[repr(C)]` structs
 //! (uapi `linux/bpf.h` layout) and the one function that issues the call.
 //! Each struct is passed with its own size; the kernel zero-fills the rest.
+//! None may have implicit padding (the kernel checks unused bytes are zero):
+//! `layouts_match_uapi` pins every size.
 
 use std::ffi::c_void;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -98,6 +100,9 @@ pub struct TestRunAttr {
     pub flags: u32,
     pub cpu: u32,
     pub batch_size: u32,
+    /// Explicit so it is zero: the kernel rejects (EINVAL) any nonzero byte
+    /// after the last field it knows, and implicit padding is uninitialised.
+    pub _pad: u32,
 }
 
 /// `BPF_BTF_LOAD`.
@@ -214,6 +219,9 @@ mod tests {
         assert_eq!(offset_of!(MapElemAttr, key), 8);
         assert_eq!(offset_of!(MapCreateAttr, map_name), 28);
         assert_eq!(size_of::<BtfLoadAttr>(), 32);
+        assert_eq!(size_of::<MapCreateAttr>(), 44);
+        assert_eq!(size_of::<MapElemAttr>(), 32);
+        assert_eq!(size_of::<InfoByFdAttr>(), 16);
     }
 
     #[test]
