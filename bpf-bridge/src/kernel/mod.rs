@@ -23,7 +23,7 @@ mod sys;
 
 pub use load::KernelProgram;
 pub use maps::{possible_cpus, KernelMap};
-pub use run::{time_run, NotRunCause, NotRunCounts, TestRun, Timing, ETH_HLEN};
+pub use run::{empty_program, time_run, NotRunCause, NotRunCounts, TestRun, Timing, ETH_HLEN};
 
 use crate::btf::BtfError;
 
