@@ -24,7 +24,9 @@ pub struct ExtSection {
 }
 
 /// Encodes `.BTF.ext` (header, func_info, line_info, empty CO-RE relocations).
-/// Sections without records of a kind are left out of that kind's table.
+/// Sections without records of a kind are left out of that kind's table, and
+/// a kind without any records gets an empty table (libbpf rejects a table that
+/// holds only its record size).
 pub fn encode(sections: &[ExtSection]) -> Vec<u8> {
     let mut func = FUNC_INFO_REC_SIZE.to_le_bytes().to_vec();
     let mut line = LINE_INFO_REC_SIZE.to_le_bytes().to_vec();
@@ -47,6 +49,11 @@ pub fn encode(sections: &[ExtSection]) -> Vec<u8> {
                 put(&mut line, l.line_off);
                 put(&mut line, l.line_col());
             }
+        }
+    }
+    for table in [&mut func, &mut line] {
+        if table.len() == 4 {
+            table.clear();
         }
     }
     let mut out = Vec::new();
@@ -100,5 +107,18 @@ mod tests {
         );
         assert_eq!(w(52 + 12), 8); // line insn_off in bytes
         assert_eq!(w(52 + 24), (3 << 10) | 2);
+    }
+
+    #[test]
+    fn kinds_without_records_have_empty_tables() {
+        let out = encode(&[ExtSection {
+            name_off: 1,
+            funcs: vec![(0, 7)],
+            lines: vec![],
+        }]);
+        let w = |i: usize| u32::from_le_bytes(out[i..i + 4].try_into().unwrap());
+        assert_eq!((w(8), w(12)), (0, 20));
+        assert_eq!((w(16), w(20)), (20, 0));
+        assert_eq!(out.len(), 32 + 20);
     }
 }

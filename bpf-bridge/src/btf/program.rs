@@ -235,9 +235,11 @@ impl IntTypes {
 }
 
 /// Maps as libbpf's BTF-defined maps: a `VAR` per map of an anonymous struct
-/// `{ int (*type)[T]; int (*max_entries)[N]; K *key; V *value; }` (`key_size`
-/// and `value_size` as `int (*)[S]` for sizes that are not 1, 2, 4 or 8), and
-/// the `.maps` `DATASEC` holding them.
+/// `{ int (*type)[T]; int (*max_entries)[N]; K *key; V *value; }`, and the
+/// `.maps` `DATASEC` holding them. K and V are unsigned integers of 1, 2, 4
+/// or 8 bytes, else `unsigned char[S]`: libbpf passes both to the kernel,
+/// which wants a key and a value type of the map's sizes (so `key_size`
+/// without a key type would make it retry the map without BTF).
 fn map_types(maps: &[MapDef], b: &mut BtfBuilder, ints: &mut IntTypes) -> Vec<TypeId> {
     if maps.is_empty() {
         return Vec::new();
@@ -252,24 +254,25 @@ fn map_types(maps: &[MapDef], b: &mut BtfBuilder, ints: &mut IntTypes) -> Vec<Ty
     for m in maps {
         let type_ptr = uint_field(b, m.kind.kernel_type());
         let max_ptr = uint_field(b, m.max_entries);
-        let mut sized = |b: &mut BtfBuilder, size: u32, typed: &'static str, untyped| {
-            if matches!(size, 1 | 2 | 4 | 8) {
-                let t = ints.get(b, size, false);
-                (typed, b.ptr(t))
+        let mut typed = |b: &mut BtfBuilder, size: u32| {
+            let t = if matches!(size, 1 | 2 | 4 | 8) {
+                ints.get(b, size, false)
             } else {
-                (untyped, uint_field(b, size))
-            }
+                let byte = ints.get(b, 1, false);
+                b.array(byte, index_t, size)
+            };
+            b.ptr(t)
         };
-        let (key_name, key_ptr) = sized(b, m.key_size, "key", "key_size");
-        let (value_name, value_ptr) = sized(b, m.value_size, "value", "value_size");
+        let key_ptr = typed(b, m.key_size);
+        let value_ptr = typed(b, m.value_size);
         let def = b.structure(
             "",
             MAP_DEF_SIZE,
             &[
                 ("type", type_ptr, 0),
                 ("max_entries", max_ptr, 64),
-                (key_name, key_ptr, 128),
-                (value_name, value_ptr, 192),
+                ("key", key_ptr, 128),
+                ("value", value_ptr, 192),
             ],
         );
         vars.push(b.var(&identifier(&m.name), def, VAR_GLOBAL_ALLOCATED));
@@ -362,11 +365,13 @@ mod tests {
         for s in [
             "\0counts\0",
             "\0.maps\0",
-            "\0key_size\0",
+            "\0key\0",
             "\0value\0",
             "\0max_entries\0",
+            "\0unsigned char\0", // the 6-byte key is `unsigned char[6]`
         ] {
             assert!(text.contains(s), "{s:?} missing");
         }
+        assert!(!text.contains("key_size"));
     }
 }

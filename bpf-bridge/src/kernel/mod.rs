@@ -119,10 +119,35 @@ impl KernelError {
     }
 }
 
-/// `strerror`-like text with the symbolic-free errno number.
+/// `strerror` text with the number: `Permission denied (os error 13)`.
 fn errno_text(errno: i32) -> String {
-    format!(
-        "{} (errno {errno})",
-        std::io::Error::from_raw_os_error(errno)
-    )
+    std::io::Error::from_raw_os_error(errno).to_string()
+}
+
+/// The slot the verifier stopped at in a rejection log: the last
+/// instruction it printed (`N: (op) …`) before the error message.
+pub fn failing_insn(log: &str) -> Option<usize> {
+    log.lines()
+        .filter_map(|l| {
+            let (n, rest) = l.split_once(": (")?;
+            rest.get(..2)
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))?;
+            n.parse().ok()
+        })
+        .last()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn failing_insn_is_the_last_printed_instruction() {
+        let log = "0: R1=ctx() R10=fp0\n; a @ f.lua:1\n0: (61) r2 = *(u32 *)(r1 +0)\n\
+                   ; b @ f.lua:2\n1: (71) r0 = *(u8 *)(r2 +23)\n\
+                   invalid access to packet, off=23 size=1, R2(id=0,off=23,r=0)\n";
+        assert_eq!(super::failing_insn(log), Some(1));
+        assert_eq!(
+            super::failing_insn("last insn is not an exit or jmp\n"),
+            None
+        );
+    }
 }

@@ -146,11 +146,13 @@ pub fn bpftool(args: &[&str]) -> Option<String> {
         }
     };
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "bpftool {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        "bpftool {args:?} failed:\n{stdout}\n{stderr}"
     );
+    // libbpf reports sections it could not use (and then ignores them) here.
+    assert!(!stderr.contains("Error"), "bpftool {args:?}:\n{stderr}");
     Some(stdout)
 }
 
@@ -339,4 +341,27 @@ fn bpftool_loads_objects_with_subprograms_and_map_kinds() {
         );
     }
     let _ = std::fs::remove_dir(&dir);
+}
+
+#[test]
+fn bpftool_loads_objects_without_source_or_maps() {
+    let prog = Program::new(
+        "plain",
+        ProgType::Xdp,
+        bpf_bridge::isa::encode_program(&[mov(0, XDP_PASS), EXIT]),
+    );
+    let obj = write_object(&prog).unwrap();
+    let mut s = Scratch::new("plain");
+    let path = s.file("plain.o", &obj);
+    let pin = s.pin();
+    if bpftool(&["prog", "load", &path, &pin, "type", "xdp"]).is_none() {
+        return;
+    }
+    let xlated = bpftool(&["prog", "dump", "xlated", "pinned", &pin]).unwrap();
+    // The function's BTF came through .BTF.ext func_info.
+    assert!(
+        xlated.contains("int plain(struct xdp_md * ctx):"),
+        "{xlated}"
+    );
+    assert!(xlated.contains("r0 = 2"), "{xlated}");
 }

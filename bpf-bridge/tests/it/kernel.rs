@@ -163,6 +163,7 @@ fn kernel_rejection_returns_the_verifier_log_with_source_lines() {
             // The kernel prints the line_info text above the instructions.
             assert!(log.contains("return pkt:u8(23)"), "log:\n{log}");
             assert!(log.contains("filter.lua:4"), "log:\n{log}");
+            assert_eq!(kernel::failing_insn(&log), Some(1), "log:\n{log}");
         }
         Err(e) => skip_if_unavailable(&e),
         Ok(_) => panic!("the kernel accepted an unchecked packet read"),
