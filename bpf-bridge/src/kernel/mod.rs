@@ -127,14 +127,12 @@ fn errno_text(errno: i32) -> String {
 /// The slot the verifier stopped at in a rejection log: the last
 /// instruction it printed (`N: (op) …`) before the error message.
 pub fn failing_insn(log: &str) -> Option<usize> {
-    log.lines()
-        .filter_map(|l| {
-            let (n, rest) = l.split_once(": (")?;
-            rest.get(..2)
-                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))?;
-            n.parse().ok()
-        })
-        .last()
+    log.lines().rev().find_map(|l| {
+        let (n, rest) = l.split_once(": (")?;
+        rest.get(..2)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))?;
+        n.parse().ok()
+    })
 }
 
 #[cfg(test)]
