@@ -22,7 +22,11 @@ step() {
 
 step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
-step tests cargo test --workspace --no-fail-fast
+log=$(mktemp)
+step tests bash -c "set -o pipefail; cargo test --workspace --no-fail-fast 2>&1 | tee $log"
+# Count the individual tests too, so the closing line says how much really ran.
+read -r tests_passed tests_failed < <(awk '/^test result:/ {p += $4; f += $6} END {print p + 0, f + 0}' "$log")
+echo "cargo test: $tests_passed tests passed, $tests_failed failed"
 step no_std cargo build -p jit --no-default-features
 step benches-compile cargo bench --workspace --no-run
 if [ -d "${BPF_CONFORMANCE_DIR:-../shared/conformance/tests}" ]; then
@@ -36,7 +40,8 @@ else
         echo "skipped: conformance vectors not found at ../shared/conformance/tests (set BPF_CONFORMANCE_DIR)"
     fi
 fi
-step example cargo run -q -- run examples/c/xdp_count.bpf.o --pcap examples/captures/mixed.pcap
+step example cargo run -q -- run examples/c/xdp_count.o --pcap examples/captures/mixed.pcap
 
-echo "$passed passed, $failed failed"
+echo "steps: $passed passed, $failed failed; tests: $tests_passed passed, $tests_failed failed"
+echo "$((passed + tests_passed)) passed, $((failed + tests_failed)) failed"
 [ "$failed" -eq 0 ]

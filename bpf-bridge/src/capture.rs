@@ -44,14 +44,20 @@ pub fn read_frames(bytes: &[u8]) -> Result<Vec<Vec<u8>>, CaptureError> {
 }
 
 fn corrupt(index: usize, e: impl std::fmt::Display) -> CaptureError {
-    CaptureError::Corrupt { index, message: e.to_string() }
+    CaptureError::Corrupt {
+        index,
+        message: e.to_string(),
+    }
 }
 
 fn read_pcap(bytes: &[u8]) -> Result<Vec<Vec<u8>>, CaptureError> {
-    let (mut rest, parser) = PcapParser::new(bytes).map_err(|e| corrupt(0, format!("file header: {e}")))?;
+    let (mut rest, parser) =
+        PcapParser::new(bytes).map_err(|e| corrupt(0, format!("file header: {e}")))?;
     let mut frames = Vec::new();
     while !rest.is_empty() {
-        let (next, packet) = parser.next_packet(rest).map_err(|e| corrupt(frames.len(), e))?;
+        let (next, packet) = parser
+            .next_packet(rest)
+            .map_err(|e| corrupt(frames.len(), e))?;
         frames.push(packet.data.into_owned());
         rest = next;
     }
@@ -59,7 +65,8 @@ fn read_pcap(bytes: &[u8]) -> Result<Vec<Vec<u8>>, CaptureError> {
 }
 
 fn read_pcapng(bytes: &[u8]) -> Result<Vec<Vec<u8>>, CaptureError> {
-    let (mut rest, mut parser) = PcapNgParser::new(bytes).map_err(|e| corrupt(0, format!("section header: {e}")))?;
+    let (mut rest, mut parser) =
+        PcapNgParser::new(bytes).map_err(|e| corrupt(0, format!("section header: {e}")))?;
     let mut frames = Vec::new();
     let mut index = 1;
     while !rest.is_empty() {

@@ -13,9 +13,13 @@
 extern crate alloc;
 
 #[cfg(feature = "std")]
+pub mod asm;
+#[cfg(feature = "std")]
 pub mod btf;
 #[cfg(feature = "std")]
 pub mod capture;
+#[cfg(feature = "std")]
+pub mod disasm;
 #[cfg(feature = "std")]
 pub mod elf;
 pub mod facts;

@@ -365,3 +365,31 @@ fn bpftool_loads_objects_without_source_or_maps() {
     );
     assert!(xlated.contains("r0 = 2"), "{xlated}");
 }
+
+#[test]
+fn elf_round_trip_through_the_reader() {
+    let mut multi = count_protocols(MapKind::Hash);
+    multi.maps.push(MapDef {
+        name: "flows".into(),
+        kind: MapKind::PercpuArray,
+        key_size: 4,
+        value_size: 24,
+        max_entries: 16,
+    });
+    multi.license = "Dual MIT/GPL".into();
+    for prog in [
+        count_protocols(MapKind::PercpuHash),
+        with_subprogram(),
+        multi,
+    ] {
+        let bytes = write_object(&prog).unwrap();
+        let read = bpf_bridge::elf::read_object(&bytes).unwrap();
+        assert_eq!(read.len(), 1, "{}", prog.name);
+        let back = &read[0];
+        assert_eq!(back.name, prog.name);
+        assert_eq!(back.prog_type, prog.prog_type);
+        assert_eq!(back.insns, prog.insns, "{}", prog.name);
+        assert_eq!(back.maps, prog.maps, "{}", prog.name);
+        assert_eq!(back.license, prog.license);
+    }
+}
