@@ -15,6 +15,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 pub mod asm;
 #[cfg(feature = "std")]
+pub mod btf;
+#[cfg(feature = "std")]
 pub mod capture;
 #[cfg(feature = "std")]
 pub mod context;
@@ -34,6 +36,8 @@ pub mod isa;
 pub mod maps;
 #[cfg(feature = "std")]
 pub mod memory;
+#[cfg(all(feature = "std", target_os = "linux"))]
+pub mod kernel;
 pub mod program;
 #[cfg(feature = "std")]
 pub mod report;

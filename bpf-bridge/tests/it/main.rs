@@ -5,6 +5,10 @@ mod asm;
 mod conformance;
 mod elf;
 mod interp;
+mod elf_write;
+#[cfg(target_os = "linux")]
+mod kernel;
+mod progs;
 
 use std::path::{Path, PathBuf};
 
