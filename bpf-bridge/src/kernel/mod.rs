@@ -15,7 +15,9 @@
 //! - [`KernelProgram::run`] runs one frame; frames the kernel cannot present
 //!   whole to XDP are not run and counted ([`NotRunCause`]).
 //! - [`time_run`] times a program with the kernel's own repeat loop.
+//! - [`KernelProgram`] implements [`crate::engine::Engine`] (`--engine kernel`).
 
+mod engine;
 mod load;
 mod maps;
 mod run;
