@@ -32,12 +32,12 @@ pub mod helpers;
 #[cfg(feature = "std")]
 pub mod interp;
 pub mod isa;
+#[cfg(all(feature = "std", target_os = "linux"))]
+pub mod kernel;
 #[cfg(feature = "std")]
 pub mod maps;
 #[cfg(feature = "std")]
 pub mod memory;
-#[cfg(all(feature = "std", target_os = "linux"))]
-pub mod kernel;
 pub mod program;
 #[cfg(feature = "std")]
 pub mod report;

@@ -4,8 +4,8 @@
 mod asm;
 mod conformance;
 mod elf;
-mod interp;
 mod elf_write;
+mod interp;
 #[cfg(target_os = "linux")]
 mod kernel;
 mod progs;
