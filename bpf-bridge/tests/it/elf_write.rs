@@ -141,7 +141,7 @@ pub fn bpftool(args: &[&str]) -> Option<String> {
             if required() {
                 panic!("LUABPF_REQUIRE_KERNEL=1: {msg}");
             }
-            eprintln!("skipped: {msg}");
+            crate::kernel::skip_line(&msg);
             return None;
         }
     };
@@ -169,16 +169,15 @@ fn kernel_usable() -> bool {
     );
     match bpf_bridge::kernel::KernelProgram::load(&prog) {
         Ok(_) => true,
-        Err(e) => {
-            crate::kernel::skip_if_unavailable(&e);
-            panic!("{e}");
-        }
+        Err(e) if crate::kernel::skip_if_unavailable(&e) => false,
+        Err(e) => panic!("{e}"),
     }
 }
 
 #[cfg(not(target_os = "linux"))]
 fn kernel_usable() -> bool {
-    eprintln!("skipped: bpftool tests need Linux");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: bpftool tests need Linux");
     false
 }
 

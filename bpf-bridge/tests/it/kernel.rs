@@ -13,22 +13,30 @@ use bpf_bridge::program::{MapDef, MapKind, ProgType, Program};
 pub fn load_or_skip(prog: &Program) -> Option<KernelProgram> {
     match KernelProgram::load(prog) {
         Ok(p) => Some(p),
-        Err(e) => {
-            skip_if_unavailable(&e);
-            panic!("loading {}: {e}", prog.name);
-        }
+        Err(e) if skip_if_unavailable(&e) => None,
+        Err(e) => panic!("loading {}: {e}", prog.name),
     }
 }
 
-/// Returns (after printing a skip line) when `e` says bpf() is unavailable.
+/// Whether `e` says bpf() is unavailable (then a skip line is printed, or
+/// the test fails when the kernel is required).
 #[track_caller]
-pub fn skip_if_unavailable(e: &KernelError) {
-    if let KernelError::Unavailable(u) = e {
-        if kernel::kernel_required() {
-            panic!("LUABPF_REQUIRE_KERNEL=1 but the kernel engine is unavailable: {u}");
-        }
-        eprintln!("skipped: {u}");
+pub fn skip_if_unavailable(e: &KernelError) -> bool {
+    let KernelError::Unavailable(u) = e else {
+        return false;
+    };
+    if kernel::kernel_required() {
+        panic!("LUABPF_REQUIRE_KERNEL=1 but the kernel engine is unavailable: {u}");
     }
+    skip_line(&u.to_string());
+    true
+}
+
+/// Prints `skipped: why` straight to stderr, past libtest's output capture,
+/// so the skip shows in a normal `cargo test` run.
+pub fn skip_line(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
 }
 
 macro_rules! load {
@@ -162,7 +170,7 @@ fn kernel_rejection_returns_the_verifier_log_with_source_lines() {
             assert!(log.contains("filter.lua:4"), "log:\n{log}");
             assert_eq!(kernel::failing_insn(&log), Some(1), "log:\n{log}");
         }
-        Err(e) => skip_if_unavailable(&e),
+        Err(e) => assert!(skip_if_unavailable(&e), "{e}"),
         Ok(_) => panic!("the kernel accepted an unchecked packet read"),
     }
 }
