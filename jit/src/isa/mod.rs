@@ -1,0 +1,4 @@
+//! One folder per architecture, each holding only registers and encodings and
+//! its [`crate::masm::MacroAssembler`].
+
+pub mod x86_64;
