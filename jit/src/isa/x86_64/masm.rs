@@ -409,7 +409,8 @@ impl MacroAssembler for X64Masm {
             return self.asm.lock_alu_mr(x, wide, m, s);
         }
         // Fetching or/and/xor: a cmpxchg loop (rax is the expected value).
-        if m.base == Gpr::RAX {
+        // rax, r10 and r11 are rewritten below: address through r9 instead.
+        if matches!(m.base, Gpr::RAX | Gpr::R10 | Gpr::R11) {
             self.asm.lea(T2, m);
             m = Mem { base: T2, disp: 0 };
         }
