@@ -260,12 +260,11 @@ impl ExecCode {
         self.addr
     }
 
-    /// Runs x86_64 code compiled by this crate on this machine. `ctx` must be
+    /// Runs code compiled by this crate for this machine's architecture
+    /// (only loaded so by [`crate::run::JitProgram`]). `ctx` must be
     /// filled as `abi` describes (r1, r2, frame pointer, budgets, maps); the
     /// host functions are set here. Returns r0; faults are left in `ctx`.
-    #[cfg(target_arch = "x86_64")]
-    pub fn run(&self, code: &crate::Compiled, ctx: &mut RunCtx, host: &mut dyn Host) -> u64 {
-        assert_eq!(code.arch, crate::Arch::X86_64, "native runs need host code");
+    pub fn run(&self, ctx: &mut RunCtx, host: &mut dyn Host) -> u64 {
         let mut env = Env { host };
         ctx.set(abi::ENV, &mut env as *mut Env<'_> as u64);
         ctx.set(abi::HOST_CHECK, host_check as *const () as u64);

@@ -22,6 +22,8 @@ pub mod masm;
 
 #[cfg(feature = "std")]
 mod disasm;
+#[cfg(feature = "emulate")]
+pub mod emulate;
 #[cfg(feature = "std")]
 pub mod exec_mem;
 #[cfg(feature = "std")]
@@ -204,6 +206,10 @@ pub fn compile(
     let lowered = match arch {
         Arch::X86_64 => {
             let m = isa::x86_64::masm::X64Masm::new(cap, opts.movbe);
+            lower::lower(m, &ops, prog.maps.len(), facts, &opts)?
+        }
+        Arch::Aarch64 => {
+            let m = isa::aarch64::masm::A64Masm::new(cap);
             lower::lower(m, &ops, prog.maps.len(), facts, &opts)?
         }
         a => return Err(JitError::Unsupported(a)),

@@ -62,24 +62,49 @@ pub struct RunArgs<'a> {
     pub loop_budget: u64,
 }
 
-/// Compiled code loaded into executable memory with its stack.
-pub struct NativeProgram {
-    code: ExecCode,
+/// Why a run did not produce r0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// The program faulted (as the interpreter reports it).
+    Fault(Fault),
+    /// The emulator failed (a JIT bug or host memory in the emulator's way).
+    Emulator(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Fault(x) => x.fmt(f),
+            RunError::Emulator(s) => write!(f, "emulator: {s}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Compiled code ready to run: in executable memory (host architecture) or
+/// under the emulator (feature `emulate`), with its eBPF stack.
+pub struct JitProgram {
+    code: Option<ExecCode>,
     compiled: Compiled,
     stack: Box<Stack>,
 }
 
-impl NativeProgram {
-    /// Loads x86_64 code for running on this machine.
-    pub fn load(compiled: &Compiled, pool: &ExecPool) -> Result<NativeProgram, ExecMemError> {
-        if compiled.arch != crate::Arch::X86_64 || !cfg!(target_arch = "x86_64") {
+impl JitProgram {
+    /// Loads code for running on this machine, natively or emulated.
+    pub fn load(compiled: &Compiled, pool: &ExecPool) -> Result<JitProgram, ExecMemError> {
+        let native = Some(compiled.arch) == crate::Arch::host();
+        let code = if native {
+            Some(pool.load(&compiled.code, compiled.trap_fill())?)
+        } else if cfg!(feature = "emulate") {
+            None
+        } else {
             return Err(ExecMemError(format!(
-                "cannot run {} code on this machine",
+                "cannot run {} code on this machine (build with the `emulate` feature)",
                 compiled.arch.name()
             )));
-        }
-        let code = pool.load(&compiled.code, compiled.trap_fill())?;
-        Ok(NativeProgram {
+        };
+        Ok(JitProgram {
             code,
             compiled: compiled.clone(),
             stack: Box::new(Stack([0; STACK_SIZE])),
@@ -98,8 +123,7 @@ impl NativeProgram {
     }
 
     /// Runs once; r0 or the fault.
-    #[cfg(target_arch = "x86_64")]
-    pub fn run(&mut self, args: &RunArgs<'_>, host: &mut dyn Host) -> Result<u64, Fault> {
+    pub fn run(&mut self, args: &RunArgs<'_>, host: &mut dyn Host) -> Result<u64, RunError> {
         let mut ctx = RunCtx::default();
         let (lo, hi) = self.stack_range();
         ctx.set(abi::R1, args.r1);
@@ -120,14 +144,31 @@ impl NativeProgram {
         for (i, v) in args.xdp.iter().enumerate() {
             ctx.set(abi::XDP_FIELDS + 8 * i as i32, *v);
         }
-        let r0 = self.code.run(&self.compiled, &mut ctx, host);
+        let r0 = match &self.code {
+            Some(code) => code.run(&mut ctx, host),
+            None => self.emulate(&mut ctx, host)?,
+        };
         match FaultKind::from_code(ctx.get(abi::FAULT_KIND)) {
             None => Ok(r0),
-            Some(kind) => Err(Fault {
+            Some(kind) => Err(RunError::Fault(Fault {
                 pc: ctx.get(abi::FAULT_PC) as usize,
                 kind,
                 addr: ctx.get(abi::HELPER_ID),
-            }),
+            })),
         }
+    }
+
+    #[cfg(feature = "emulate")]
+    fn emulate(&mut self, ctx: &mut RunCtx, host: &mut dyn Host) -> Result<u64, RunError> {
+        let (lo, _) = self.stack_range();
+        crate::emulate::run(&self.compiled, ctx, &[(lo, STACK_SIZE as u64)], host)
+            .map_err(|e| RunError::Emulator(e.0))
+    }
+
+    #[cfg(not(feature = "emulate"))]
+    fn emulate(&mut self, _ctx: &mut RunCtx, _host: &mut dyn Host) -> Result<u64, RunError> {
+        Err(RunError::Emulator(
+            "built without the `emulate` feature".into(),
+        ))
     }
 }

@@ -1,10 +1,11 @@
 //! Running programs on the x86_64 JIT with plain memory, and a small
 //! reference evaluator built on `isa::semantics`.
 
+use bpf_bridge::facts::{Access, Facts};
 use bpf_bridge::isa::{decode_program, semantics, AtomicOp, Insn, Op, Src, Width};
 use bpf_bridge::program::{ProgType, Program};
 use jit::exec_mem::{ExecPool, HelperFailed, Host};
-use jit::run::{Fault, NativeProgram, RunArgs, STACK_SIZE};
+use jit::run::{JitProgram, RunArgs, RunError, STACK_SIZE};
 use jit::{Arch, FaultKind, Options};
 
 /// Regions a run may touch: (start, len).
@@ -32,10 +33,31 @@ pub type Outcome = Result<u64, (usize, FaultKind)>;
 
 /// Runs `insns` on the JIT (checked mode) with `mem` as r1/r2.
 pub fn jit_run(insns: &[Insn], mem: &mut [u8], opts: Options) -> Outcome {
+    jit_run_facts(insns, mem, opts, None)
+}
+
+/// Runs on the JIT in verified mode when `facts` are given.
+pub fn jit_run_facts(
+    insns: &[Insn],
+    mem: &mut [u8],
+    opts: Options,
+    facts: Option<&Facts>,
+) -> Outcome {
+    jit_run_on(Arch::X86_64, insns, mem, opts, facts)
+}
+
+/// Runs on the JIT for `arch` (emulated unless it is the host's).
+pub fn jit_run_on(
+    arch: Arch,
+    insns: &[Insn],
+    mem: &mut [u8],
+    opts: Options,
+    facts: Option<&Facts>,
+) -> Outcome {
     let prog = Program::new("t", ProgType::Raw, insns.to_vec());
-    let c = jit::compile(&prog, None, Arch::X86_64, opts).expect("compiles");
+    let c = jit::compile(&prog, facts, arch, opts).expect("compiles");
     let pool = ExecPool::new();
-    let mut p = NativeProgram::load(&c, &pool).expect("loads");
+    let mut p = JitProgram::load(&c, &pool).expect("loads");
     let (lo, _) = p.stack_range();
     let mut host = TestHost {
         regions: vec![
@@ -48,7 +70,10 @@ pub fn jit_run(insns: &[Insn], mem: &mut [u8], opts: Options) -> Outcome {
         r2: mem.len() as u64,
         ..RunArgs::default()
     };
-    p.run(&args, &mut host).map_err(|f: Fault| (f.pc, f.kind))
+    p.run(&args, &mut host).map_err(|e| match e {
+        RunError::Fault(f) => (f.pc, f.kind),
+        RunError::Emulator(e) => panic!("{e}\n{}", c.disassemble()),
+    })
 }
 
 /// The reference: a direct evaluation of the ops with `isa::semantics`,
@@ -246,5 +271,50 @@ pub fn check_same(insns: &[Insn], mem: &[u8]) -> Outcome {
         }
         m2.copy_from_slice(mem);
     }
+    if want.is_ok() {
+        // The run stayed in bounds, so every access is "proven" for this input:
+        // verified mode must agree without any check.
+        let facts = Facts {
+            accesses: vec![Access::Proven; insns.len()],
+            max_stack: 512,
+        };
+        let mut m = mem.to_vec();
+        let got = jit_run_facts(insns, &mut m, Options::default(), Some(&facts));
+        assert_eq!(got, want, "verified mode, program {insns:?}");
+        assert_eq!(m, m1, "memory differs in verified mode");
+    }
     want
+}
+
+/// Architectures to test besides x86_64 (emulated).
+pub fn emulated_arches() -> Vec<Arch> {
+    if cfg!(feature = "emulate") {
+        vec![Arch::Aarch64]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Runs on the reference and on every emulated architecture (checked, then
+/// verified with all-proven facts when the run stays in bounds).
+#[track_caller]
+pub fn check_emulated(insns: &[Insn], mem: &[u8]) {
+    let mut m1 = mem.to_vec();
+    let want = reference(insns, &mut m1);
+    for arch in emulated_arches() {
+        let mut m = mem.to_vec();
+        let got = jit_run_on(arch, insns, &mut m, Options::default(), None);
+        assert_eq!(got, want, "{arch:?} checked, program {insns:?}");
+        if want.is_ok() {
+            assert_eq!(m, m1, "{arch:?}: memory differs");
+            let facts = Facts {
+                accesses: vec![Access::Proven; insns.len()],
+                max_stack: 512,
+            };
+            let mut m = mem.to_vec();
+            let got = jit_run_on(arch, insns, &mut m, Options::default(), Some(&facts));
+            assert_eq!(got, want, "{arch:?} verified, program {insns:?}");
+            assert_eq!(m, m1, "{arch:?}: memory differs (verified)");
+        }
+    }
 }

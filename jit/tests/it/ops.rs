@@ -1,6 +1,6 @@
 //! Every operation, on every register pair, against the reference.
 
-use super::harness::{check_same, jit_run};
+use super::harness::{check_emulated, check_same, jit_run};
 use bpf_bridge::isa::{AluOp, AtomicOp, Endian, Insn, JmpOp, Op, Reg, Size, Src, Width};
 use jit::{FaultKind, Options};
 
@@ -106,6 +106,9 @@ fn alu_every_register_pair() {
                         }];
                         if let Some(p) = encode_ok(&with_all_regs(seed + dst as usize, &body)) {
                             check_same(&p, &[0; 8]).unwrap();
+                            if seed == 0 {
+                                check_emulated(&p, &[0; 8]);
+                            }
                             n += 1;
                         }
                     }
@@ -147,6 +150,9 @@ fn alu_immediates() {
                         }];
                         if let Some(p) = encode_ok(&with_all_regs(seed, &body)) {
                             check_same(&p, &[0; 8]).unwrap();
+                            if seed == 1 {
+                                check_emulated(&p, &[0; 8]);
+                            }
                         }
                     }
                 }
@@ -181,6 +187,7 @@ fn neg_and_endian() {
                     }];
                     if let Some(p) = encode_ok(&with_all_regs(seed, &body)) {
                         check_same(&p, &[]).unwrap();
+                        check_emulated(&p, &[]);
                     }
                 }
             }
@@ -227,7 +234,11 @@ fn conditional_jumps() {
                             src: Src::Imm(77),
                         },
                     ];
-                    check_same(&prog_of(&with_all_regs(seed, &body)), &[]).unwrap();
+                    let p = prog_of(&with_all_regs(seed, &body));
+                    check_same(&p, &[]).unwrap();
+                    if seed < 2 {
+                        check_emulated(&p, &[]);
+                    }
                 }
             }
             for imm in [0, 1, -1, 0x7fff_ffff, i32::MIN, 63, -2] {
@@ -247,7 +258,11 @@ fn conditional_jumps() {
                             src: Src::Imm(77),
                         },
                     ];
-                    check_same(&prog_of(&with_all_regs(seed, &body)), &[]).unwrap();
+                    let p = prog_of(&with_all_regs(seed, &body));
+                    check_same(&p, &[]).unwrap();
+                    if seed < 2 {
+                        check_emulated(&p, &[]);
+                    }
                 }
             }
         }
@@ -287,6 +302,7 @@ fn loads_stores_and_fused_swaps() {
                         Op::Exit,
                     ]);
                     check_same(&p, &mem_pattern()).unwrap();
+                    check_emulated(&p, &mem_pattern());
                 }
                 if size != Size::B {
                     let bits = size.bytes() as u8 * 8;
@@ -313,6 +329,7 @@ fn loads_stores_and_fused_swaps() {
                             Op::Exit,
                         ]);
                         check_same(&p, &mem_pattern()).unwrap();
+                        check_emulated(&p, &mem_pattern());
                     }
                 }
                 // Stores of registers and immediates, to memory and the stack.
@@ -356,6 +373,7 @@ fn loads_stores_and_fused_swaps() {
                         Op::Exit,
                     ]);
                     check_same(&p, &mem_pattern()).unwrap();
+                    check_emulated(&p, &mem_pattern());
                 }
             }
         }
@@ -438,6 +456,7 @@ fn atomics_every_form() {
                             let p = with_all_regs(seed, &body);
                             // Registers 0..9 are set first; r10-relative base set after.
                             check_same(&prog_of(&p), &[]).unwrap();
+                            check_emulated(&prog_of(&p), &[]);
                         }
                     }
                 }
@@ -505,10 +524,12 @@ fn local_calls_save_registers_and_limit_depth() {
     let mut all = with_all_regs(3, &main);
     all.extend_from_slice(&f);
     assert_eq!(check_same(&prog_of(&all), &[]).map(|_| ()), Ok(()));
+    check_emulated(&prog_of(&all), &[]);
 
     // Unbounded recursion: fault at the call after 8 frames.
     let p = prog(&[Op::CallLocal { off: -1 }, Op::Exit]);
     assert_eq!(check_same(&p, &[]), Err((0, FaultKind::CallDepth)));
+    check_emulated(&p, &[]);
 }
 
 #[test]
@@ -525,6 +546,7 @@ fn faults_match() {
         Op::Exit,
     ]);
     assert_eq!(check_same(&p, &[0; 8]), Err((0, FaultKind::OutOfBounds)));
+    check_emulated(&p, &[0; 8]);
     // Store below the stack.
     let p = prog(&[
         Op::Alu {
@@ -542,6 +564,7 @@ fn faults_match() {
         Op::Exit,
     ]);
     assert_eq!(check_same(&p, &[]), Err((1, FaultKind::OutOfBounds)));
+    check_emulated(&p, &[0; 8]);
     // Null pointer.
     let p = prog(&[
         Op::Load {
@@ -554,9 +577,11 @@ fn faults_match() {
         Op::Exit,
     ]);
     assert_eq!(check_same(&p, &[]), Err((0, FaultKind::OutOfBounds)));
+    check_emulated(&p, &[0; 8]);
     // Infinite loop: budget.
     let p = prog(&[Op::Ja { off: -1 }, Op::Exit]);
     assert_eq!(check_same(&p, &[]), Err((0, FaultKind::LoopBudget)));
+    check_emulated(&p, &[0; 8]);
     let p = prog(&[
         Op::Alu {
             width: Width::W64,
@@ -574,9 +599,11 @@ fn faults_match() {
         Op::Exit,
     ]);
     assert_eq!(check_same(&p, &[]), Err((1, FaultKind::LoopBudget)));
+    check_emulated(&p, &[0; 8]);
     // Unknown helper, directly and through callx.
     let p = prog(&[Op::Call { helper: 1234 }, Op::Exit]);
     assert_eq!(check_same(&p, &[]), Err((0, FaultKind::Helper)));
+    check_emulated(&p, &[0; 8]);
     let p = prog(&[
         Op::Alu {
             width: Width::W64,
@@ -594,6 +621,7 @@ fn faults_match() {
         Op::Exit,
     ]);
     assert_eq!(check_same(&p, &[]), Ok(42));
+    check_emulated(&p, &[0; 8]);
 }
 
 #[test]

@@ -200,3 +200,18 @@ fn random_programs_agree() {
     }
     assert!(n > 1000, "{n}");
 }
+
+#[test]
+fn random_programs_agree_emulated() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mem: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(91) ^ 0x5a).collect();
+    for _ in 0..150 {
+        let len = 10 + rng.below(60) as usize;
+        let ops = random_program(&mut rng, len);
+        let insns = to_insns(&ops);
+        if bpf_bridge::isa::decode_program(&insns).is_err() {
+            continue;
+        }
+        super::harness::check_emulated(&insns, &mem);
+    }
+}
