@@ -212,7 +212,10 @@ pub fn compile(
             let m = isa::aarch64::masm::A64Masm::new(cap);
             lower::lower(m, &ops, prog.maps.len(), facts, &opts)?
         }
-        a => return Err(JitError::Unsupported(a)),
+        Arch::Riscv64 => {
+            let m = isa::riscv64::masm::Rv64Masm::new(cap);
+            lower::lower(m, &ops, prog.maps.len(), facts, &opts)?
+        }
     };
     Ok(Compiled {
         arch,

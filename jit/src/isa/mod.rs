@@ -2,4 +2,5 @@
 //! its [`crate::masm::MacroAssembler`].
 
 pub mod aarch64;
+pub mod riscv64;
 pub mod x86_64;

@@ -289,7 +289,7 @@ pub fn check_same(insns: &[Insn], mem: &[u8]) -> Outcome {
 /// Architectures to test besides x86_64 (emulated).
 pub fn emulated_arches() -> Vec<Arch> {
     if cfg!(feature = "emulate") {
-        vec![Arch::Aarch64]
+        vec![Arch::Aarch64, Arch::Riscv64]
     } else {
         Vec::new()
     }
