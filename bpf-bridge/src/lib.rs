@@ -12,6 +12,14 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+pub mod asm;
+#[cfg(feature = "std")]
+pub mod capture;
+#[cfg(feature = "std")]
+pub mod disasm;
+#[cfg(feature = "std")]
+pub mod elf;
 pub mod facts;
 pub mod isa;
 pub mod program;
