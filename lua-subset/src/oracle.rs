@@ -234,7 +234,7 @@ impl Oracle {
         self.steps.set(0);
         self.runaway.set(false);
         self.packets += 1;
-        if self.packets % 1024 == 0 {
+        if self.packets.is_multiple_of(1024) {
             self.lua.gc_collect()?;
         }
         let ud = self.lua.create_userdata(Pkt(pkt.to_vec()))?;

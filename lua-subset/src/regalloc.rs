@@ -47,8 +47,8 @@ pub(crate) fn cfg(code: &[VInsn]) -> Cfg {
     }
     let mut blocks = Vec::new();
     let mut start = 0;
-    for i in 1..=code.len() {
-        if leaders[i] || i == code.len() {
+    for (i, &lead) in leaders.iter().enumerate().skip(1) {
+        if lead || i == code.len() {
             if start < i {
                 blocks.push((start, i - 1));
             }

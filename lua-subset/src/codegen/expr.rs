@@ -79,7 +79,7 @@ impl<'m, 'a> Gen<'m, 'a> {
     }
 
     /// Integer operand of a value; non-integers are a runtime error.
-    pub(crate) fn to_int(&mut self, v: Val) -> Opnd {
+    pub(crate) fn int_of(&mut self, v: Val) -> Opnd {
         match v {
             Val::K(Konst::Int(i)) => Opnd::Imm(i),
             Val::Int(r) => Opnd::Reg(r),
@@ -192,9 +192,9 @@ impl<'m, 'a> Gen<'m, 'a> {
             }
             ExprKind::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
                 let va = self.eval(a);
-                let va = self.to_int(va);
+                let va = self.int_of(va);
                 let vb = self.eval(b);
-                let vb = self.to_int(vb);
+                let vb = self.int_of(vb);
                 self.span = e.span;
                 let jop = match op {
                     BinOp::Lt => JmpOp::Slt,
@@ -298,13 +298,13 @@ impl<'m, 'a> Gen<'m, 'a> {
             ExprKind::PktLoad { pkt, size, off } => {
                 self.expect_pkt(pkt);
                 let o = self.eval(off);
-                let o = self.to_int(o);
+                let o = self.int_of(o);
                 self.span = e.span;
                 Val::Int(self.pkt_load(size, o))
             }
             ExprKind::MapGet { map, key } => {
                 let k = self.eval(key);
-                let k = self.to_int(k);
+                let k = self.int_of(k);
                 self.span = e.span;
                 self.map_lookup(map, k)
             }
@@ -323,7 +323,7 @@ impl<'m, 'a> Gen<'m, 'a> {
             }
             ExprKind::Unary(op, x) => {
                 let v = self.eval(x);
-                let o = self.to_int(v);
+                let o = self.int_of(v);
                 match o {
                     Opnd::Imm(i) => Val::K(Konst::Int(if op == UnOp::Neg {
                         i.wrapping_neg()
@@ -348,9 +348,9 @@ impl<'m, 'a> Gen<'m, 'a> {
             }
             ExprKind::Binary(op, a, b) => {
                 let va = self.eval(a);
-                let oa = self.to_int(va);
+                let oa = self.int_of(va);
                 let vb = self.eval(b);
-                let ob = self.to_int(vb);
+                let ob = self.int_of(vb);
                 self.span = e.span;
                 match self.arith(op, oa, ob) {
                     Opnd::Imm(i) => Val::K(Konst::Int(i)),
@@ -388,7 +388,7 @@ impl<'m, 'a> Gen<'m, 'a> {
                 let mut ops = Vec::new();
                 for a in args {
                     let v = self.eval(a);
-                    ops.push(self.to_int(v));
+                    ops.push(self.int_of(v));
                 }
                 self.span = e.span;
                 let r = self.new_v();
@@ -411,7 +411,7 @@ impl<'m, 'a> Gen<'m, 'a> {
             }
             ExprKind::Abs(x) => {
                 let v = self.eval(x);
-                match self.to_int(v) {
+                match self.int_of(v) {
                     Opnd::Imm(i) => Val::K(Konst::Int(i.wrapping_abs())),
                     Opnd::Reg(s) => {
                         let r = self.new_v();

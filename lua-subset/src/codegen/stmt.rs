@@ -190,7 +190,7 @@ impl<'m, 'a> Gen<'m, 'a> {
                 for (t, _) in targets {
                     if let Target::Map { key, .. } = t {
                         let k = self.eval(key);
-                        let k = self.to_int(k);
+                        let k = self.int_of(k);
                         keys.push(Some(k));
                     } else {
                         keys.push(None);
@@ -315,9 +315,9 @@ impl<'m, 'a> Gen<'m, 'a> {
     ) {
         let before = self.checked;
         let a = self.eval(start);
-        let a = self.to_int(a);
+        let a = self.int_of(a);
         let l = self.eval(limit);
-        let l = self.to_int(l);
+        let l = self.int_of(l);
         self.span = s.span;
         let exit = self.label();
         let head = self.label();

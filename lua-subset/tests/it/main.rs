@@ -1,3 +1,6 @@
 //! Integration tests of the Lua front end, the code generator and the oracle.
 
+mod diff;
 mod examples;
+mod mini_vm;
+mod packets;
