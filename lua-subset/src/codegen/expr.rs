@@ -162,16 +162,16 @@ impl<'m, 'a> Gen<'m, 'a> {
     pub(crate) fn cond(&mut self, e: &Expr<'a>, when: bool, target: Label) {
         match e.kind {
             ExprKind::Unary(UnOp::Not, x) => self.cond(x, !when, target),
-            // Checks made on only some paths must not count on the fall-through
-            // path: where paths merge, keep what held after the left operand.
+            // Checks made on only some paths must not count where paths merge:
+            // a label reached by jumps from inside `a` keeps what held before it.
             ExprKind::And(a, b) => {
                 if when {
                     let skip = self.label();
+                    let saved = self.checked;
                     self.cond(a, false, skip);
-                    let mid = self.checked;
                     self.cond(b, true, target);
                     self.place(skip);
-                    self.checked = mid;
+                    self.checked = saved;
                 } else {
                     self.cond(a, false, target);
                     self.cond(b, false, target);
@@ -183,11 +183,11 @@ impl<'m, 'a> Gen<'m, 'a> {
                     self.cond(b, true, target);
                 } else {
                     let skip = self.label();
+                    let saved = self.checked;
                     self.cond(a, true, skip);
-                    let mid = self.checked;
                     self.cond(b, false, target);
                     self.place(skip);
-                    self.checked = mid;
+                    self.checked = saved;
                 }
             }
             ExprKind::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {

@@ -391,6 +391,12 @@ impl<'a> Lowerer<'a> {
                     return LVal::Expr(self.mk(ExprKind::Abs(x), span));
                 }
                 let max = f == "max";
+                // Lua returns a single argument as is, whatever its type.
+                if args.len() == 1 {
+                    let mut x = args[0];
+                    x.span = span;
+                    return LVal::Expr(x);
+                }
                 let consts: Option<Vec<i64>> = args
                     .iter()
                     .map(|a| match a.kind {

@@ -39,6 +39,26 @@ pub fn check(name: &str, src: &str, pkts: &[Vec<u8>]) {
             let want = oracle.run_packet(p).expect("oracle");
             let got = vm.run(p);
             let Some(want) = want else { continue };
+            if std::env::var("TRACE").is_ok() && vm.maps() != oracle.maps() {
+                panic!(
+                    "maps diverge after packet {i}: {:?} vs {:?}",
+                    vm.maps(),
+                    oracle.maps()
+                );
+            }
+            if got != Outcome::Verdict(want as u64) && std::env::var("TRACE").is_ok() {
+                let mut t = MiniVm::new(&prog);
+                t.trace = Some(Vec::new());
+                for q in &pkts[..i] {
+                    t.run(q);
+                }
+                t.run(p);
+                let tr = t.trace.take().unwrap();
+                let sm = prog.source.as_ref().unwrap();
+                for pc in &tr[tr.len().saturating_sub(40)..] {
+                    println!("pc {pc} line {:?}", sm.lookup(*pc).map(|l| l.line));
+                }
+            }
             match got {
                 Outcome::Verdict(v) => assert_eq!(
                     v as i64,
@@ -88,4 +108,61 @@ fn differential_run_is_meaningful() {
         verdicts.contains(&Outcome::Verdict(0)),
         "short frames fault to 0"
     );
+}
+
+#[test]
+fn generated_programs_match_the_oracle() {
+    let all = packets();
+    // A spread of frames: every tenth plus the short ones.
+    let pkts: Vec<Vec<u8>> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| i % 4 == 0 || p.len() < 40)
+        .map(|(_, p)| p.clone())
+        .collect();
+    let n: u64 = std::env::var("LUA_GEN_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    for seed in 0..n {
+        let src = super::gen::ProgGen::new(seed).program();
+        check(&format!("gen{seed}.lua"), &src, &pkts);
+    }
+}
+
+#[test]
+fn generated_programs_do_real_work() {
+    // Most generated programs must produce non-zero verdicts or map contents on
+    // some packets, or the differential test would prove little.
+    let pkts = packets();
+    let mut busy = 0;
+    for seed in 0..40 {
+        let src = super::gen::ProgGen::new(seed).program();
+        let mut o = Oracle::new("g.lua", &src).unwrap();
+        let mut nonzero = false;
+        for p in pkts.iter().step_by(5) {
+            if o.run_packet(p).unwrap().is_some_and(|v| v != 0) {
+                nonzero = true;
+            }
+        }
+        if nonzero || o.maps().values().any(|m| !m.is_empty()) {
+            busy += 1;
+        }
+        if std::env::var("SHOW_GEN").is_ok() && seed < 3 {
+            println!("---- seed {seed}\n{src}");
+        }
+    }
+    assert!(
+        busy >= 22,
+        "only {busy} of 40 generated programs did anything"
+    );
+}
+
+#[test]
+fn check_file_from_env() {
+    // Debugging aid: LUA_FILE=path runs the differential check on one file.
+    if let Ok(f) = std::env::var("LUA_FILE") {
+        let src = std::fs::read_to_string(&f).unwrap();
+        check(&f, &src, &packets());
+    }
 }

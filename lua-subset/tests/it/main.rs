@@ -2,5 +2,6 @@
 
 mod diff;
 mod examples;
+mod gen;
 mod mini_vm;
 mod packets;

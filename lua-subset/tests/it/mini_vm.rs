@@ -36,6 +36,8 @@ pub struct MiniVm {
     names: Vec<String>,
     /// may_goto budget per run.
     pub may_goto_budget: u64,
+    /// Executed slots of the last run, when tracing.
+    pub trace: Option<Vec<usize>>,
 }
 
 impl MiniVm {
@@ -58,6 +60,7 @@ impl MiniVm {
             maps,
             names: p.maps.iter().map(|m| m.name.clone()).collect(),
             may_goto_budget: 65_536,
+            trace: None,
         }
     }
 
@@ -210,6 +213,9 @@ impl MiniVm {
 
     /// Runs the program on one packet.
     pub fn run(&mut self, pkt: &[u8]) -> Outcome {
+        if let Some(t) = self.trace.as_mut() {
+            t.clear();
+        }
         let mut r = [0u64; 11];
         let mut stack = vec![0u8; 512];
         r[1] = CTX;
@@ -221,6 +227,9 @@ impl MiniVm {
             steps += 1;
             if steps > 50_000_000 {
                 return Outcome::Fault("step limit".into());
+            }
+            if let Some(t) = self.trace.as_mut() {
+                t.push(pc);
             }
             let Some(op) = self.ops.get(pc).copied() else {
                 return Outcome::Fault("pc out of range".into());
