@@ -548,6 +548,40 @@ impl<'m, 'a> Gen<'m, 'a> {
             dst: r,
             src,
         });
+        if let Some(range) = self.range_of(alu, a, b) {
+            self.ranges.insert(r, range);
+        }
         Opnd::Reg(r)
+    }
+
+    /// The range of `a op b` when it is known without overflow.
+    fn range_of(&self, op: AluOp, a: Opnd, b: Opnd) -> Option<(i64, i64)> {
+        let get = |o: Opnd| match o {
+            Opnd::Imm(i) => Some((i, i)),
+            Opnd::Reg(r) => self.ranges.get(&r).copied(),
+        };
+        if op == AluOp::And {
+            if let Opnd::Imm(c) = b {
+                if c >= 0 {
+                    let hi = get(a).filter(|r| r.0 >= 0).map_or(c, |r| r.1.min(c));
+                    return Some((0, hi));
+                }
+            }
+        }
+        let (x, y) = (get(a)?, get(b)?);
+        let f = |p: i64, q: i64| -> Option<i128> {
+            let (p, q) = (p as i128, q as i128);
+            Some(match op {
+                AluOp::Add => p + q,
+                AluOp::Sub => p - q,
+                AluOp::Mul => p * q,
+                _ => return None,
+            })
+        };
+        let c = [f(x.0, y.0)?, f(x.0, y.1)?, f(x.1, y.0)?, f(x.1, y.1)?];
+        let lo = *c.iter().min()?;
+        let hi = *c.iter().max()?;
+        let ok = |v: i128| (-(1i128 << 40)..(1i128 << 40)).contains(&v);
+        (ok(lo) && ok(hi)).then_some((lo as i64, hi as i64))
     }
 }

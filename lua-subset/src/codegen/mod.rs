@@ -77,6 +77,9 @@ pub struct Gen<'m, 'a> {
     /// Functions being inlined (a guard against runaway expansion).
     depth: u32,
     pub(crate) uses_counter_budget: bool,
+    /// Known value ranges of temporaries (never of variables' own registers),
+    /// used to prove loop bounds the way the Linux verifier will see them.
+    pub(crate) ranges: std::collections::HashMap<V, (i64, i64)>,
 }
 
 impl<'m, 'a> Gen<'m, 'a> {
@@ -176,13 +179,17 @@ impl<'m, 'a> Gen<'m, 'a> {
     pub(crate) fn coerce(&mut self, v: Val, dst: Val) {
         match dst {
             Val::K(_) | Val::Pkt => {}
-            Val::Int(r) | Val::Bool(r) => match v {
+            Val::Int(r) | Val::Bool(r) => match {
+                self.ranges.remove(&r);
+                v
+            } {
                 Val::Int(s) | Val::Bool(s) | Val::Dyn(_, s) => self.mov(r, s),
                 Val::K(Konst::Int(i)) => self.mov_imm(r, i),
                 Val::K(Konst::Bool(b)) => self.mov_imm(r, b as i64),
                 Val::K(Konst::Nil) | Val::Pkt => self.mov_imm(r, 0),
             },
             Val::Dyn(t, p) => {
+                self.ranges.remove(&p);
                 let (tag, payload) = self.tag_payload(v);
                 match tag {
                     Opnd::Imm(i) => self.mov_imm(t, i),
@@ -376,6 +383,7 @@ pub fn generate(m: &Module, opts: &CompileOptions) -> Result<(Vec<VInsn>, u32), 
         inlines: Vec::new(),
         depth: 0,
         uses_counter_budget: false,
+        ranges: std::collections::HashMap::new(),
     };
     g.err = g.label();
     let Some(main) = m.funcs.get(m.main.0 as usize) else {

@@ -278,6 +278,7 @@ impl<'m, 'a> Gen<'m, 'a> {
                 dst: r,
             });
         }
+        self.ranges.insert(r, (0, (1i64 << (8 * size as u32)) - 1));
         r
     }
 

@@ -323,7 +323,7 @@ impl<'m, 'a> Gen<'m, 'a> {
         let head = self.label();
         let i = self.new_v();
         let cnt = self.new_v();
-        let mut proven = false;
+        let proven;
         match (a, l) {
             (Opnd::Imm(a0), Opnd::Imm(l0)) => {
                 if (step > 0 && a0 > l0) || (step < 0 && a0 < l0) {
@@ -340,6 +340,22 @@ impl<'m, 'a> Gen<'m, 'a> {
                 self.mov_imm(cnt, count as i64);
             }
             _ => {
+                // A bound the verifier can see too: a constant start and a
+                // limit of known range (or the mirror for negative steps).
+                let range = |o: Opnd, g: &Self| match o {
+                    Opnd::Imm(i) => Some((i, i)),
+                    Opnd::Reg(r) => g.ranges.get(&r).copied(),
+                };
+                let most = match (range(a, self), range(l, self)) {
+                    (Some(ar), Some(lr)) if step > 0 && ar.0 == ar.1 => {
+                        Some((lr.1 as i128 - ar.0 as i128) / step as i128 + 1)
+                    }
+                    (Some(ar), Some(lr)) if step < 0 && lr.0 == lr.1 => {
+                        Some((ar.1 as i128 - lr.0 as i128) / (-(step as i128)) + 1)
+                    }
+                    _ => None,
+                };
+                proven = most.is_some_and(|n| n <= 1024);
                 let ar = self.reg_of(a);
                 self.mov(i, ar);
                 let ls = self.src_of(l);

@@ -54,6 +54,8 @@ pub(crate) struct Lowerer<'a> {
     loop_depth: u32,
     /// At top level (outside every function).
     pub(crate) top: bool,
+    /// Length of the source, for diagnostics at its end.
+    pub(crate) src_len: usize,
 }
 
 /// Span of any full_moon node (empty at 0 if it has no tokens).
@@ -88,6 +90,7 @@ impl<'a> Lowerer<'a> {
             next_uid: 1,
             loop_depth: 0,
             top: true,
+            src_len: 0,
         }
     }
 
@@ -558,6 +561,7 @@ pub(crate) fn lower<'a>(arena: &'a Bump, source: &str) -> Result<Module<'a>, Sin
     }
     let ast = result.ast();
     let mut l = Lowerer::new(arena);
+    l.src_len = source.trim_end().len();
     let main = l.chunk(ast.nodes());
     l.check_captures();
     if !l.sink.is_empty() {

@@ -26,7 +26,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         let Some(ast::LastStmt::Return(r)) = b.last_stmt() else {
-            let end = Span::new(0, 0);
+            let end = Span::new(self.src_len, self.src_len);
             self.err(
                 end,
                 "the chunk must return the per-packet function",
@@ -199,6 +199,7 @@ impl<'a> Lowerer<'a> {
         let mut key = None;
         let mut value = None;
         let mut entries = None;
+        let mut bad = false;
         for f in table.fields().iter() {
             let ast::Field::NameKey {
                 key: k, value: v, ..
@@ -224,6 +225,7 @@ impl<'a> Lowerer<'a> {
                                 format!("map {field} type must be \"u32\" or \"u64\""),
                                 None,
                             );
+                            bad = true;
                             continue;
                         }
                     };
@@ -258,14 +260,19 @@ impl<'a> Lowerer<'a> {
             (MapType::Array, _) => 4,
             (MapType::Hash, Some((k, _))) => k,
             (MapType::Hash, None) => {
-                self.err(
-                    span,
-                    "a hash map needs `key = \"u32\"` or `key = \"u64\"`",
-                    None,
-                );
+                if !bad {
+                    self.err(
+                        span,
+                        "a hash map needs `key = \"u32\"` or `key = \"u64\"`",
+                        None,
+                    );
+                }
                 4
             }
         };
+        if bad {
+            return Some(None);
+        }
         let Some(value_size) = value else {
             self.err(
                 span,

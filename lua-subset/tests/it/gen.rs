@@ -529,3 +529,13 @@ fn show_program() {
         println!("{}", ProgGen::new(s.parse().unwrap()).program());
     }
 }
+
+#[test]
+fn dump_programs() {
+    // Debugging aid: GEN_DUMP=dir writes generated programs as files.
+    if let Ok(dir) = std::env::var("GEN_DUMP") {
+        for seed in 0..200 {
+            std::fs::write(format!("{dir}/gen{seed}.lua"), ProgGen::new(seed).program()).unwrap();
+        }
+    }
+}

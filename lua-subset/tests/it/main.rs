@@ -5,3 +5,4 @@ mod examples;
 mod gen;
 mod mini_vm;
 mod packets;
+mod ui;
