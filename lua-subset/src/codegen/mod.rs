@@ -179,15 +179,15 @@ impl<'m, 'a> Gen<'m, 'a> {
     pub(crate) fn coerce(&mut self, v: Val, dst: Val) {
         match dst {
             Val::K(_) | Val::Pkt => {}
-            Val::Int(r) | Val::Bool(r) => match {
+            Val::Int(r) | Val::Bool(r) => {
                 self.ranges.remove(&r);
-                v
-            } {
-                Val::Int(s) | Val::Bool(s) | Val::Dyn(_, s) => self.mov(r, s),
-                Val::K(Konst::Int(i)) => self.mov_imm(r, i),
-                Val::K(Konst::Bool(b)) => self.mov_imm(r, b as i64),
-                Val::K(Konst::Nil) | Val::Pkt => self.mov_imm(r, 0),
-            },
+                match v {
+                    Val::Int(s) | Val::Bool(s) | Val::Dyn(_, s) => self.mov(r, s),
+                    Val::K(Konst::Int(i)) => self.mov_imm(r, i),
+                    Val::K(Konst::Bool(b)) => self.mov_imm(r, b as i64),
+                    Val::K(Konst::Nil) | Val::Pkt => self.mov_imm(r, 0),
+                }
+            }
             Val::Dyn(t, p) => {
                 self.ranges.remove(&p);
                 let (tag, payload) = self.tag_payload(v);
