@@ -1,7 +1,8 @@
 //! Differential tests: the compiled program (on the test executor) against
 //! the oracle (real Lua 5.4), verdicts and maps, packet by packet.
 
-use super::mini_vm::{MiniVm, Outcome};
+use bpf_bridge::engine::Engine;
+use bpf_bridge::interp::{InterpEngine, Mode};
 use lua_subset::oracle::Oracle;
 use lua_subset::{compile, CompileOptions, Cpu};
 
@@ -24,7 +25,8 @@ pub fn packets() -> Vec<Vec<u8>> {
     out
 }
 
-/// Runs `src` on both engines over `pkts`; panics with context on a difference.
+/// Runs `src` on the interpreter and on the oracle over `pkts`; panics with
+/// context on any difference in verdicts or maps.
 #[track_caller]
 pub fn check(name: &str, src: &str, pkts: &[Vec<u8>]) {
     for cpu in [Cpu::V4, Cpu::V3] {
@@ -33,34 +35,15 @@ pub fn check(name: &str, src: &str, pkts: &[Vec<u8>]) {
             ..Default::default()
         };
         let prog = compile(name, src, &opts).unwrap_or_else(|d| panic!("{name}: {}", d.render()));
-        let mut vm = MiniVm::new(&prog);
+        let mut eng =
+            InterpEngine::new(&prog, Mode::Checked).unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut oracle = Oracle::new(name, src).unwrap_or_else(|e| panic!("{name}: oracle: {e}"));
         for (i, p) in pkts.iter().enumerate() {
             let want = oracle.run_packet(p).expect("oracle");
-            let got = vm.run(p);
+            let got = eng.run_packet(&mut p.clone());
             let Some(want) = want else { continue };
-            if std::env::var("TRACE").is_ok() && vm.maps() != oracle.maps() {
-                panic!(
-                    "maps diverge after packet {i}: {:?} vs {:?}",
-                    vm.maps(),
-                    oracle.maps()
-                );
-            }
-            if got != Outcome::Verdict(want as u64) && std::env::var("TRACE").is_ok() {
-                let mut t = MiniVm::new(&prog);
-                t.trace = Some(Vec::new());
-                for q in &pkts[..i] {
-                    t.run(q);
-                }
-                t.run(p);
-                let tr = t.trace.take().unwrap();
-                let sm = prog.source.as_ref().unwrap();
-                for pc in &tr[tr.len().saturating_sub(40)..] {
-                    println!("pc {pc} line {:?}", sm.lookup(*pc).map(|l| l.line));
-                }
-            }
             match got {
-                Outcome::Verdict(v) => assert_eq!(
+                Ok(v) => assert_eq!(
                     v as i64,
                     want,
                     "{name} ({cpu:?}): packet {i} ({} bytes {:02x?}): compiled {v} vs Lua {want}\n{}",
@@ -68,10 +51,10 @@ pub fn check(name: &str, src: &str, pkts: &[Vec<u8>]) {
                     &p[..p.len().min(64)],
                     lua_subset::listing::listing(&prog)
                 ),
-                Outcome::Fault(f) => panic!("{name} ({cpu:?}): packet {i}: fault {f}\n{}", lua_subset::listing::listing(&prog)),
+                Err(f) => panic!("{name} ({cpu:?}): packet {i}: fault {f:?}\n{}", lua_subset::listing::listing(&prog)),
             }
         }
-        assert_eq!(vm.maps(), oracle.maps(), "{name} ({cpu:?}): maps differ");
+        assert_eq!(eng.maps(), oracle.maps(), "{name} ({cpu:?}): maps differ");
     }
 }
 
@@ -100,13 +83,16 @@ fn differential_run_is_meaningful() {
     let src =
         std::fs::read_to_string(super::examples::examples_dir().join("port_block.lua")).unwrap();
     let prog = compile("port_block.lua", &src, &CompileOptions::default()).unwrap();
-    let mut vm = MiniVm::new(&prog);
-    let verdicts: Vec<_> = pkts.iter().map(|p| vm.run(p)).collect();
-    assert!(verdicts.contains(&Outcome::Verdict(1)));
-    assert!(verdicts.contains(&Outcome::Verdict(2)));
+    let mut eng = InterpEngine::new(&prog, Mode::Checked).unwrap();
+    let verdicts: Vec<_> = pkts
+        .iter()
+        .map(|p| eng.run_packet(&mut p.clone()).ok())
+        .collect();
+    assert!(verdicts.contains(&Some(1)));
+    assert!(verdicts.contains(&Some(2)));
     assert!(
-        verdicts.contains(&Outcome::Verdict(0)),
-        "short frames fault to 0"
+        verdicts.contains(&Some(0)),
+        "short frames end with verdict 0"
     );
 }
 

@@ -3,6 +3,6 @@
 mod diff;
 mod examples;
 mod gen;
-mod mini_vm;
+mod kernel;
 mod packets;
 mod ui;
