@@ -17,3 +17,5 @@ pub mod isa;
 pub mod program;
 #[cfg(feature = "std")]
 pub mod report;
+#[cfg(feature = "std")]
+pub mod verifier;
