@@ -41,3 +41,5 @@ pub mod memory;
 pub mod program;
 #[cfg(feature = "std")]
 pub mod report;
+#[cfg(feature = "std")]
+pub mod verifier;
