@@ -2,8 +2,14 @@
 #![cfg(feature = "std")]
 
 mod asm;
+mod conformance;
 mod elf;
+mod elf_write;
 mod fuzz_corpus;
+mod interp;
+#[cfg(target_os = "linux")]
+mod kernel;
+mod progs;
 
 use std::path::{Path, PathBuf};
 
