@@ -13,6 +13,8 @@
 extern crate alloc;
 
 #[cfg(feature = "std")]
+pub mod conformance;
+#[cfg(feature = "std")]
 pub mod context;
 #[cfg(feature = "std")]
 pub mod engine;
