@@ -49,6 +49,23 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "v4")]
         cpu: CpuArg,
     },
+    /// Verify a program: memory safety and termination, as the kernel's verifier would.
+    Verify {
+        /// The program: .lua, .bin, .s or ELF .o.
+        file: PathBuf,
+        /// Program type; an ELF section name overrides it.
+        #[arg(long = "type", value_enum)]
+        prog_type: Option<TypeArg>,
+        /// Program to pick from an ELF object with several.
+        #[arg(long = "prog")]
+        prog_name: Option<String>,
+        /// Also load it into the running kernel and print its verdict.
+        #[arg(long)]
+        kernel: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a program once per frame of a capture.
     Run(RunArgs),
 }

@@ -18,6 +18,13 @@ fn main() -> ExitCode {
             emit,
             cpu,
         } => cmd::compile::compile(&file, &output, emit, cpu),
+        Command::Verify {
+            file,
+            prog_type,
+            prog_name,
+            kernel,
+            json,
+        } => cmd::verify::verify(&file, prog_type, prog_name, kernel, json),
         Command::Run(args) => cmd::run::run(&args),
     };
     match result {

@@ -97,7 +97,11 @@ pub fn verify_with(prog: &Program, config: &VerifierConfig) -> Result<Verified, 
     let cfg = cfg::build(prog).map_err(with_source)?;
     let mut ck = check::Checker::new(prog, &cfg, config);
     ck.run().map_err(with_source)?;
-    let accesses = ck.accesses.iter().map(|a| a.unwrap_or(Access::Check)).collect();
+    let accesses = ck
+        .accesses
+        .iter()
+        .map(|a| a.unwrap_or(Access::Check))
+        .collect();
     let stats = Stats {
         insns: cfg.ops.len(),
         processed: ck.processed,
@@ -106,7 +110,13 @@ pub fn verify_with(prog: &Program, config: &VerifierConfig) -> Result<Verified, 
         max_stack: ck.max_stack,
         worst_case_path: (!ck.unbounded).then_some(ck.worst),
     };
-    Ok(Verified { facts: Facts { accesses, max_stack: ck.max_stack }, stats })
+    Ok(Verified {
+        facts: Facts {
+            accesses,
+            max_stack: ck.max_stack,
+        },
+        stats,
+    })
 }
 
 impl Stats {

@@ -2,8 +2,8 @@
 //! the current path can stop (the kernel's `states_equal`), and the widening
 //! that lets may_goto loops converge.
 
-use super::state::{Byte, Frame, Kind, RegState, Slot, State};
 use super::bounds::Scalar;
+use super::state::{Byte, Frame, Kind, RegState, Slot, State};
 use alloc::vec::Vec;
 
 /// Consistent renaming of ids between the old and the current state.
@@ -43,12 +43,17 @@ fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool) -> bool
         Kind::Scalar => {
             var_ok(&old.var, &cur.var, exact)
                 && (!old.len || cur.len)
-                && (old.id == 0 && (!exact || cur.id == 0) || cur.id != 0 && ids.check(0, old.id, cur.id))
+                && (old.id == 0 && (!exact || cur.id == 0)
+                    || cur.id != 0 && ids.check(0, old.id, cur.id))
         }
         Kind::Packet => {
             old.off == cur.off
                 && var_ok(&old.var, &cur.var, exact)
-                && if exact { old.range == cur.range } else { old.range <= cur.range }
+                && if exact {
+                    old.range == cur.range
+                } else {
+                    old.range <= cur.range
+                }
                 && ids.check(1, old.id, cur.id)
         }
         Kind::Stack | Kind::MapValue => {
@@ -70,7 +75,9 @@ fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool) -> bool {
         let os = old.stack.get(i).unwrap_or(&Slot::EMPTY);
         let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
         if exact {
-            if os.bytes != cs.bytes || (os.bytes[0] == Byte::Spill && !regsafe(&os.spill, &cs.spill, ids, true)) {
+            if os.bytes != cs.bytes
+                || (os.bytes[0] == Byte::Spill && !regsafe(&os.spill, &cs.spill, ids, true))
+            {
                 return false;
             }
             continue;

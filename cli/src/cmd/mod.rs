@@ -4,3 +4,4 @@ pub mod asm;
 pub mod compile;
 
 pub mod run;
+pub mod verify;
