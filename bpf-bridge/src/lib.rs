@@ -13,9 +13,19 @@
 extern crate alloc;
 
 #[cfg(feature = "std")]
+pub mod asm;
+#[cfg(feature = "std")]
+pub mod btf;
+#[cfg(feature = "std")]
+pub mod capture;
+#[cfg(feature = "std")]
 pub mod conformance;
 #[cfg(feature = "std")]
 pub mod context;
+#[cfg(feature = "std")]
+pub mod disasm;
+#[cfg(feature = "std")]
+pub mod elf;
 #[cfg(feature = "std")]
 pub mod engine;
 pub mod facts;
@@ -24,6 +34,8 @@ pub mod helpers;
 #[cfg(feature = "std")]
 pub mod interp;
 pub mod isa;
+#[cfg(all(feature = "std", target_os = "linux"))]
+pub mod kernel;
 #[cfg(feature = "std")]
 pub mod maps;
 #[cfg(feature = "std")]
@@ -31,3 +43,5 @@ pub mod memory;
 pub mod program;
 #[cfg(feature = "std")]
 pub mod report;
+#[cfg(feature = "std")]
+pub mod verifier;

@@ -10,7 +10,7 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     let t = text.trim();
     let t = t.strip_prefix("0x").unwrap_or(t);
     let digits: Vec<u8> = t.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err("odd number of hex digits".into());
     }
     digits

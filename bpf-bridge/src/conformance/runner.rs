@@ -118,8 +118,9 @@ impl fmt::Display for Summary {
 }
 
 fn assemble(text: &str) -> Result<Program, String> {
-    let _ = text;
-    Err("the assembler is not available".into())
+    crate::asm::assemble(text)
+        .map(|a| a.into_program("conformance", ProgType::Raw))
+        .map_err(|e| format!("assembly: {e}"))
 }
 
 fn program_of(v: &Vector) -> Result<Program, String> {

@@ -8,24 +8,8 @@ use bpf_bridge::conformance::{
 use bpf_bridge::program::Program;
 use std::path::PathBuf;
 
-/// The upstream vectors, or `None` (with a visible line) when absent.
 fn vectors_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("BPF_CONFORMANCE_DIR") {
-        let d = PathBuf::from(d);
-        assert!(
-            d.is_dir(),
-            "BPF_CONFORMANCE_DIR={} is not a directory",
-            d.display()
-        );
-        return Some(d);
-    }
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/tests");
-    if d.is_dir() {
-        Some(d)
-    } else {
-        println!("skipped: no conformance vectors (set BPF_CONFORMANCE_DIR)");
-        None
-    }
+    crate::conformance_dir()
 }
 
 fn write_vectors(files: &[(&str, &str)]) -> tempdir::Dir {
@@ -68,6 +52,34 @@ fn raw_vector_passes_in_both_modes() {
     ] {
         let r = run_file(&dir.join("lddw.data"), &mut engine);
         assert_eq!(r.outcome, Outcome::Pass, "{r}");
+    }
+}
+
+/// All upstream vectors pass on the interpreter, checked and verified (all-`Check` facts).
+#[test]
+fn all_vectors_pass_on_the_interpreter() {
+    let Some(dir) = vectors_dir() else { return };
+    for (mode, mut engine) in [
+        ("checked", InterpConformance::checked()),
+        ("verified", InterpConformance::verified_unproven()),
+    ] {
+        let results = run_dir(&dir, &mut engine).unwrap();
+        let bad: Vec<String> = results
+            .iter()
+            .filter(|r| r.outcome != Outcome::Pass)
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "{mode}: {}\n{}",
+            Summary::of(&results),
+            bad.join("\n")
+        );
+        assert!(
+            results.len() >= 313,
+            "{mode}: only {} vectors",
+            results.len()
+        );
     }
 }
 
