@@ -105,9 +105,8 @@ pub fn lower<M: MacroAssembler>(
         BufferError::OutOfRange => JitError::TooLarge,
         BufferError::Unbound => JitError::Internal("unbound label"),
     })?;
-    for o in &mut offsets {
-        *o = map.map(*o as usize) as u32;
-    }
+    // Slots are emitted in order, so their offsets ascend.
+    map.map_ascending(&mut offsets);
     Ok(Lowered { code, offsets })
 }
 
