@@ -35,25 +35,39 @@ pub enum Command {
         #[arg(long)]
         prog: Option<String>,
     },
+    /// Compile a Lua filter to an ELF object (BTF maps, Lua line info), assembly or bytecode.
+    Compile {
+        /// The filter (.lua).
+        file: PathBuf,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Output form.
+        #[arg(long, value_enum, default_value = "elf")]
+        emit: EmitArg,
+        /// Instruction set: v3 avoids sdiv/smod, movsx, ldsx, bswap, gotol and may_goto.
+        #[arg(long, value_enum, default_value = "v4")]
+        cpu: CpuArg,
+    },
+    /// Verify a program: memory safety and termination, as the kernel's verifier would.
+    Verify {
+        /// The program: .lua, .bin, .s or ELF .o.
+        file: PathBuf,
+        /// Program type; an ELF section name overrides it.
+        #[arg(long = "type", value_enum)]
+        prog_type: Option<TypeArg>,
+        /// Program to pick from an ELF object with several.
+        #[arg(long = "prog")]
+        prog_name: Option<String>,
+        /// Also load it into the running kernel and print its verdict.
+        #[arg(long)]
+        kernel: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a program once per frame of a capture.
     Run(RunArgs),
-    /// Run bpf_conformance test vectors (.data files) from a directory.
-    Conformance {
-        /// Directory holding .data files.
-        dir: PathBuf,
-        /// Engine to run them on.
-        #[arg(long, value_enum, default_value = "interp")]
-        engine: EngineArg,
-        /// Target architecture for --engine jit (foreign ones run emulated).
-        #[arg(long, value_enum)]
-        arch: Option<ArchArg>,
-    },
-    /// bpf_conformance's plugin protocol: program hex on stdin, memory hex as argument.
-    ConformancePlugin {
-        /// Memory as hex; further arguments (upstream runner flags) are ignored.
-        #[arg(allow_hyphen_values = true, num_args = 0..)]
-        args: Vec<String>,
-    },
 }
 
 /// Arguments of `luabpf run`.
@@ -116,4 +130,24 @@ pub enum ArchArg {
     Aarch64,
     /// Emulated.
     Riscv64,
+}
+
+/// `--emit` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmitArg {
+    /// ELF relocatable object, loadable by bpftool/libbpf.
+    Elf,
+    /// Assembly with the Lua source lines as comments.
+    Asm,
+    /// Raw little-endian bytecode.
+    Bin,
+}
+
+/// `--cpu` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuArg {
+    /// No v4 instructions.
+    V3,
+    /// Full ISA v4 and may_goto.
+    V4,
 }

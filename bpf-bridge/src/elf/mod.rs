@@ -17,9 +17,13 @@
 //! - the license is the NUL-terminated string in `license` (empty when absent).
 //!
 //! Every linked program is checked with [`crate::isa::decode_program`].
+//!
+//! Writing ([`write::write_object`]) produces the same layout from a
+//! [`Program`], with `.BTF`/`.BTF.ext` line info from its source.
 
 mod btf_maps;
 mod read;
+pub mod write;
 
 use crate::program::{MapDef, ProgType, Program};
 

@@ -2,7 +2,13 @@
 #![cfg(feature = "std")]
 
 mod asm;
+mod conformance;
 mod elf;
+mod elf_write;
+mod interp;
+#[cfg(target_os = "linux")]
+mod kernel;
+mod progs;
 
 use std::path::{Path, PathBuf};
 
