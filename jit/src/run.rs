@@ -18,27 +18,25 @@ pub const BUDGET: u64 = 65_536;
 pub struct Fault {
     /// Slot index of the faulting instruction.
     pub pc: usize,
-    /// What went wrong.
+    /// What went wrong ([`FaultKind::Host`]: the host knows the details).
     pub kind: FaultKind,
-    /// For out-of-bounds accesses, the address.
-    pub addr: u64,
 }
 
 impl std::fmt::Display for Fault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.kind {
-            FaultKind::OutOfBounds => write!(
-                f,
-                "instruction {}: out-of-bounds access at {:#x}",
-                self.pc, self.addr
-            ),
+            FaultKind::Host => write!(f, "instruction {}: refused by the host", self.pc),
             FaultKind::CallDepth => write!(
                 f,
                 "instruction {}: call depth exceeds {MAX_FRAMES} frames",
                 self.pc
             ),
-            FaultKind::LoopBudget => write!(f, "instruction {}: loop budget exhausted", self.pc),
-            FaultKind::Helper => write!(f, "instruction {}: helper call failed", self.pc),
+            FaultKind::BackEdgeLimit => {
+                write!(f, "instruction {}: too many backward jumps", self.pc)
+            }
+            FaultKind::BadMapValue => {
+                write!(f, "instruction {}: map has no value address", self.pc)
+            }
         }
     }
 }
@@ -153,7 +151,6 @@ impl JitProgram {
             Some(kind) => Err(RunError::Fault(Fault {
                 pc: ctx.get(abi::FAULT_PC) as usize,
                 kind,
-                addr: ctx.get(abi::HELPER_ID),
             })),
         }
     }
