@@ -243,7 +243,10 @@ pub fn run(
             let packed = abi::pack_check(0, write, size);
             if uc.get_data_mut().host.check(addr, packed, fp) != Ok(crate::exec_mem::Checked::Plain)
             {
-                uc.get_data_mut().error = Some(EmuError(format!("unmapped access at {addr:#x}")));
+                let at = uc.pc_read().unwrap_or(0).wrapping_sub(CODE);
+                uc.get_data_mut().error = Some(EmuError(format!(
+                    "unmapped access at {addr:#x} ({size} bytes) from code offset {at:#x}"
+                )));
                 return false;
             }
             match map_host(uc, addr, addr + size as u64) {

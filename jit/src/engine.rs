@@ -55,6 +55,7 @@ pub struct JitEngine {
     prng: Prng,
     epoch: Instant,
     trace: Box<dyn Write + Send>,
+    emulator_error: Option<String>,
 }
 
 impl std::fmt::Debug for JitEngine {
@@ -95,6 +96,7 @@ impl JitEngine {
             prng: Prng::default(),
             epoch: Instant::now(),
             trace: Box::new(std::io::stderr()),
+            emulator_error: None,
         })
     }
 
@@ -111,6 +113,11 @@ impl JitEngine {
     /// Reseeds `get_prandom_u32`.
     pub fn set_prng_seed(&mut self, seed: u64) {
         self.prng = Prng::new(seed);
+    }
+
+    /// Why the last emulated run failed with an `engine` fault, if it did.
+    pub fn emulator_error(&self) -> Option<&str> {
+        self.emulator_error.as_deref()
     }
 
     /// The maps.
@@ -275,10 +282,13 @@ impl Engine for JitEngine {
                 };
                 Err(Fault { insn: f.pc, kind })
             }
-            Err(RunError::Emulator(_)) => Err(Fault {
-                insn: 0,
-                kind: FaultKind::Engine("emulator failure"),
-            }),
+            Err(RunError::Emulator(e)) => {
+                self.emulator_error = Some(e);
+                Err(Fault {
+                    insn: 0,
+                    kind: FaultKind::Engine("emulator failure"),
+                })
+            }
         }
     }
 

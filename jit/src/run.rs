@@ -144,7 +144,17 @@ impl JitProgram {
         }
         let r0 = match &self.code {
             Some(code) => code.run(&mut ctx, host),
-            None => self.emulate(&mut ctx, host)?,
+            None => {
+                // Tables the code reads besides the stack: map handles and values.
+                let tables = [
+                    (args.maps.as_ptr() as u64, 8 * args.maps.len() as u64),
+                    (
+                        args.map_values.as_ptr() as u64,
+                        8 * args.map_values.len() as u64,
+                    ),
+                ];
+                self.emulate(&mut ctx, &tables, host)?
+            }
         };
         match FaultKind::from_code(ctx.get(abi::FAULT_KIND)) {
             None => Ok(r0),
@@ -156,14 +166,26 @@ impl JitProgram {
     }
 
     #[cfg(feature = "emulate")]
-    fn emulate(&mut self, ctx: &mut RunCtx, host: &mut dyn Host) -> Result<u64, RunError> {
+    fn emulate(
+        &mut self,
+        ctx: &mut RunCtx,
+        tables: &[(u64, u64)],
+        host: &mut dyn Host,
+    ) -> Result<u64, RunError> {
         let (lo, _) = self.stack_range();
-        crate::emulate::run(&self.compiled, ctx, &[(lo, STACK_SIZE as u64)], host)
+        let mut regions = vec![(lo, STACK_SIZE as u64)];
+        regions.extend_from_slice(tables);
+        crate::emulate::run(&self.compiled, ctx, &regions, host)
             .map_err(|e| RunError::Emulator(e.0))
     }
 
     #[cfg(not(feature = "emulate"))]
-    fn emulate(&mut self, _ctx: &mut RunCtx, _host: &mut dyn Host) -> Result<u64, RunError> {
+    fn emulate(
+        &mut self,
+        _ctx: &mut RunCtx,
+        _tables: &[(u64, u64)],
+        _host: &mut dyn Host,
+    ) -> Result<u64, RunError> {
         Err(RunError::Emulator(
             "built without the `emulate` feature".into(),
         ))
