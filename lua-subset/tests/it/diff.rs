@@ -54,7 +54,20 @@ pub fn check(name: &str, src: &str, pkts: &[Vec<u8>]) {
                 Err(f) => panic!("{name} ({cpu:?}): packet {i}: fault {f:?}\n{}", lua_subset::listing::listing(&prog)),
             }
         }
-        assert_eq!(eng.maps(), oracle.maps(), "{name} ({cpu:?}): maps differ");
+        let (got, want) = (eng.maps(), oracle.maps());
+        if got != want {
+            let mut diffs = Vec::new();
+            for (m, entries) in &want {
+                let other = got.get(m).cloned().unwrap_or_default();
+                for e in entries.iter().filter(|e| !other.contains(e)) {
+                    diffs.push(format!("{m}: Lua has {e:?}"));
+                }
+                for e in other.iter().filter(|e| !entries.contains(e)) {
+                    diffs.push(format!("{m}: compiled has {e:?}"));
+                }
+            }
+            panic!("{name} ({cpu:?}): maps differ: {}", diffs.join("; "));
+        }
     }
 }
 
