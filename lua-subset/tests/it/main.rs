@@ -2,6 +2,7 @@
 
 mod diff;
 mod examples;
+mod fuzz;
 mod gen;
 mod kernel;
 mod packets;
