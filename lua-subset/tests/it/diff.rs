@@ -123,7 +123,11 @@ fn generated_programs_match_the_oracle() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(300);
-    for seed in 0..n {
+    let start: u64 = std::env::var("LUA_GEN_START")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    for seed in start..start + n {
         let src = super::gen::ProgGen::new(seed).program();
         check(&format!("gen{seed}.lua"), &src, &pkts);
     }
