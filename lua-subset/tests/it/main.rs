@@ -4,6 +4,7 @@ mod diff;
 mod examples;
 mod fuzz;
 mod gen;
+mod hand;
 mod kernel;
 mod packets;
 mod ui;
