@@ -60,7 +60,8 @@ fn lua_filters_agree_with_real_lua_on_every_packet() {
         }
         let file = path.to_str().unwrap();
         let lua = run_json(&["run", file, "--pcap", PCAP, "--engine", "lua", "--json"]);
-        let interp = run_json(&["run", file, "--pcap", PCAP, "--engine", "interp", "--json"]);
+        // Unverified: this test is about meaning; acceptance is tested on its own.
+        let interp = run_json(&["run", file, "--pcap", PCAP, "--unverified", "--json"]);
         assert_eq!(lua["verdicts"], interp["verdicts"], "{file}");
         assert_eq!(lua["maps"], interp["maps"], "{file}");
     }
@@ -130,22 +131,28 @@ fn faulting_packets_have_null_verdicts_and_a_non_zero_exit() {
     // Reads 4 bytes at address 16: outside every region on every packet.
     let p = dir.path().join("oob.s");
     std::fs::write(&p, "mov %r1, 16\nldxw %r0, [%r1+0]\nexit\n").unwrap();
-    let o = luabpf(&[
+    let prog = p.to_str().unwrap();
+    // The verifier refuses it up front …
+    let o = luabpf(&["run", prog, "--pcap", PCAP, "--type", "raw"]);
+    check_user_error(&o, "--unverified");
+    assert_eq!(o.status.code(), Some(3));
+    // … and unverified, every access is checked and every packet faults.
+    let args = [
         "run",
-        p.to_str().unwrap(),
+        prog,
         "--pcap",
         PCAP,
         "--type",
         "raw",
+        "--unverified",
         "--json",
-    ]);
+    ];
+    let o = luabpf(&args);
     check_user_error(&o, "instruction 1");
+    assert_eq!(o.status.code(), Some(4));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(v["verdicts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|x| x.is_null()));
+    let verdicts = v["verdicts"].as_array().unwrap();
+    assert!(verdicts.iter().all(|x| x.is_null()));
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `luabpf run`: a program once per frame of a capture.
 
-use crate::args::{EngineArg, RunArgs, TypeArg};
+use crate::args::{ArchArg, EngineArg, RunArgs, TypeArg};
 use bpf_bridge::capture;
 use bpf_bridge::engine::{run_capture, Engine, FaultSummary};
 use bpf_bridge::interp::{InterpEngine, Mode};
@@ -11,7 +11,7 @@ use luabpf::oracle::OracleEngine;
 use luabpf::{read_file, Failure};
 use std::collections::BTreeMap;
 
-fn prog_type(t: Option<TypeArg>) -> Option<ProgType> {
+pub fn prog_type(t: Option<TypeArg>) -> Option<ProgType> {
     t.map(|t| match t {
         TypeArg::Raw => ProgType::Raw,
         TypeArg::Xdp => ProgType::Xdp,
@@ -42,11 +42,30 @@ pub fn run(args: &RunArgs) -> Result<u8, Failure> {
     let program = load_program(&args.prog, &opts)?;
     let mut engine: Box<dyn Engine> = match args.engine {
         EngineArg::Interp => {
-            let mode = Mode::Checked;
+            let mode = if args.unverified {
+                Mode::Checked
+            } else {
+                Mode::Verified(verified(&program)?)
+            };
             let engine = InterpEngine::new(&program, mode);
             Box::new(engine.map_err(|e| Failure::rejected(e.to_string()))?)
         }
         EngineArg::Kernel => Box::new(load_kernel(&program)?),
+        EngineArg::Jit => {
+            let arch = luabpf::jitsel::arch(args.arch.map(ArchArg::name))?;
+            let facts = if args.unverified {
+                None
+            } else {
+                Some(verified(&program)?)
+            };
+            let pool = jit::exec_mem::ExecPool::new();
+            Box::new(luabpf::jitsel::engine(
+                &program,
+                facts.as_ref(),
+                arch,
+                &pool,
+            )?)
+        }
         other => {
             let msg = format!("engine {other:?} is not available in this build");
             return Err(Failure::input(msg));
@@ -66,6 +85,16 @@ fn finish(engine: &mut dyn Engine, frames: Vec<Vec<u8>>, json: bool) -> Result<u
     } else {
         0
     })
+}
+
+/// The verifier's facts, or its refusal (`--unverified` skips it and checks every access).
+pub fn verified(program: &Program) -> Result<bpf_bridge::facts::Facts, Failure> {
+    match bpf_bridge::verifier::verify(program) {
+        Ok(v) => Ok(v.facts),
+        Err(e) => Err(Failure::rejected(format!(
+            "{e}\n(the program was not run; --unverified runs it with every memory access checked)"
+        ))),
+    }
 }
 
 #[cfg(target_os = "linux")]
