@@ -2,10 +2,10 @@
 //!
 //! Each module has `pub fn check(data: &[u8])`, which panics exactly when the
 //! code under test misbehaves (panics, or breaks a stated property). The fuzz
-//! binaries in `fuzz_targets/` call it under libFuzzer (nightly); the corpus replay
-//! tests (`bpf-bridge/tests/it/fuzz_corpus.rs`) include these same files with
-//! `#[path]` and call it on every committed corpus file under stable Rust, so the
-//! two cannot drift. Modules refer to each other as `super::…` and to the crates
+//! binaries in `fuzz_targets/` call it under libFuzzer (nightly); the corpus
+//! replay tests (`tests/it/fuzz_corpus.rs` in bpf-bridge, jit and lua-subset)
+//! include these same files with `#[path]` and call it on every committed corpus
+//! file under stable Rust (driven by `replay.rs`), so the two cannot drift. Modules refer to each other as `super::…` and to the crates
 //! under test by name only, which resolves the same way in both places.
 
 pub mod asm;
@@ -14,5 +14,7 @@ pub mod decode;
 pub mod elf;
 pub mod input;
 pub mod interp;
+pub mod jit_diff;
+pub mod lua;
 pub mod roundtrip;
 pub mod verify;

@@ -19,38 +19,10 @@ mod roundtrip;
 #[path = "../../../fuzz/src/verify.rs"]
 mod verify;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
+#[path = "../../../fuzz/src/replay.rs"]
+mod replay;
 
-/// Runs `check` on every file of `fuzz/corpus/<target>`, then fails listing each
-/// file that panicked (name and hex, to reproduce with `cargo fuzz run TARGET FILE`).
-#[track_caller]
-fn replay(target: &str, check: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
-        .join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("corpus entry").path())
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "empty corpus {}", dir.display());
-    let mut failed = Vec::new();
-    for path in &files {
-        let data = std::fs::read(path).expect("read corpus file");
-        if catch_unwind(AssertUnwindSafe(|| check(&data))).is_err() {
-            let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
-            failed.push(format!("{} ({hex})", path.display()));
-        }
-    }
-    assert!(
-        failed.is_empty(),
-        "{} of {} {target} corpus files fail:\n{}",
-        failed.len(),
-        files.len(),
-        failed.join("\n")
-    );
-}
+use replay::replay;
 
 #[test]
 fn decode_corpus() {

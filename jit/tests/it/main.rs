@@ -3,6 +3,7 @@
 
 mod conformance;
 mod examples;
+mod fuzz_corpus;
 mod harness;
 mod ops;
 mod random;

@@ -3,6 +3,7 @@
 mod diff;
 mod examples;
 mod fuzz;
+mod fuzz_corpus;
 mod gen;
 mod hand;
 mod kernel;
