@@ -1,4 +1,0 @@
--- expect: 3:3 `break` outside a loop
-return function(pkt)
-  break
-end

@@ -1,2 +1,0 @@
--- expect: 2:22 library function `debug` is not available in filters
-return function(pkt) debug.traceback() return 0 end

@@ -1,2 +1,0 @@
--- expect: 2:29 unknown field `size`
-return function(pkt) return pkt.size end
