@@ -2,7 +2,9 @@
 
 mod diff;
 mod examples;
+mod fuzz;
 mod gen;
+mod hand;
 mod kernel;
 mod packets;
 mod ui;
