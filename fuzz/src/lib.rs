@@ -12,4 +12,7 @@ pub mod asm;
 pub mod capture;
 pub mod decode;
 pub mod elf;
+pub mod input;
+pub mod interp;
 pub mod roundtrip;
+pub mod verify;

@@ -10,8 +10,14 @@ mod capture;
 mod decode;
 #[path = "../../../fuzz/src/elf.rs"]
 mod elf;
+#[path = "../../../fuzz/src/input.rs"]
+mod input;
+#[path = "../../../fuzz/src/interp.rs"]
+mod interp;
 #[path = "../../../fuzz/src/roundtrip.rs"]
 mod roundtrip;
+#[path = "../../../fuzz/src/verify.rs"]
+mod verify;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -64,4 +70,33 @@ fn elf_corpus() {
 #[test]
 fn capture_corpus() {
     replay("capture", capture::check);
+}
+
+#[test]
+fn interp_corpus() {
+    replay("interp", interp::check);
+}
+
+#[test]
+fn verify_corpus() {
+    replay("verify", verify::check);
+}
+
+#[test]
+fn run_input_format_round_trips() {
+    let a = bpf_bridge::asm::assemble(
+        ".map m0 hash key=4 value=8 entries=16\nlddw %r1, map:m0\nmov %r0, 0\nexit",
+    )
+    .unwrap();
+    let prog = a.into_program("fuzz", bpf_bridge::program::ProgType::Xdp);
+    let packet = [0xaa; 20];
+    let bytes = input::encode(&prog, &packet).unwrap();
+    let case = input::Case::parse(&bytes).unwrap();
+    assert_eq!(case.insns, prog.insns);
+    assert_eq!(case.maps, prog.maps);
+    assert_eq!(case.packet, packet);
+    assert_eq!(case.program(prog.prog_type), prog);
+    // Maps are named by index; truncated headers are refused, not misread.
+    assert!(input::Case::parse(&bytes[..1]).is_none());
+    assert!(input::Case::parse(&bytes[..4]).is_none());
 }
