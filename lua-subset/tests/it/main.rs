@@ -4,5 +4,6 @@ mod diff;
 mod examples;
 mod gen;
 mod kernel;
+mod kernel_gen;
 mod packets;
 mod ui;
