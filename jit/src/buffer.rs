@@ -228,6 +228,21 @@ impl<K: LabelUse> CodeBuffer<K> {
     }
 }
 
+impl OffsetMap {
+    /// Maps ascending offsets in place in one pass.
+    pub fn map_ascending(&self, offsets: &mut [u32]) {
+        let mut i = 0;
+        let mut saved = 0;
+        for o in offsets {
+            while i < self.starts.len() && self.starts[i] <= *o {
+                saved = self.saved[i];
+                i += 1;
+            }
+            *o -= saved;
+        }
+    }
+}
+
 /// Maps offsets of the long-branch layout to the final layout.
 #[derive(Clone, Debug, Default)]
 pub struct OffsetMap {

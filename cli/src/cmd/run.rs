@@ -1,6 +1,6 @@
 //! `luabpf run`: a program once per frame of a capture.
 
-use crate::args::{EngineArg, RunArgs, TypeArg};
+use crate::args::{ArchArg, EngineArg, RunArgs, TypeArg};
 use bpf_bridge::capture;
 use bpf_bridge::engine::{run_capture, Engine, FaultSummary};
 use bpf_bridge::interp::{InterpEngine, Mode};
@@ -51,6 +51,21 @@ pub fn run(args: &RunArgs) -> Result<u8, Failure> {
             Box::new(engine.map_err(|e| Failure::rejected(e.to_string()))?)
         }
         EngineArg::Kernel => Box::new(load_kernel(&program)?),
+        EngineArg::Jit => {
+            let arch = luabpf::jitsel::arch(args.arch.map(ArchArg::name))?;
+            let facts = if args.unverified {
+                None
+            } else {
+                Some(verified(&program)?)
+            };
+            let pool = jit::exec_mem::ExecPool::new();
+            Box::new(luabpf::jitsel::engine(
+                &program,
+                facts.as_ref(),
+                arch,
+                &pool,
+            )?)
+        }
         other => {
             let msg = format!("engine {other:?} is not available in this build");
             return Err(Failure::input(msg));
@@ -72,7 +87,7 @@ fn finish(engine: &mut dyn Engine, frames: Vec<Vec<u8>>, json: bool) -> Result<u
 }
 
 /// The verifier's facts, or its refusal (`--unverified` skips it and checks every access).
-fn verified(program: &Program) -> Result<bpf_bridge::facts::Facts, Failure> {
+pub fn verified(program: &Program) -> Result<bpf_bridge::facts::Facts, Failure> {
     match bpf_bridge::verifier::verify(program) {
         Ok(v) => Ok(v.facts),
         Err(e) => Err(Failure::rejected(format!(

@@ -191,9 +191,10 @@ impl<'m, 'a> Gen<'m, 'a> {
                 }
             }
             ExprKind::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
+                // Lua evaluates both operands before it checks their types.
                 let va = self.eval(a);
-                let va = self.int_of(va);
                 let vb = self.eval(b);
+                let va = self.int_of(va);
                 let vb = self.int_of(vb);
                 self.span = e.span;
                 let jop = match op {
@@ -348,8 +349,8 @@ impl<'m, 'a> Gen<'m, 'a> {
             }
             ExprKind::Binary(op, a, b) => {
                 let va = self.eval(a);
-                let oa = self.int_of(va);
                 let vb = self.eval(b);
+                let oa = self.int_of(va);
                 let ob = self.int_of(vb);
                 self.span = e.span;
                 match self.arith(op, oa, ob) {
@@ -385,11 +386,8 @@ impl<'m, 'a> Gen<'m, 'a> {
             }
             ExprKind::Call { func, args } => self.call(func, args, e.span),
             ExprKind::MinMax { max, args } => {
-                let mut ops = Vec::new();
-                for a in args {
-                    let v = self.eval(a);
-                    ops.push(self.int_of(v));
-                }
+                let vals: Vec<Val> = args.iter().map(|a| self.eval(a)).collect();
+                let ops: Vec<Opnd> = vals.into_iter().map(|v| self.int_of(v)).collect();
                 self.span = e.span;
                 let r = self.new_v();
                 let first = ops.first().copied().unwrap_or(Opnd::Imm(0));

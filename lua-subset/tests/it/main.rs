@@ -2,7 +2,9 @@
 
 mod diff;
 mod examples;
+mod fuzz;
 mod gen;
+mod hand;
 mod kernel;
 mod kernel_gen;
 mod packets;
