@@ -79,7 +79,7 @@ pub struct Gen<'m, 'a> {
     pub(crate) uses_counter_budget: bool,
     /// Known value ranges of temporaries (never of variables' own registers),
     /// used to prove loop bounds the way the Linux verifier will see them.
-    pub(crate) ranges: std::collections::HashMap<V, (i64, i64)>,
+    pub(crate) ranges: crate::fastmap::FastMap<V, (i64, i64)>,
 }
 
 impl<'m, 'a> Gen<'m, 'a> {
@@ -383,7 +383,7 @@ pub fn generate(m: &Module, opts: &CompileOptions) -> Result<(Vec<VInsn>, u32), 
         inlines: Vec::new(),
         depth: 0,
         uses_counter_budget: false,
-        ranges: std::collections::HashMap::new(),
+        ranges: Default::default(),
     };
     g.err = g.label();
     let Some(main) = m.funcs.get(m.main.0 as usize) else {
