@@ -19,6 +19,8 @@ pub mod btf;
 #[cfg(feature = "std")]
 pub mod capture;
 #[cfg(feature = "std")]
+pub mod conformance;
+#[cfg(feature = "std")]
 pub mod context;
 #[cfg(feature = "std")]
 pub mod disasm;
@@ -32,12 +34,14 @@ pub mod helpers;
 #[cfg(feature = "std")]
 pub mod interp;
 pub mod isa;
+#[cfg(all(feature = "std", target_os = "linux"))]
+pub mod kernel;
 #[cfg(feature = "std")]
 pub mod maps;
 #[cfg(feature = "std")]
 pub mod memory;
-#[cfg(all(feature = "std", target_os = "linux"))]
-pub mod kernel;
 pub mod program;
 #[cfg(feature = "std")]
 pub mod report;
+#[cfg(feature = "std")]
+pub mod verifier;

@@ -35,8 +35,37 @@ pub enum Command {
         #[arg(long)]
         prog: Option<String>,
     },
-    /// Run a program once per frame of a capture.
-    Run(RunArgs),
+    /// Compile a Lua filter to an ELF object (BTF maps, Lua line info), assembly or bytecode.
+    Compile {
+        /// The filter (.lua).
+        file: PathBuf,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Output form.
+        #[arg(long, value_enum, default_value = "elf")]
+        emit: EmitArg,
+        /// Instruction set: v3 avoids sdiv/smod, movsx, ldsx, bswap, gotol and may_goto.
+        #[arg(long, value_enum, default_value = "v4")]
+        cpu: CpuArg,
+    },
+    /// Verify a program: memory safety and termination, as the kernel's verifier would.
+    Verify {
+        /// The program: .lua, .bin, .s or ELF .o.
+        file: PathBuf,
+        /// Program type; an ELF section name overrides it.
+        #[arg(long = "type", value_enum)]
+        prog_type: Option<TypeArg>,
+        /// Program to pick from an ELF object with several.
+        #[arg(long = "prog")]
+        prog_name: Option<String>,
+        /// Also load it into the running kernel and print its verdict.
+        #[arg(long)]
+        kernel: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run bpf_conformance test vectors (.data files) from a directory.
     Conformance {
         /// Directory holding .data files.
@@ -54,6 +83,25 @@ pub enum Command {
         #[arg(allow_hyphen_values = true, num_args = 0..)]
         args: Vec<String>,
     },
+    /// Print the native code the JIT generates for a program.
+    Jit {
+        /// The program: .lua, .bin, .s or ELF .o.
+        file: PathBuf,
+        /// Target architecture (default: this machine's).
+        #[arg(long, value_enum)]
+        arch: Option<ArchArg>,
+        /// Program type; an ELF section name overrides it.
+        #[arg(long = "type", value_enum)]
+        prog_type: Option<TypeArg>,
+        /// Program to pick from an ELF object with several.
+        #[arg(long = "prog")]
+        prog_name: Option<String>,
+        /// Checked-mode code (every access bounds-checked) instead of verified.
+        #[arg(long)]
+        unverified: bool,
+    },
+    /// Run a program once per frame of a capture.
+    Run(RunArgs),
 }
 
 /// Arguments of `luabpf run`.
@@ -116,4 +164,35 @@ pub enum ArchArg {
     Aarch64,
     /// Emulated.
     Riscv64,
+}
+
+/// `--emit` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmitArg {
+    /// ELF relocatable object, loadable by bpftool/libbpf.
+    Elf,
+    /// Assembly with the Lua source lines as comments.
+    Asm,
+    /// Raw little-endian bytecode.
+    Bin,
+}
+
+/// `--cpu` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuArg {
+    /// No v4 instructions.
+    V3,
+    /// Full ISA v4 and may_goto.
+    V4,
+}
+
+impl ArchArg {
+    /// The name `jit::Arch::from_name` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            ArchArg::X86_64 => "x86_64",
+            ArchArg::Aarch64 => "aarch64",
+            ArchArg::Riscv64 => "riscv64",
+        }
+    }
 }

@@ -84,7 +84,9 @@ pub fn section_name(t: ProgType) -> &'static str {
     t.name()
 }
 
-/// Writes `prog` as an ELF relocatable object (see the module docs).
+/// Writes `prog` as an ELF relocatable object (see the module docs). Program,
+/// subprogram and map names are made C identifiers (BTF and libbpf want
+/// them), so a name like `count-tcp` reads back as `count_tcp`.
 pub fn write_object(prog: &Program) -> Result<Vec<u8>, WriteError> {
     if prog.insns.is_empty() {
         return Err(WriteError::Empty);

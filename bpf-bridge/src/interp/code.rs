@@ -87,6 +87,11 @@ macro_rules! define_cop {
             Atomic,
             /// `pc = off`.
             Ja,
+            /// Checked mode's backward `ja`: counts against the back-edge limit.
+            JaBack,
+            /// Checked mode's backward conditional jump: `aux` = [`JmpOp`] code |
+            /// 0x40 if the operand is `imm` | 0x80 if 64-bit.
+            JmpBack,
             /// `may_goto` to `off`.
             MayGoto,
             /// Helper `imm`.
@@ -145,6 +150,31 @@ pub(super) const AUX_IMM: u8 = 0x40;
 pub(super) const AUX_FETCH: u8 = 0x08;
 pub(super) const AUX_W64: u8 = 0x10;
 pub(super) const AUX_CHECKED: u8 = 0x20;
+pub(super) const AUX_JMP64: u8 = 0x80;
+
+const JMP_OPS: [JmpOp; 11] = [
+    JmpOp::Eq,
+    JmpOp::Gt,
+    JmpOp::Ge,
+    JmpOp::Set,
+    JmpOp::Ne,
+    JmpOp::Sgt,
+    JmpOp::Sge,
+    JmpOp::Lt,
+    JmpOp::Le,
+    JmpOp::Slt,
+    JmpOp::Sle,
+];
+
+/// The [`JmpOp`] coded in the low bits of a `JmpBack`'s `aux`.
+#[inline(always)]
+pub(super) fn jmp_op(aux: u8) -> JmpOp {
+    JMP_OPS[(aux & 0xf) as usize % JMP_OPS.len()]
+}
+
+fn jmp_code(op: JmpOp) -> u8 {
+    JMP_OPS.iter().position(|&o| o == op).unwrap_or(0) as u8
+}
 
 fn atomic_code(op: AtomicOp) -> u8 {
     match op {
@@ -188,7 +218,9 @@ fn invalid(insn: usize, reason: impl Into<String>) -> LoadError {
     }
 }
 
-/// Translates decoded ops (one per slot) using the verifier's facts.
+/// Translates decoded ops (one per slot) using the verifier's facts. With
+/// `bounded` (checked mode), backward jumps become `JaBack`/`JmpBack`, which count
+/// against the back-edge limit; forward jumps stay free of that cost.
 ///
 /// Establishes what the run loop relies on to fetch without bounds checks: every
 /// jump and call target is a slot index, `lddw` is followed by its second slot, and
@@ -198,6 +230,7 @@ pub(super) fn translate(
     facts: &Facts,
     prog_type: ProgType,
     maps: &[MapDef],
+    bounded: bool,
 ) -> Result<Vec<CInsn>, LoadError> {
     if facts.accesses.len() != ops.len() {
         return Err(LoadError::FactsLength {
@@ -217,230 +250,255 @@ pub(super) fn translate(
                 _ => Err(invalid(pc, "jump target outside the program")),
             }
         };
-        let c =
-            match *op {
-                Op::Alu {
-                    width,
-                    op,
-                    dst,
-                    src,
-                } => {
-                    let mut c = match src {
-                        Src::Imm(i) => CInsn {
-                            imm: imm_operand(i),
-                            ..insn(alu_cop(width, op, true))
-                        },
-                        Src::Reg(r) => CInsn {
-                            src: r.num(),
-                            ..insn(alu_cop(width, op, false))
-                        },
-                    };
-                    c.dst = dst.num();
-                    c
-                }
-                Op::Neg { width, dst } => CInsn {
+        let c = match *op {
+            Op::Alu {
+                width,
+                op,
+                dst,
+                src,
+            } => {
+                let mut c = match src {
+                    Src::Imm(i) => CInsn {
+                        imm: imm_operand(i),
+                        ..insn(alu_cop(width, op, true))
+                    },
+                    Src::Reg(r) => CInsn {
+                        src: r.num(),
+                        ..insn(alu_cop(width, op, false))
+                    },
+                };
+                c.dst = dst.num();
+                c
+            }
+            Op::Neg { width, dst } => CInsn {
+                dst: dst.num(),
+                ..insn(match width {
+                    Width::W64 => COp::Neg64,
+                    Width::W32 => COp::Neg32,
+                })
+            },
+            Op::Endian { kind, bits, dst } => {
+                let op = match (kind, bits) {
+                    (Endian::Le, 16) => COp::Le16,
+                    (Endian::Le, 32) => COp::Le32,
+                    (Endian::Le, _) => COp::Le64,
+                    (Endian::Be, 16) => COp::Be16,
+                    (Endian::Be, 32) => COp::Be32,
+                    (Endian::Be, _) => COp::Be64,
+                    (Endian::Swap, 16) => COp::Swap16,
+                    (Endian::Swap, 32) => COp::Swap32,
+                    (Endian::Swap, _) => COp::Swap64,
+                };
+                CInsn {
                     dst: dst.num(),
-                    ..insn(match width {
-                        Width::W64 => COp::Neg64,
-                        Width::W32 => COp::Neg32,
-                    })
-                },
-                Op::Endian { kind, bits, dst } => {
-                    let op = match (kind, bits) {
-                        (Endian::Le, 16) => COp::Le16,
-                        (Endian::Le, 32) => COp::Le32,
-                        (Endian::Le, _) => COp::Le64,
-                        (Endian::Be, 16) => COp::Be16,
-                        (Endian::Be, 32) => COp::Be32,
-                        (Endian::Be, _) => COp::Be64,
-                        (Endian::Swap, 16) => COp::Swap16,
-                        (Endian::Swap, 32) => COp::Swap32,
-                        (Endian::Swap, _) => COp::Swap64,
-                    };
-                    CInsn {
-                        dst: dst.num(),
-                        ..insn(op)
-                    }
+                    ..insn(op)
                 }
-                Op::LoadImm64 { .. } | Op::LoadMap { .. } | Op::LoadMapValue { .. }
-                    if ops.get(pc + 1) != Some(&Op::LddwHigh) =>
-                {
-                    return Err(invalid(pc, "incomplete lddw"));
+            }
+            Op::LoadImm64 { .. } | Op::LoadMap { .. } | Op::LoadMapValue { .. }
+                if ops.get(pc + 1) != Some(&Op::LddwHigh) =>
+            {
+                return Err(invalid(pc, "incomplete lddw"));
+            }
+            Op::LoadImm64 { dst, value } => CInsn {
+                dst: dst.num(),
+                imm: value,
+                ..insn(COp::LdImm64)
+            },
+            Op::LoadMap { dst, map } => {
+                if map as usize >= maps.len() {
+                    return Err(invalid(pc, format!("map index {map} out of range")));
                 }
-                Op::LoadImm64 { dst, value } => CInsn {
+                CInsn {
                     dst: dst.num(),
-                    imm: value,
+                    imm: map_handle(map),
                     ..insn(COp::LdImm64)
-                },
-                Op::LoadMap { dst, map } => {
-                    if map as usize >= maps.len() {
-                        return Err(invalid(pc, format!("map index {map} out of range")));
-                    }
-                    CInsn {
-                        dst: dst.num(),
-                        imm: map_handle(map),
-                        ..insn(COp::LdImm64)
-                    }
                 }
-                Op::LoadMapValue { dst, map, offset } => {
-                    match maps.get(map as usize) {
-                        Some(d) if d.kind.is_array() && offset < d.value_size => {}
-                        _ => return Err(invalid(
+            }
+            Op::LoadMapValue { dst, map, offset } => {
+                match maps.get(map as usize) {
+                    Some(d) if d.kind.is_array() && offset < d.value_size => {}
+                    _ => {
+                        return Err(invalid(
                             pc,
                             format!(
                                 "map value {map}+{offset}: not an array map or offset out of range"
                             ),
-                        )),
-                    }
-                    CInsn {
-                        dst: dst.num(),
-                        off: map as i32,
-                        imm: offset as u64,
-                        ..insn(COp::LdMapValue)
+                        ))
                     }
                 }
-                Op::LddwHigh => insn(COp::Invalid),
-                Op::Load {
-                    size,
-                    signed,
-                    dst,
-                    base,
-                    off,
-                } => {
-                    let op = match access {
-                        Access::Proven => match (size, signed) {
-                            (Size::B, false) => COp::LdxB,
-                            (Size::H, false) => COp::LdxH,
-                            (Size::W, false) => COp::LdxW,
-                            (Size::DW, _) => COp::LdxDW,
-                            (Size::B, true) => COp::LdxSB,
-                            (Size::H, true) => COp::LdxSH,
-                            (Size::W, true) => COp::LdxSW,
-                        },
-                        Access::Ctx(field) => {
-                            if prog_type != ProgType::Xdp || size != Size::W || signed {
-                                return Err(invalid(
-                                    pc,
-                                    "context fact on a load that cannot read the context",
-                                ));
-                            }
-                            let _ = field;
-                            COp::LdxCtx
+                CInsn {
+                    dst: dst.num(),
+                    off: map as i32,
+                    imm: offset as u64,
+                    ..insn(COp::LdMapValue)
+                }
+            }
+            Op::LddwHigh => insn(COp::Invalid),
+            Op::Load {
+                size,
+                signed,
+                dst,
+                base,
+                off,
+            } => {
+                let op = match access {
+                    Access::Proven => match (size, signed) {
+                        (Size::B, false) => COp::LdxB,
+                        (Size::H, false) => COp::LdxH,
+                        (Size::W, false) => COp::LdxW,
+                        (Size::DW, _) => COp::LdxDW,
+                        (Size::B, true) => COp::LdxSB,
+                        (Size::H, true) => COp::LdxSH,
+                        (Size::W, true) => COp::LdxSW,
+                    },
+                    Access::Ctx(field) => {
+                        if prog_type != ProgType::Xdp || size != Size::W || signed {
+                            return Err(invalid(
+                                pc,
+                                "context fact on a load that cannot read the context",
+                            ));
                         }
-                        Access::Check => COp::LdxChk,
-                    };
-                    let imm = match access {
-                        Access::Ctx(field) => field_code(field) as u64,
-                        _ => 0,
-                    };
-                    CInsn {
-                        op,
-                        dst: dst.num(),
-                        src: base.num(),
-                        aux: size.bytes() as u8 | if signed { AUX_SIGNED } else { 0 },
-                        off: off as i32,
-                        imm,
+                        let _ = field;
+                        COp::LdxCtx
                     }
-                }
-                Op::Store {
-                    size,
-                    base,
-                    off,
-                    src,
-                } => {
-                    let (src_reg, imm, is_imm) = match src {
-                        Src::Imm(i) => (0, imm_operand(i), true),
-                        Src::Reg(r) => (r.num(), 0, false),
-                    };
-                    let op = match (access, size, is_imm) {
-                        (Access::Ctx(_), ..) => return Err(invalid(pc, "context fact on a store")),
-                        (Access::Check, ..) => COp::StChk,
-                        (Access::Proven, Size::B, true) => COp::StB,
-                        (Access::Proven, Size::H, true) => COp::StH,
-                        (Access::Proven, Size::W, true) => COp::StW,
-                        (Access::Proven, Size::DW, true) => COp::StDW,
-                        (Access::Proven, Size::B, false) => COp::StxB,
-                        (Access::Proven, Size::H, false) => COp::StxH,
-                        (Access::Proven, Size::W, false) => COp::StxW,
-                        (Access::Proven, Size::DW, false) => COp::StxDW,
-                    };
-                    CInsn {
-                        op,
-                        dst: base.num(),
-                        src: src_reg,
-                        aux: size.bytes() as u8 | if is_imm { AUX_IMM } else { 0 },
-                        off: off as i32,
-                        imm,
-                    }
-                }
-                Op::Atomic {
-                    width,
+                    Access::Check => COp::LdxChk,
+                };
+                let imm = match access {
+                    Access::Ctx(field) => field_code(field) as u64,
+                    _ => 0,
+                };
+                CInsn {
                     op,
-                    fetch,
-                    base,
-                    off,
-                    src,
-                } => {
-                    let checked = match access {
-                        Access::Ctx(_) => return Err(invalid(pc, "context fact on an atomic")),
-                        Access::Check => AUX_CHECKED,
-                        Access::Proven => 0,
-                    };
-                    let fetch = fetch || matches!(op, AtomicOp::Xchg | AtomicOp::Cmpxchg);
-                    CInsn {
-                        dst: base.num(),
-                        src: src.num(),
-                        aux: atomic_code(op)
-                            | if fetch { AUX_FETCH } else { 0 }
-                            | if width == Width::W64 { AUX_W64 } else { 0 }
-                            | checked,
-                        off: off as i32,
-                        ..insn(COp::Atomic)
-                    }
+                    dst: dst.num(),
+                    src: base.num(),
+                    aux: size.bytes() as u8 | if signed { AUX_SIGNED } else { 0 },
+                    off: off as i32,
+                    imm,
                 }
-                Op::Ja { .. } => CInsn {
-                    off: target()?,
-                    ..insn(COp::Ja)
-                },
-                Op::Jmp {
-                    width,
+            }
+            Op::Store {
+                size,
+                base,
+                off,
+                src,
+            } => {
+                let (src_reg, imm, is_imm) = match src {
+                    Src::Imm(i) => (0, imm_operand(i), true),
+                    Src::Reg(r) => (r.num(), 0, false),
+                };
+                let op = match (access, size, is_imm) {
+                    (Access::Ctx(_), ..) => return Err(invalid(pc, "context fact on a store")),
+                    (Access::Check, ..) => COp::StChk,
+                    (Access::Proven, Size::B, true) => COp::StB,
+                    (Access::Proven, Size::H, true) => COp::StH,
+                    (Access::Proven, Size::W, true) => COp::StW,
+                    (Access::Proven, Size::DW, true) => COp::StDW,
+                    (Access::Proven, Size::B, false) => COp::StxB,
+                    (Access::Proven, Size::H, false) => COp::StxH,
+                    (Access::Proven, Size::W, false) => COp::StxW,
+                    (Access::Proven, Size::DW, false) => COp::StxDW,
+                };
+                CInsn {
                     op,
-                    dst,
-                    src,
-                    ..
-                } => {
-                    let mut c = match src {
-                        Src::Imm(i) => CInsn {
-                            imm: imm_operand(i),
-                            ..insn(jmp_cop(width, op, true))
-                        },
-                        Src::Reg(r) => CInsn {
-                            src: r.num(),
-                            ..insn(jmp_cop(width, op, false))
-                        },
-                    };
-                    c.dst = dst.num();
-                    c.off = target()?;
-                    c
+                    dst: base.num(),
+                    src: src_reg,
+                    aux: size.bytes() as u8 | if is_imm { AUX_IMM } else { 0 },
+                    off: off as i32,
+                    imm,
                 }
-                Op::MayGoto { .. } => CInsn {
+            }
+            Op::Atomic {
+                width,
+                op,
+                fetch,
+                base,
+                off,
+                src,
+            } => {
+                let checked = match access {
+                    Access::Ctx(_) => return Err(invalid(pc, "context fact on an atomic")),
+                    Access::Check => AUX_CHECKED,
+                    Access::Proven => 0,
+                };
+                let fetch = fetch || matches!(op, AtomicOp::Xchg | AtomicOp::Cmpxchg);
+                CInsn {
+                    dst: base.num(),
+                    src: src.num(),
+                    aux: atomic_code(op)
+                        | if fetch { AUX_FETCH } else { 0 }
+                        | if width == Width::W64 { AUX_W64 } else { 0 }
+                        | checked,
+                    off: off as i32,
+                    ..insn(COp::Atomic)
+                }
+            }
+            Op::Ja { .. } => {
+                let t = target()?;
+                let back = bounded && t as usize <= pc;
+                CInsn {
+                    off: t,
+                    ..insn(if back { COp::JaBack } else { COp::Ja })
+                }
+            }
+            Op::Jmp {
+                width,
+                op,
+                dst,
+                src,
+                ..
+            } if bounded && target()? as usize <= pc => {
+                let (src, imm, is_imm) = match src {
+                    Src::Imm(i) => (0, imm_operand(i), AUX_IMM),
+                    Src::Reg(r) => (r.num(), 0, 0),
+                };
+                CInsn {
+                    op: COp::JmpBack,
+                    dst: dst.num(),
+                    src,
+                    aux: jmp_code(op) | is_imm | if width == Width::W64 { AUX_JMP64 } else { 0 },
                     off: target()?,
-                    ..insn(COp::MayGoto)
-                },
-                Op::Call { helper } => CInsn {
-                    imm: helper as i64 as u64,
-                    ..insn(COp::Call)
-                },
-                Op::CallLocal { .. } => CInsn {
-                    off: target()?,
-                    ..insn(COp::CallLocal)
-                },
-                Op::CallReg { reg } => CInsn {
-                    src: reg.num(),
-                    ..insn(COp::CallX)
-                },
-                Op::Exit => insn(COp::Exit),
-            };
+                    imm,
+                }
+            }
+            Op::Jmp {
+                width,
+                op,
+                dst,
+                src,
+                ..
+            } => {
+                let mut c = match src {
+                    Src::Imm(i) => CInsn {
+                        imm: imm_operand(i),
+                        ..insn(jmp_cop(width, op, true))
+                    },
+                    Src::Reg(r) => CInsn {
+                        src: r.num(),
+                        ..insn(jmp_cop(width, op, false))
+                    },
+                };
+                c.dst = dst.num();
+                c.off = target()?;
+                c
+            }
+            Op::MayGoto { .. } => CInsn {
+                off: target()?,
+                ..insn(COp::MayGoto)
+            },
+            Op::Call { helper } => CInsn {
+                imm: helper as i64 as u64,
+                ..insn(COp::Call)
+            },
+            Op::CallLocal { .. } => CInsn {
+                off: target()?,
+                ..insn(COp::CallLocal)
+            },
+            Op::CallReg { reg } => CInsn {
+                src: reg.num(),
+                ..insn(COp::CallX)
+            },
+            Op::Exit => insn(COp::Exit),
+        };
         code.push(c);
     }
     let last = match ops.last() {

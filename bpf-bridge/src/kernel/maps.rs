@@ -45,9 +45,10 @@ impl KernelMap {
         self.fd.as_raw_fd()
     }
 
-    /// Every entry as `(key, value)`, sorted by key bytes. Per-CPU values are
-    /// summed over the possible CPUs (as little-endian unsigned integers of
-    /// the value's size, wrapping).
+    /// Every entry as `(key, value)`, sorted by key bytes; arrays list only the
+    /// indices whose value is not all zero (as the interpreter does). Per-CPU
+    /// values are summed over the possible CPUs (as little-endian unsigned
+    /// integers of the value's size, wrapping).
     pub fn dump(&self) -> Result<MapContents, KernelError> {
         let key_size = self.def.key_size as usize;
         let value_size = self.def.value_size as usize;
@@ -92,7 +93,9 @@ impl KernelMap {
                     for cpu in raw.chunks(stride) {
                         add_le(&mut value, &cpu[..value_size]);
                     }
-                    out.push((next.clone(), value));
+                    if !self.def.kind.is_array() || value.iter().any(|&b| b != 0) {
+                        out.push((next.clone(), value));
+                    }
                 }
                 // Deleted between the two calls: nothing to report.
                 Err(libc::ENOENT) => {}

@@ -3,7 +3,7 @@
 //! read back. The kernel's verifier is the authority on what eBPF is valid,
 //! so this is also how luabpf checks its own verifier and objects.
 //!
-//! The only module that makes bpf() system calls (all of them in [`sys`]).
+//! The only module that makes bpf() system calls (all of them in `sys.rs`).
 //! Where bpf() is not permitted every entry point returns
 //! [`KernelError::Unavailable`], which callers turn into a visible skip (or a
 //! failure when [`kernel_required`]).
@@ -15,7 +15,9 @@
 //! - [`KernelProgram::run`] runs one frame; frames the kernel cannot present
 //!   whole to XDP are not run and counted ([`NotRunCause`]).
 //! - [`time_run`] times a program with the kernel's own repeat loop.
+//! - [`KernelProgram`] implements [`crate::engine::Engine`] (`--engine kernel`).
 
+mod engine;
 mod load;
 mod maps;
 mod run;

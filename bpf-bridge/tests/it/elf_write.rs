@@ -141,7 +141,7 @@ pub fn bpftool(args: &[&str]) -> Option<String> {
             if required() {
                 panic!("LUABPF_REQUIRE_KERNEL=1: {msg}");
             }
-            eprintln!("skipped: {msg}");
+            crate::kernel::skip_line(&msg);
             return None;
         }
     };
@@ -169,16 +169,15 @@ fn kernel_usable() -> bool {
     );
     match bpf_bridge::kernel::KernelProgram::load(&prog) {
         Ok(_) => true,
-        Err(e) => {
-            crate::kernel::skip_if_unavailable(&e);
-            panic!("{e}");
-        }
+        Err(e) if crate::kernel::skip_if_unavailable(&e) => false,
+        Err(e) => panic!("{e}"),
     }
 }
 
 #[cfg(not(target_os = "linux"))]
 fn kernel_usable() -> bool {
-    eprintln!("skipped: bpftool tests need Linux");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: bpftool tests need Linux");
     false
 }
 
@@ -187,6 +186,7 @@ fn kernel_usable() -> bool {
 struct Scratch {
     pin: PathBuf,
     files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
 }
 
 impl Scratch {
@@ -196,6 +196,7 @@ impl Scratch {
         Scratch {
             pin: PathBuf::from("/sys/fs/bpf").join(&unique),
             files: Vec::new(),
+            dirs: Vec::new(),
         }
     }
 
@@ -209,6 +210,16 @@ impl Scratch {
     fn pin(&self) -> String {
         self.pin.to_string_lossy().into_owned()
     }
+
+    /// A bpffs directory for `pinmaps`, removed with its pins on drop
+    /// (bpffs names may not contain dots).
+    fn pin_dir(&mut self) -> String {
+        let mut dir = self.pin.clone().into_os_string();
+        dir.push("_maps");
+        let dir = PathBuf::from(dir);
+        self.dirs.push(dir.clone());
+        dir.to_string_lossy().into_owned()
+    }
 }
 
 impl Drop for Scratch {
@@ -216,6 +227,9 @@ impl Drop for Scratch {
         let _ = std::fs::remove_file(&self.pin);
         for f in &self.files {
             let _ = std::fs::remove_file(f);
+        }
+        for d in &self.dirs {
+            let _ = std::fs::remove_dir_all(d);
         }
     }
 }
@@ -314,18 +328,8 @@ fn bpftool_loads_objects_with_subprograms_and_map_kinds() {
     let mut s = Scratch::new("multi");
     let path = s.file("multi.o", &obj);
     let pin = s.pin();
-    bpftool(&[
-        "prog",
-        "load",
-        &path,
-        &pin,
-        "type",
-        "xdp",
-        "pinmaps",
-        &format!("{pin}_maps"),
-    ])
-    .unwrap();
-    let dir = format!("{pin}_maps");
+    let dir = s.pin_dir();
+    bpftool(&["prog", "load", &path, &pin, "type", "xdp", "pinmaps", &dir]).unwrap();
     for (name, kind, key, value) in [
         ("counts", "percpu_hash", 4, 8),
         ("arr", "array", 4, 16),
@@ -333,14 +337,12 @@ fn bpftool_loads_objects_with_subprograms_and_map_kinds() {
         ("flows", "hash", 13, 2),
     ] {
         let show = bpftool(&["map", "show", "pinned", &format!("{dir}/{name}")]).unwrap();
-        let _ = std::fs::remove_file(format!("{dir}/{name}"));
         assert!(show.contains(&format!("{kind}  name {name}")), "{show}");
         assert!(
             show.contains(&format!("key {key}B  value {value}B  max_entries")),
             "{show}"
         );
     }
-    let _ = std::fs::remove_dir(&dir);
 }
 
 #[test]

@@ -4,8 +4,9 @@
 mod asm;
 mod conformance;
 mod elf;
-mod interp;
 mod elf_write;
+mod fuzz_corpus;
+mod interp;
 #[cfg(target_os = "linux")]
 mod kernel;
 mod progs;

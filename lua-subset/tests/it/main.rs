@@ -6,5 +6,6 @@ mod fuzz;
 mod gen;
 mod hand;
 mod kernel;
+mod kernel_gen;
 mod packets;
 mod ui;

@@ -1,0 +1,343 @@
+//! Structure checks that need no abstract interpretation: decoding, immediates,
+//! helper ids, functions and calls, reachability; plus register liveness and
+//! the instructions where states are recorded for pruning.
+
+use super::error::{fail, Rule, VerifyError};
+use crate::isa::{decode_program, AluOp, Op, Src, Width};
+use crate::program::{helper_id, Program};
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Most frames (main function included) a call chain may have.
+pub const MAX_FRAMES: usize = 8;
+
+/// The helpers every program type may call.
+pub const HELPERS: [i32; 7] = [
+    helper_id::MAP_LOOKUP_ELEM,
+    helper_id::MAP_UPDATE_ELEM,
+    helper_id::MAP_DELETE_ELEM,
+    helper_id::KTIME_GET_NS,
+    helper_id::TRACE_PRINTK,
+    helper_id::GET_PRANDOM_U32,
+    helper_id::GET_SMP_PROCESSOR_ID,
+];
+
+/// Number of argument registers a helper reads.
+pub fn helper_args(id: i32) -> usize {
+    match id {
+        helper_id::MAP_LOOKUP_ELEM | helper_id::MAP_DELETE_ELEM => 2,
+        helper_id::MAP_UPDATE_ELEM => 4,
+        helper_id::TRACE_PRINTK => 5,
+        _ => 0,
+    }
+}
+
+/// The checked structure of a program.
+pub struct Cfg {
+    /// One op per slot.
+    pub ops: Vec<Op>,
+    /// Whether states are recorded before this slot.
+    pub prune_point: Vec<bool>,
+    /// Registers (bit i = ri) whose value may be read before being written, from
+    /// this slot on within its function.
+    pub live: Vec<u16>,
+}
+
+fn successors(ops: &[Op], pc: usize, out: &mut Vec<usize>) {
+    let op = ops[pc];
+    out.clear();
+    if let Some(t) = op.target(pc) {
+        if !matches!(op, Op::CallLocal { .. }) {
+            out.push(t as usize);
+        }
+    }
+    if op.falls_through() {
+        let next = pc + op.slots().max(1);
+        if next < ops.len() {
+            out.push(next);
+        }
+    }
+}
+
+/// Runs every structure check and computes liveness.
+pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
+    let ops = decode_program(&prog.insns)
+        .map_err(|e| VerifyError::new(e.index, Rule::Structure, e.reason))?;
+    let n = ops.len();
+    let mut func_start = vec![false; n];
+    func_start[0] = true;
+    for (pc, op) in ops.iter().enumerate() {
+        match *op {
+            Op::Alu {
+                op: alu,
+                src: Src::Imm(imm),
+                width,
+                ..
+            } => {
+                if matches!(alu, AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod) && imm == 0 {
+                    return fail(pc, Rule::DivByZero, "division or modulo by immediate 0");
+                }
+                let bits = if width == Width::W64 { 64 } else { 32 };
+                if matches!(alu, AluOp::Lsh | AluOp::Rsh | AluOp::Arsh) && !(0..bits).contains(&imm)
+                {
+                    return fail(
+                        pc,
+                        Rule::ShiftRange,
+                        format!("shift by {imm} on a {bits}-bit operand"),
+                    );
+                }
+            }
+            Op::Call { helper } if !HELPERS.contains(&helper) => {
+                return fail(
+                    pc,
+                    Rule::UnknownHelper,
+                    format!(
+                        "unknown helper {helper} for {} programs",
+                        prog.prog_type.name()
+                    ),
+                );
+            }
+            Op::LoadMap { map, .. } | Op::LoadMapValue { map, .. } => {
+                let Some(def) = prog.maps.get(map as usize) else {
+                    return fail(
+                        pc,
+                        Rule::BadMap,
+                        format!(
+                            "map index {map} but the program has {} maps",
+                            prog.maps.len()
+                        ),
+                    );
+                };
+                if let Op::LoadMapValue { offset, .. } = *op {
+                    if !def.kind.is_array() {
+                        return fail(
+                            pc,
+                            Rule::BadMap,
+                            format!(
+                                "direct value access needs an array map, {} is not",
+                                def.name
+                            ),
+                        );
+                    }
+                    if offset >= def.value_size {
+                        return fail(
+                            pc,
+                            Rule::BadMap,
+                            format!(
+                                "direct value offset {offset} beyond value size {}",
+                                def.value_size
+                            ),
+                        );
+                    }
+                }
+            }
+            Op::CallLocal { .. } => {
+                if let Some(t) = op.target(pc) {
+                    func_start[t as usize] = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    // Function of each slot; jumps stay inside their function, which ends in
+    // exit or an unconditional jump.
+    let mut func = vec![0usize; n];
+    let mut starts = Vec::new();
+    for pc in 0..n {
+        if func_start[pc] {
+            starts.push(pc);
+        }
+        func[pc] = starts.len() - 1;
+    }
+    for (f, &s) in starts.iter().enumerate() {
+        let end = starts.get(f + 1).copied().unwrap_or(n);
+        let mut last = end - 1;
+        if ops[last] == Op::LddwHigh && last > s {
+            last -= 1;
+        }
+        if ops[last].falls_through() {
+            return fail(last, Rule::Calls, "function ends without exit or jump");
+        }
+    }
+    for (pc, op) in ops.iter().enumerate() {
+        if matches!(op, Op::CallLocal { .. }) {
+            continue;
+        }
+        if let Some(t) = op.target(pc) {
+            if func[t as usize] != func[pc] {
+                return fail(
+                    pc,
+                    Rule::Calls,
+                    format!(
+                        "jump from function at {} into another at {}",
+                        starts[func[pc]], starts[func[t as usize]]
+                    ),
+                );
+            }
+        }
+    }
+    // Reachability from slot 0 through jumps and calls.
+    let mut seen = vec![false; n];
+    let mut work = vec![0usize];
+    let mut succ = Vec::new();
+    seen[0] = true;
+    while let Some(pc) = work.pop() {
+        successors(&ops, pc, &mut succ);
+        if let (Op::CallLocal { .. }, Some(t)) = (ops[pc], ops[pc].target(pc)) {
+            succ.push(t as usize);
+        }
+        for &s in &succ {
+            if !seen[s] {
+                seen[s] = true;
+                work.push(s);
+            }
+        }
+    }
+    if let Some(pc) = (0..n).find(|&pc| !seen[pc] && ops[pc] != Op::LddwHigh) {
+        return fail(pc, Rule::Unreachable, "unreachable instruction");
+    }
+    check_call_graph(&ops, &func, &starts)?;
+    let live = liveness(&ops);
+    let mut prune_point = vec![false; n];
+    for (pc, op) in ops.iter().enumerate() {
+        if let Some(t) = op.target(pc) {
+            prune_point[t as usize] = true;
+        }
+        match op {
+            Op::Jmp { .. } | Op::CallLocal { .. } | Op::Call { .. } | Op::CallReg { .. }
+                if pc + 1 < n =>
+            {
+                prune_point[pc + 1] = true
+            }
+            Op::MayGoto { .. } => prune_point[pc] = true,
+            _ => {}
+        }
+    }
+    Ok(Cfg {
+        ops,
+        prune_point,
+        live,
+    })
+}
+
+/// No recursion, and call chains of at most [`MAX_FRAMES`] frames.
+fn check_call_graph(ops: &[Op], func: &[usize], starts: &[usize]) -> Result<(), VerifyError> {
+    let nf = starts.len();
+    let mut callees: Vec<Vec<(usize, usize)>> = vec![Vec::new(); nf];
+    for (pc, op) in ops.iter().enumerate() {
+        if let (Op::CallLocal { .. }, Some(t)) = (op, op.target(pc)) {
+            callees[func[pc]].push((func[t as usize], pc));
+        }
+    }
+    // Longest chain by memoised DFS; colour 1 = on the DFS path (a cycle).
+    let mut colour = vec![0u8; nf];
+    let mut height = vec![0usize; nf];
+    fn dfs(
+        f: usize,
+        callees: &[Vec<(usize, usize)>],
+        colour: &mut [u8],
+        height: &mut [usize],
+    ) -> Result<(), VerifyError> {
+        colour[f] = 1;
+        let mut h = 1;
+        for &(g, pc) in &callees[f] {
+            match colour[g] {
+                1 => return fail(pc, Rule::Calls, "recursive call"),
+                0 => dfs(g, callees, colour, height)?,
+                _ => {}
+            }
+            h = h.max(height[g] + 1);
+        }
+        height[f] = h;
+        colour[f] = 2;
+        Ok(())
+    }
+    dfs(0, &callees, &mut colour, &mut height)?;
+    if height[0] > MAX_FRAMES {
+        let pc = callees[0].first().map(|c| c.1).unwrap_or(0);
+        return fail(
+            pc,
+            Rule::Calls,
+            format!("call chain of {} frames, at most {MAX_FRAMES}", height[0]),
+        );
+    }
+    Ok(())
+}
+
+fn uses_defs(op: &Op) -> (u16, u16) {
+    let bit = |r: crate::isa::Reg| 1u16 << r.num();
+    let src_bit = |s: &Src| match s {
+        Src::Reg(r) => bit(*r),
+        Src::Imm(_) => 0,
+    };
+    const ARGS: u16 = 0b11_1110;
+    const CALLER_SAVED: u16 = 0b11_1111;
+    match op {
+        Op::Alu {
+            op: AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32,
+            dst,
+            src,
+            ..
+        } => (src_bit(src), bit(*dst)),
+        Op::Alu { dst, src, .. } => (bit(*dst) | src_bit(src), bit(*dst)),
+        Op::Neg { dst, .. } | Op::Endian { dst, .. } => (bit(*dst), bit(*dst)),
+        Op::LoadImm64 { dst, .. } | Op::LoadMap { dst, .. } | Op::LoadMapValue { dst, .. } => {
+            (0, bit(*dst))
+        }
+        Op::Load { dst, base, .. } => (bit(*base), bit(*dst)),
+        Op::Store { base, src, .. } => (bit(*base) | src_bit(src), 0),
+        Op::Atomic {
+            op,
+            fetch,
+            base,
+            src,
+            ..
+        } => {
+            let mut u = bit(*base) | bit(*src);
+            let mut d = 0;
+            if *op == crate::isa::AtomicOp::Cmpxchg {
+                u |= 1;
+                d = 1;
+            } else if *fetch {
+                d = bit(*src);
+            }
+            (u, d)
+        }
+        Op::Jmp { dst, src, .. } => (bit(*dst) | src_bit(src), 0),
+        Op::Call { helper } => {
+            let n = helper_args(*helper);
+            (((1u16 << (n + 1)) - 1) & ARGS, CALLER_SAVED)
+        }
+        Op::CallReg { reg } => (bit(*reg) | ARGS, CALLER_SAVED),
+        Op::CallLocal { .. } => (ARGS, CALLER_SAVED),
+        Op::Exit => (1, 0),
+        Op::Ja { .. } | Op::MayGoto { .. } | Op::LddwHigh => (0, 0),
+    }
+}
+
+/// Backward may-liveness of registers within functions (calls are opaque: they
+/// read r1–r5 and clobber r0–r5).
+fn liveness(ops: &[Op]) -> Vec<u16> {
+    let n = ops.len();
+    let ud: Vec<(u16, u16)> = ops.iter().map(uses_defs).collect();
+    let mut live = vec![0u16; n];
+    let mut succ = Vec::new();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for pc in (0..n).rev() {
+            if ops[pc] == Op::LddwHigh {
+                continue;
+            }
+            successors(ops, pc, &mut succ);
+            let out = succ.iter().fold(0u16, |a, &s| a | live[s]);
+            let (u, d) = ud[pc];
+            let v = u | (out & !d) | (1 << 10);
+            if v != live[pc] {
+                live[pc] = v;
+                changed = true;
+            }
+        }
+    }
+    live
+}

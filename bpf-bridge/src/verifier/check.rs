@@ -1,0 +1,791 @@
+//! The path-sensitive walk: a depth-first exploration of abstract states with
+//! pruning at recorded points, and the transfer functions for ALU and jumps.
+//! Memory accesses live in `mem.rs`, calls in `call.rs`.
+
+use super::bounds::Scalar;
+use super::cfg::Cfg;
+use super::error::{fail, Rule, VerifyError};
+use super::prune;
+use super::state::{Frame, Kind, RegState, State};
+use super::VerifierConfig;
+use crate::facts::Access;
+use crate::isa::{semantics, AluOp, JmpOp, Op, Reg, Src, Width};
+use crate::program::{ProgType, Program};
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Bound on pointer offsets (the kernel's `BPF_MAX_VAR_OFF`).
+pub const MAX_VAR_OFF: i64 = 1 << 29;
+/// Largest packet offset a comparison with the end may prove (`MAX_PACKET_OFF`).
+const MAX_PACKET_OFF: u64 = 0xffff;
+
+/// A state recorded at a prune point.
+pub(crate) struct Visited {
+    /// `None` once dropped from the per-slot list (memory is given back).
+    state: Option<State>,
+    /// Paths below this one still being explored (0 = complete).
+    branches: u32,
+    parent: Option<u32>,
+    depth: u64,
+    /// Longest finished path through this state, in instructions from entry.
+    max_exit: Option<u64>,
+    /// Some path through this state has no proven bound (may_goto loop).
+    unbounded: bool,
+}
+
+/// How a path ended.
+enum PathEnd {
+    /// Program exit after this many instructions.
+    Exit(u64),
+    /// Covered by an explored state: the longest continuation, `None` = no bound.
+    Pruned(Option<u64>),
+    /// Impossible path, or covered by a state with no finished path.
+    Dead,
+}
+
+/// What one instruction did to the current path.
+enum Flow {
+    Next,
+    End(PathEnd),
+}
+
+pub(crate) struct Checker<'a> {
+    pub prog: &'a Program,
+    pub cfg: &'a Cfg,
+    pub config: &'a VerifierConfig,
+    visited: Vec<Visited>,
+    at: Vec<Vec<u32>>,
+    pending: Vec<State>,
+    next_id: u32,
+    pub processed: u64,
+    pub peak_states: usize,
+    pub total_states: usize,
+    pub accesses: Vec<Option<Access>>,
+    pub max_stack: u32,
+    pub worst: u64,
+    pub unbounded: bool,
+    last_loop_add: u64,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(prog: &'a Program, cfg: &'a Cfg, config: &'a VerifierConfig) -> Checker<'a> {
+        let n = cfg.ops.len();
+        Checker {
+            prog,
+            cfg,
+            config,
+            visited: Vec::new(),
+            at: vec![Vec::new(); n],
+            pending: Vec::new(),
+            next_id: 1,
+            processed: 0,
+            peak_states: 0,
+            total_states: 0,
+            accesses: vec![None; n],
+            max_stack: 0,
+            worst: 0,
+            unbounded: false,
+            last_loop_add: 0,
+        }
+    }
+
+    pub fn fresh_id(&mut self) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.next_id
+    }
+
+    fn initial(&self) -> State {
+        let mut f = Frame::new(0, 0);
+        match self.prog.prog_type {
+            ProgType::Xdp => f.regs[1] = RegState::ptr(Kind::Ctx, 0),
+            ProgType::Raw => {
+                f.regs[1] = RegState::ptr(Kind::Packet, 0);
+                f.regs[2] = RegState {
+                    len: true,
+                    ..RegState::scalar(Scalar::urange(0, u32::MAX as u64))
+                };
+            }
+        }
+        State {
+            frames: vec![f],
+            pc: 0,
+            depth: 0,
+            parent: None,
+        }
+    }
+
+    /// Explores every path; `Err` on the first violation.
+    pub fn run(&mut self) -> Result<(), VerifyError> {
+        let init = self.initial();
+        self.pending.push(init);
+        while let Some(mut st) = self.pending.pop() {
+            loop {
+                match self.step(&mut st) {
+                    Ok(Flow::Next) => {}
+                    Ok(Flow::End(end)) => {
+                        self.finish(&st, end);
+                        break;
+                    }
+                    Err(mut e) => {
+                        if e.state.is_empty() {
+                            e.state = st.describe();
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, st: &State, end: PathEnd) {
+        let total = match end {
+            PathEnd::Exit(d) => Some(Some(d)),
+            PathEnd::Pruned(t) => Some(t),
+            PathEnd::Dead => None,
+        };
+        if let Some(t) = total {
+            match t {
+                Some(d) => self.worst = self.worst.max(d),
+                None => self.unbounded = true,
+            }
+            let mut cur = st.parent;
+            while let Some(i) = cur {
+                let v = &mut self.visited[i as usize];
+                match t {
+                    Some(d) if v.max_exit.is_none_or(|m| d > m) => v.max_exit = Some(d),
+                    None if !v.unbounded => v.unbounded = true,
+                    _ => break,
+                }
+                cur = v.parent;
+            }
+        }
+        let mut cur = st.parent;
+        while let Some(i) = cur {
+            let v = &mut self.visited[i as usize];
+            v.branches = v.branches.saturating_sub(1);
+            if v.branches > 0 {
+                break;
+            }
+            cur = v.parent;
+        }
+    }
+
+    /// Queues `other` as a second successor of the current path.
+    fn fork(&mut self, pc: usize, other: State) -> Result<(), VerifyError> {
+        if self.pending.len() >= self.config.max_pending {
+            return fail(
+                pc,
+                Rule::TooComplex,
+                format!("more than {} pending branches", self.config.max_pending),
+            );
+        }
+        if let Some(p) = other.parent {
+            self.visited[p as usize].branches += 1;
+        }
+        self.pending.push(other);
+        self.peak_states = self
+            .peak_states
+            .max(self.pending.len() + self.live_visited());
+        Ok(())
+    }
+
+    fn live_visited(&self) -> usize {
+        self.total_states
+    }
+
+    /// At a prune point: stop when covered, detect loops that cannot end,
+    /// record the state.
+    fn visit(&mut self, st: &mut State) -> Result<Option<PathEnd>, VerifyError> {
+        let pc = st.pc;
+        let may_goto = matches!(self.cfg.ops[pc], Op::MayGoto { .. });
+        let mut in_loop = false;
+        let mut widen_from = None;
+        for &i in &self.at[pc] {
+            let v = &self.visited[i as usize];
+            let Some(old) = &v.state else { continue };
+            if v.branches > 0 {
+                in_loop = true;
+                if may_goto {
+                    if prune::subsumes(old, st, &self.cfg.live, false) {
+                        return Ok(Some(PathEnd::Pruned(None)));
+                    }
+                    widen_from = Some(i);
+                } else if prune::subsumes(old, st, &self.cfg.live, true) {
+                    return fail(
+                        pc,
+                        Rule::InfiniteLoop,
+                        "infinite loop: the same state repeats",
+                    );
+                }
+                continue;
+            }
+            if prune::subsumes(old, st, &self.cfg.live, false) {
+                if v.unbounded {
+                    return Ok(Some(PathEnd::Pruned(None)));
+                }
+                return Ok(Some(match v.max_exit {
+                    Some(m) => {
+                        PathEnd::Pruned(Some(st.depth.saturating_add(m.saturating_sub(v.depth))))
+                    }
+                    None => PathEnd::Dead,
+                }));
+            }
+        }
+        if let Some(i) = widen_from {
+            if let Some(old) = &self.visited[i as usize].state {
+                prune::widen(old, st);
+            }
+        }
+        if in_loop && !may_goto && self.processed.saturating_sub(self.last_loop_add) < 100 {
+            return Ok(None);
+        }
+        if self.total_states >= self.config.max_states {
+            return Ok(None);
+        }
+        if in_loop {
+            self.last_loop_add = self.processed;
+        }
+        self.trim(pc);
+        let idx = self.visited.len() as u32;
+        let mut saved = st.clone();
+        saved.parent = None;
+        self.visited.push(Visited {
+            state: Some(saved),
+            branches: 1,
+            parent: st.parent,
+            depth: st.depth,
+            max_exit: None,
+            unbounded: false,
+        });
+        self.at[pc].push(idx);
+        st.parent = Some(idx);
+        self.total_states += 1;
+        self.peak_states = self.peak_states.max(self.pending.len() + self.total_states);
+        Ok(None)
+    }
+
+    /// Keeps the per-slot list short by forgetting the oldest complete states.
+    fn trim(&mut self, pc: usize) {
+        let limit = self.config.max_states_per_insn;
+        if self.at[pc].len() < limit {
+            return;
+        }
+        let visited = &mut self.visited;
+        let mut dropped = 0;
+        let excess = self.at[pc].len() + 1 - limit;
+        self.at[pc].retain(|&i| {
+            let v = &mut visited[i as usize];
+            if dropped < excess && v.branches == 0 {
+                v.state = None;
+                dropped += 1;
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    pub fn reg(&self, st: &State, pc: usize, r: Reg) -> Result<RegState, VerifyError> {
+        let v = st.frame().regs[r.idx()];
+        if v.kind == Kind::NotInit {
+            return fail(
+                pc,
+                Rule::UninitReg,
+                format!("{r} is read before it is written"),
+            );
+        }
+        Ok(v)
+    }
+
+    fn operand(&self, st: &State, pc: usize, src: Src) -> Result<RegState, VerifyError> {
+        match src {
+            Src::Reg(r) => self.reg(st, pc, r),
+            Src::Imm(i) => Ok(RegState::scalar(Scalar::konst(semantics::imm_operand(i)))),
+        }
+    }
+
+    fn step(&mut self, st: &mut State) -> Result<Flow, VerifyError> {
+        self.processed += 1;
+        let pc = st.pc;
+        if self.processed > self.config.max_processed {
+            return fail(
+                pc,
+                Rule::TooComplex,
+                format!(
+                    "more than {} instructions processed",
+                    self.config.max_processed
+                ),
+            );
+        }
+        if self.cfg.prune_point[pc] {
+            if let Some(end) = self.visit(st)? {
+                return Ok(Flow::End(end));
+            }
+        }
+        st.depth += 1;
+        let op = self.cfg.ops[pc];
+        let mut next = pc + 1;
+        match op {
+            Op::Alu {
+                width,
+                op,
+                dst,
+                src,
+            } => self.alu(st, pc, width, op, dst, src)?,
+            Op::Neg { width, dst } => {
+                let d = self.scalar_operand(st, pc, dst)?;
+                st.frame_mut().regs[dst.idx()] = RegState::scalar(Scalar::neg(width, &d));
+            }
+            Op::Endian { kind, bits, dst } => {
+                let d = self.scalar_operand(st, pc, dst)?;
+                st.frame_mut().regs[dst.idx()] = RegState::scalar(Scalar::endian(kind, bits, &d));
+            }
+            Op::LoadImm64 { dst, value } => {
+                st.frame_mut().regs[dst.idx()] = RegState::scalar(Scalar::konst(value));
+                next = pc + 2;
+            }
+            Op::LoadMap { dst, map } => {
+                st.frame_mut().regs[dst.idx()] = RegState::ptr(Kind::MapPtr, map);
+                next = pc + 2;
+            }
+            Op::LoadMapValue { dst, map, offset } => {
+                st.frame_mut().regs[dst.idx()] = RegState {
+                    off: offset as i64,
+                    ..RegState::ptr(Kind::MapValue, map)
+                };
+                next = pc + 2;
+            }
+            Op::LddwHigh => {
+                return fail(
+                    pc,
+                    Rule::Structure,
+                    "execution reached the second half of lddw",
+                )
+            }
+            Op::Load {
+                size,
+                signed,
+                dst,
+                base,
+                off,
+            } => self.load(st, pc, size, signed, dst, base, off)?,
+            Op::Store {
+                size,
+                base,
+                off,
+                src,
+            } => self.store(st, pc, size, base, off, src)?,
+            Op::Atomic {
+                width,
+                op,
+                fetch,
+                base,
+                off,
+                src,
+            } => self.atomic(st, pc, width, op, fetch, base, off, src)?,
+            Op::Ja { .. } => next = target(&op, pc),
+            Op::MayGoto { .. } => {
+                let mut out = st.clone();
+                out.pc = target(&op, pc);
+                self.fork(pc, out)?;
+            }
+            Op::Jmp {
+                width,
+                op: jop,
+                dst,
+                src,
+                ..
+            } => {
+                let (taken, fall) = self.jump(st, pc, width, jop, dst, src)?;
+                match (taken, fall) {
+                    (Some(mut t), Some(f)) => {
+                        t.pc = target(&op, pc);
+                        self.fork(pc, t)?;
+                        *st = f;
+                    }
+                    (Some(t), None) => {
+                        *st = t;
+                        next = target(&op, pc);
+                    }
+                    (None, Some(f)) => *st = f,
+                    (None, None) => return Ok(Flow::End(PathEnd::Dead)),
+                }
+            }
+            Op::Call { helper } => self.call_helper(st, pc, helper)?,
+            Op::CallReg { reg } => {
+                let r = self.reg(st, pc, reg)?;
+                let id = match (r.kind, r.var.as_const()) {
+                    (Kind::Scalar, Some(v))
+                        if super::cfg::HELPERS.contains(&(v as i64 as i32))
+                            && v as i64 as i32 as i64 == v as i64 =>
+                    {
+                        v as i32
+                    }
+                    _ => {
+                        return fail(
+                            pc,
+                            Rule::UnknownHelper,
+                            format!("callx needs a known helper id in {reg}, it holds {r}"),
+                        )
+                    }
+                };
+                self.call_helper(st, pc, id)?;
+            }
+            Op::CallLocal { .. } => {
+                next = target(&op, pc);
+                self.call_local(st, pc)?;
+            }
+            Op::Exit => match self.exit(st, pc)? {
+                Some(ret) => next = ret,
+                None => return Ok(Flow::End(PathEnd::Exit(st.depth))),
+            },
+        }
+        st.pc = next;
+        Ok(Flow::Next)
+    }
+
+    fn scalar_operand(&self, st: &State, pc: usize, r: Reg) -> Result<Scalar, VerifyError> {
+        let v = self.reg(st, pc, r)?;
+        if v.kind != Kind::Scalar {
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("arithmetic on pointer {r}={v} prohibited"),
+            );
+        }
+        Ok(v.var)
+    }
+
+    fn alu(
+        &mut self,
+        st: &mut State,
+        pc: usize,
+        width: Width,
+        op: AluOp,
+        dst: Reg,
+        src: Src,
+    ) -> Result<(), VerifyError> {
+        let s = self.operand(st, pc, src)?;
+        if matches!(
+            op,
+            AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32
+        ) {
+            if op == AluOp::Mov && width == Width::W64 {
+                let mut v = s;
+                if let (Src::Reg(r), Kind::Scalar) = (src, s.kind) {
+                    if s.id == 0 {
+                        v.id = self.fresh_id();
+                        st.frame_mut().regs[r.idx()].id = v.id;
+                    }
+                }
+                st.frame_mut().regs[dst.idx()] = v;
+                return Ok(());
+            }
+            if s.kind != Kind::Scalar {
+                return fail(
+                    pc,
+                    Rule::PointerLeak,
+                    format!("{op:?} {width:?} of pointer {s} would leak its bits"),
+                );
+            }
+            let zero = Scalar::konst(0);
+            st.frame_mut().regs[dst.idx()] =
+                RegState::scalar(Scalar::alu(width, op, &zero, &s.var));
+            return Ok(());
+        }
+        let d = self.reg(st, pc, dst)?;
+        let result = match (d.kind.is_ptr(), s.kind.is_ptr()) {
+            (false, false) => RegState::scalar(Scalar::alu(width, op, &d.var, &s.var)),
+            (true, false) => self.ptr_arith(pc, d, s, op, width)?,
+            (false, true) if op == AluOp::Add => self.ptr_arith(pc, s, d, op, width)?,
+            (false, true) => {
+                return fail(
+                    pc,
+                    Rule::PointerArith,
+                    format!("{op:?} of number and pointer {s} prohibited"),
+                );
+            }
+            (true, true) => self.ptr_diff(pc, d, s, op, width)?,
+        };
+        st.frame_mut().regs[dst.idx()] = result;
+        Ok(())
+    }
+
+    fn ptr_arith(
+        &mut self,
+        pc: usize,
+        p: RegState,
+        s: RegState,
+        op: AluOp,
+        width: Width,
+    ) -> Result<RegState, VerifyError> {
+        if width == Width::W32 {
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("32-bit arithmetic on pointer {p} prohibited"),
+            );
+        }
+        if !matches!(op, AluOp::Add | AluOp::Sub) {
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("{op:?} on pointer {p} prohibited"),
+            );
+        }
+        if matches!(
+            p.kind,
+            Kind::Ctx | Kind::PacketEnd | Kind::MapPtr | Kind::MapValueOrNull
+        ) {
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("arithmetic on {p} prohibited"),
+            );
+        }
+        if self.prog.prog_type == ProgType::Raw
+            && op == AluOp::Add
+            && s.len
+            && p.kind == Kind::Packet
+            && p.id == 0
+            && p.off == 0
+            && p.var.as_const() == Some(0)
+        {
+            return Ok(RegState::ptr(Kind::PacketEnd, 0));
+        }
+        let mut r = p;
+        if let Some(c) = s.var.as_const() {
+            let c = c as i64;
+            let off = if op == AluOp::Add {
+                p.off.checked_add(c)
+            } else {
+                p.off.checked_sub(c)
+            };
+            match off {
+                Some(o) if o.abs() < MAX_VAR_OFF => r.off = o,
+                _ => {
+                    return fail(
+                        pc,
+                        Rule::PointerArith,
+                        format!("pointer offset out of bounds: {p} {op:?} {}", c),
+                    )
+                }
+            }
+            return Ok(r);
+        }
+        let var = Scalar::alu(Width::W64, op, &p.var, &s.var);
+        if var.smin <= -MAX_VAR_OFF || var.smax >= MAX_VAR_OFF {
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("pointer arithmetic with unbounded number {} on {p}", s.var),
+            );
+        }
+        r.var = var;
+        if p.kind == Kind::Packet {
+            r.id = self.fresh_id();
+            r.range = 0;
+        }
+        Ok(r)
+    }
+
+    fn ptr_diff(
+        &mut self,
+        pc: usize,
+        a: RegState,
+        b: RegState,
+        op: AluOp,
+        width: Width,
+    ) -> Result<RegState, VerifyError> {
+        let pkt = |k| matches!(k, Kind::Packet | Kind::PacketEnd);
+        let same = (pkt(a.kind) && pkt(b.kind))
+            || (a.kind == Kind::Stack && b.kind == Kind::Stack && a.aux == b.aux);
+        if op != AluOp::Sub || width != Width::W64 || !same {
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("{op:?} between pointers {a} and {b} prohibited"),
+            );
+        }
+        let exact = a.kind == b.kind && (a.kind == Kind::Stack || a.id == b.id);
+        match (exact, a.const_off(), b.const_off()) {
+            (true, Some(x), Some(y)) => {
+                Ok(RegState::scalar(Scalar::konst(x.wrapping_sub(y) as u64)))
+            }
+            _ => Ok(RegState::scalar(Scalar::UNKNOWN)),
+        }
+    }
+
+    /// The states after a conditional jump: `(taken, not taken)`, `None` for an
+    /// impossible outcome.
+    fn jump(
+        &mut self,
+        st: &State,
+        pc: usize,
+        width: Width,
+        op: JmpOp,
+        dst: Reg,
+        src: Src,
+    ) -> Result<(Option<State>, Option<State>), VerifyError> {
+        let a = self.reg(st, pc, dst)?;
+        let b = self.operand(st, pc, src)?;
+        if a.kind == Kind::Scalar && b.kind == Kind::Scalar {
+            let mk = |taken: bool| -> Option<State> {
+                let (ra, rb) = Scalar::refine(width, op, &a.var, &b.var, taken)?;
+                let mut s = st.clone();
+                set_scalar(&mut s, dst, a.id, ra);
+                if let Src::Reg(r) = src {
+                    set_scalar(&mut s, r, b.id, rb);
+                }
+                if self.prog.prog_type == ProgType::Raw {
+                    propagate_len(&mut s);
+                }
+                Some(s)
+            };
+            return Ok((mk(true), mk(false)));
+        }
+        if width == Width::W32 {
+            return fail(
+                pc,
+                Rule::PointerArith,
+                "32-bit comparison of a pointer prohibited",
+            );
+        }
+        let (p, q, op) = if a.kind == Kind::Scalar {
+            (b, a, mirror(op))
+        } else {
+            (a, b, op)
+        };
+        if q.kind == Kind::Scalar {
+            if q.var.as_const() != Some(0) || !matches!(op, JmpOp::Eq | JmpOp::Ne) {
+                return fail(
+                    pc,
+                    Rule::PointerArith,
+                    format!("comparison of pointer {p} with number {q} prohibited"),
+                );
+            }
+            if p.kind == Kind::MapValueOrNull {
+                let mut null = st.clone();
+                let mut some = st.clone();
+                null.for_each_reg(|r| {
+                    if r.kind == Kind::MapValueOrNull && r.id == p.id {
+                        *r = RegState::scalar(Scalar::konst(0));
+                    }
+                });
+                some.for_each_reg(|r| {
+                    if r.kind == Kind::MapValueOrNull && r.id == p.id {
+                        r.kind = Kind::MapValue;
+                        r.id = 0;
+                    }
+                });
+                return Ok(if op == JmpOp::Eq {
+                    (Some(null), Some(some))
+                } else {
+                    (Some(some), Some(null))
+                });
+            }
+            // Any other pointer is never null.
+            return Ok(if op == JmpOp::Eq {
+                (None, Some(st.clone()))
+            } else {
+                (Some(st.clone()), None)
+            });
+        }
+        let (mut t, mut f) = (st.clone(), st.clone());
+        match (a.kind, b.kind) {
+            (Kind::Packet, Kind::PacketEnd) => match op {
+                JmpOp::Gt => good_pkt(&mut f, &a, false),
+                JmpOp::Lt => good_pkt(&mut t, &a, true),
+                JmpOp::Ge => good_pkt(&mut f, &a, true),
+                JmpOp::Le => good_pkt(&mut t, &a, false),
+                _ => {}
+            },
+            (Kind::PacketEnd, Kind::Packet) => match op {
+                JmpOp::Gt => good_pkt(&mut t, &b, true),
+                JmpOp::Lt => good_pkt(&mut f, &b, false),
+                JmpOp::Ge => good_pkt(&mut t, &b, false),
+                JmpOp::Le => good_pkt(&mut f, &b, true),
+                _ => {}
+            },
+            (Kind::Packet | Kind::PacketEnd, Kind::Packet | Kind::PacketEnd) => {}
+            (x, y) if x == y && a.aux == b.aux && matches!(x, Kind::Stack | Kind::MapValue) => {}
+            _ => {
+                return fail(
+                    pc,
+                    Rule::PointerArith,
+                    format!("comparison of pointers {a} and {b} prohibited"),
+                )
+            }
+        }
+        Ok((Some(t), Some(f)))
+    }
+}
+
+fn target(op: &Op, pc: usize) -> usize {
+    op.target(pc).map_or(pc + 1, |t| t as usize)
+}
+
+fn mirror(op: JmpOp) -> JmpOp {
+    use JmpOp::*;
+    match op {
+        Gt => Lt,
+        Lt => Gt,
+        Ge => Le,
+        Le => Ge,
+        Sgt => Slt,
+        Slt => Sgt,
+        Sge => Sle,
+        Sle => Sge,
+        o => o,
+    }
+}
+
+/// Sets register `r` to `v`, and every scalar linked to it by `id`.
+fn set_scalar(st: &mut State, r: Reg, id: u32, v: Scalar) {
+    st.frame_mut().regs[r.idx()].var = v;
+    if id != 0 {
+        st.for_each_reg(|x| {
+            if x.kind == Kind::Scalar && x.id == id {
+                x.var = v;
+            }
+        });
+    }
+}
+
+/// `raw` programs: a lower bound on the length register proves that many
+/// bytes of the memory block.
+fn propagate_len(st: &mut State) {
+    let mut len = 0u64;
+    st.for_each_reg(|r| {
+        if r.kind == Kind::Scalar && r.len {
+            len = len.max(r.var.umin);
+        }
+    });
+    let len = len.min(MAX_VAR_OFF as u64) as u32;
+    if len > 0 {
+        st.for_each_reg(|r| {
+            if r.kind == Kind::Packet && r.id == 0 {
+                r.range = r.range.max(len);
+            }
+        });
+    }
+}
+
+/// After `pkt + off` is proven at most (or, `open`, below) the packet end:
+/// every pointer with the same id gets the range (the kernel's `find_good_pkt_pointers`).
+fn good_pkt(st: &mut State, p: &RegState, open: bool) {
+    if p.off < 0 || (p.off == 0 && open) {
+        return;
+    }
+    if p.var.umax > MAX_PACKET_OFF || p.var.umax + p.off as u64 > MAX_PACKET_OFF {
+        return;
+    }
+    let range = (p.off + open as i64) as u32;
+    let id = p.id;
+    st.for_each_reg(|r| {
+        if r.kind == Kind::Packet && r.id == id {
+            r.range = r.range.max(range);
+        }
+    });
+}

@@ -1,0 +1,161 @@
+//! State equivalence: when a state already explored covers the current one,
+//! the current path can stop (the kernel's `states_equal`), and the widening
+//! that lets may_goto loops converge.
+
+use super::bounds::Scalar;
+use super::state::{Byte, Frame, Kind, RegState, Slot, State};
+use alloc::vec::Vec;
+
+/// Consistent renaming of ids between the old and the current state.
+#[derive(Default)]
+struct IdMap(Vec<(u64, u64)>);
+
+impl IdMap {
+    fn check(&mut self, tag: u64, old: u32, cur: u32) -> bool {
+        let (o, c) = ((tag << 32) | old as u64, (tag << 32) | cur as u64);
+        for &(a, b) in &self.0 {
+            if a == o || b == c {
+                return a == o && b == c;
+            }
+        }
+        self.0.push((o, c));
+        true
+    }
+}
+
+fn var_ok(old: &Scalar, cur: &Scalar, exact: bool) -> bool {
+    if exact {
+        old == cur
+    } else {
+        old.contains(cur)
+    }
+}
+
+fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool) -> bool {
+    if old.kind == Kind::NotInit {
+        return !exact || cur.kind == Kind::NotInit;
+    }
+    if old.kind != cur.kind {
+        return false;
+    }
+    match old.kind {
+        Kind::NotInit | Kind::Ctx | Kind::PacketEnd => true,
+        Kind::Scalar => {
+            var_ok(&old.var, &cur.var, exact)
+                && (!old.len || cur.len)
+                && (old.id == 0 && (!exact || cur.id == 0)
+                    || cur.id != 0 && ids.check(0, old.id, cur.id))
+        }
+        Kind::Packet => {
+            old.off == cur.off
+                && var_ok(&old.var, &cur.var, exact)
+                && if exact {
+                    old.range == cur.range
+                } else {
+                    old.range <= cur.range
+                }
+                && ids.check(1, old.id, cur.id)
+        }
+        Kind::Stack | Kind::MapValue => {
+            old.aux == cur.aux && old.off == cur.off && var_ok(&old.var, &cur.var, exact)
+        }
+        Kind::MapPtr => old.aux == cur.aux,
+        Kind::MapValueOrNull => {
+            old.aux == cur.aux
+                && old.off == cur.off
+                && var_ok(&old.var, &cur.var, exact)
+                && ids.check(2, old.id, cur.id)
+        }
+    }
+}
+
+fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool) -> bool {
+    let n = old.stack.len().max(if exact { cur.stack.len() } else { 0 });
+    for i in 0..n {
+        let os = old.stack.get(i).unwrap_or(&Slot::EMPTY);
+        let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
+        if exact {
+            if os.bytes != cs.bytes
+                || (os.bytes[0] == Byte::Spill && !regsafe(&os.spill, &cs.spill, ids, true))
+            {
+                return false;
+            }
+            continue;
+        }
+        if os.bytes[0] == Byte::Spill {
+            if cs.bytes[0] != Byte::Spill || !regsafe(&os.spill, &cs.spill, ids, false) {
+                return false;
+            }
+            continue;
+        }
+        for b in 0..8 {
+            match os.bytes[b] {
+                Byte::Invalid => {}
+                Byte::Misc => {
+                    let ok = match cs.bytes[b] {
+                        Byte::Misc => true,
+                        Byte::Spill => cs.spill.kind == Kind::Scalar,
+                        Byte::Invalid => false,
+                    };
+                    if !ok {
+                        return false;
+                    }
+                }
+                Byte::Spill => return false,
+            }
+        }
+    }
+    true
+}
+
+/// Whether every concrete state `cur` stands for is one `old` stands for, on
+/// the registers live at `cur.pc` (`live` is per slot) — or, with `exact`,
+/// whether the two are the same.
+pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool) -> bool {
+    if old.frames.len() != cur.frames.len() {
+        return false;
+    }
+    let mut ids = IdMap::default();
+    let top = cur.frames.len() - 1;
+    for (i, (of, cf)) in old.frames.iter().zip(&cur.frames).enumerate() {
+        if of.callsite != cf.callsite {
+            return false;
+        }
+        let mask = if i == top {
+            live.get(cur.pc).copied().unwrap_or(u16::MAX)
+        } else {
+            // Back in this frame, r0 comes from the callee and r1–r5 are clobbered.
+            let ret = cur.frames[i + 1].callsite + 1;
+            live.get(ret).copied().unwrap_or(u16::MAX) & !0x3f
+        };
+        for r in 0..11 {
+            if mask & (1 << r) != 0 && !regsafe(&of.regs[r], &cf.regs[r], &mut ids, exact) {
+                return false;
+            }
+        }
+        if !stacksafe(of, cf, &mut ids, exact) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Forgets what `cur` knows about scalars that `old` does not cover, so that a
+/// loop guarded by may_goto reaches a state covered by an earlier one.
+pub fn widen(old: &State, cur: &mut State) {
+    let forget = |o: &RegState, c: &mut RegState| {
+        if o.kind == Kind::Scalar && c.kind == Kind::Scalar && !o.var.contains(&c.var) {
+            *c = RegState::scalar(Scalar::UNKNOWN);
+        }
+    };
+    for (of, cf) in old.frames.iter().zip(cur.frames.iter_mut()) {
+        for (o, c) in of.regs.iter().zip(cf.regs.iter_mut()) {
+            forget(o, c);
+        }
+        for (os, cs) in of.stack.iter().zip(cf.stack.iter_mut()) {
+            if os.bytes[0] == Byte::Spill && cs.bytes[0] == Byte::Spill {
+                forget(&os.spill, &mut cs.spill);
+            }
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! The abstract machine state: per register a type with its offset, per stack
+//! byte what it holds, per call a frame.
+
+use super::bounds::Scalar;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// Largest stack frame in bytes.
+pub const MAX_STACK: i64 = 512;
+
+/// What a register holds.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Kind {
+    /// Never written (reading it is an error).
+    NotInit,
+    /// A number; `var` says which.
+    Scalar,
+    /// The context (`struct xdp_md`).
+    Ctx,
+    /// Into the stack frame `aux`.
+    Stack,
+    /// Into the packet (or the `raw` memory block).
+    Packet,
+    /// One past the packet's last byte.
+    PacketEnd,
+    /// A map (`aux` = its index), only for helper arguments.
+    MapPtr,
+    /// Into a value of map `aux`.
+    MapValue,
+    /// A value of map `aux`, or null: must be null-checked first.
+    MapValueOrNull,
+}
+
+impl Kind {
+    /// Whether the register holds an address.
+    pub fn is_ptr(self) -> bool {
+        !matches!(self, Kind::NotInit | Kind::Scalar)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::NotInit => "?",
+            Kind::Scalar => "scalar",
+            Kind::Ctx => "ctx",
+            Kind::Stack => "fp",
+            Kind::Packet => "pkt",
+            Kind::PacketEnd => "pkt_end",
+            Kind::MapPtr => "map_ptr",
+            Kind::MapValue => "map_value",
+            Kind::MapValueOrNull => "map_value_or_null",
+        }
+    }
+}
+
+/// One register's abstract value.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct RegState {
+    /// Its type.
+    pub kind: Kind,
+    /// Fixed offset of a pointer.
+    pub off: i64,
+    /// A scalar's value, or a pointer's variable offset.
+    pub var: Scalar,
+    /// Links registers: scalars copied from one another, packet pointers with
+    /// the same variable part, a lookup result and its copies. 0 = none.
+    pub id: u32,
+    /// Packet pointers: bytes from the pointer's base (without `off`) proven
+    /// inside the packet.
+    pub range: u32,
+    /// Map index (map pointers and values) or frame number (stack pointers).
+    pub aux: u32,
+    /// `raw` programs: this scalar is still the memory length given in r2.
+    pub len: bool,
+}
+
+impl RegState {
+    /// An unwritten register.
+    pub const NOT_INIT: RegState = RegState {
+        kind: Kind::NotInit,
+        off: 0,
+        var: Scalar::konst(0),
+        id: 0,
+        range: 0,
+        aux: 0,
+        len: false,
+    };
+
+    /// A scalar register.
+    pub fn scalar(var: Scalar) -> RegState {
+        RegState {
+            kind: Kind::Scalar,
+            var,
+            ..RegState::NOT_INIT
+        }
+    }
+
+    /// A pointer with a zero offset.
+    pub fn ptr(kind: Kind, aux: u32) -> RegState {
+        RegState {
+            kind,
+            aux,
+            ..RegState::NOT_INIT
+        }
+    }
+
+    /// The offset when the variable part is known.
+    pub fn const_off(&self) -> Option<i64> {
+        self.var.as_const().map(|v| self.off.wrapping_add(v as i64))
+    }
+}
+
+impl fmt::Display for RegState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            Kind::NotInit => write!(f, "?"),
+            Kind::Scalar => write!(f, "{}", self.var),
+            k => {
+                write!(f, "{}", k.name())?;
+                if matches!(k, Kind::MapPtr | Kind::MapValue | Kind::MapValueOrNull) {
+                    write!(f, "[map {}]", self.aux)?;
+                }
+                write!(f, "(off={}", self.off)?;
+                if self.var.as_const() != Some(0) {
+                    write!(f, ",var={}", self.var)?;
+                }
+                if k == Kind::Packet {
+                    write!(f, ",r={}", self.range)?;
+                }
+                if self.id != 0 {
+                    write!(f, ",id={}", self.id)?;
+                }
+                write!(f, ")")
+            }
+        }
+    }
+}
+
+/// What one stack byte holds.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Byte {
+    /// Never written.
+    Invalid,
+    /// Scalar data of unknown value.
+    Misc,
+    /// Part of a spilled register (the slot's `spill`).
+    Spill,
+}
+
+/// Eight stack bytes `[-8(i+1), -8i)` of a frame.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Slot {
+    /// Per byte, lowest address first.
+    pub bytes: [Byte; 8],
+    /// The register whose bytes are marked [`Byte::Spill`].
+    pub spill: RegState,
+}
+
+impl Slot {
+    /// Nothing written.
+    pub const EMPTY: Slot = Slot {
+        bytes: [Byte::Invalid; 8],
+        spill: RegState::NOT_INIT,
+    };
+}
+
+/// One function activation.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Frame {
+    /// r0..r10.
+    pub regs: [RegState; 11],
+    /// Slots, index 0 nearest the frame pointer.
+    pub stack: Vec<Slot>,
+    /// Instruction index of the call that made the frame (0 for the main one).
+    pub callsite: usize,
+}
+
+impl Frame {
+    /// A frame with only r10 set.
+    pub fn new(frameno: u32, callsite: usize) -> Frame {
+        let mut regs = [RegState::NOT_INIT; 11];
+        regs[10] = RegState::ptr(Kind::Stack, frameno);
+        Frame {
+            regs,
+            stack: Vec::new(),
+            callsite,
+        }
+    }
+
+    /// The byte at frame offset `off` (negative), `Invalid` beyond the written part.
+    pub fn byte(&self, off: i64) -> (Byte, Option<&Slot>) {
+        let (i, b) = slot_of(off);
+        match self.stack.get(i) {
+            Some(s) => (s.bytes[b], Some(s)),
+            None => (Byte::Invalid, None),
+        }
+    }
+
+    /// The slot holding offset `off`, created on demand.
+    pub fn slot_mut(&mut self, off: i64) -> &mut Slot {
+        let (i, _) = slot_of(off);
+        if self.stack.len() <= i {
+            self.stack.resize(i + 1, Slot::EMPTY);
+        }
+        &mut self.stack[i]
+    }
+}
+
+/// Slot index and byte index of frame offset `off` (in `-512..0`).
+pub fn slot_of(off: i64) -> (usize, usize) {
+    let i = ((-off - 1) / 8) as usize;
+    let b = off.rem_euclid(8) as usize;
+    (i, b)
+}
+
+/// Everything the analysis knows at one point of one path.
+#[derive(Clone, Debug)]
+pub struct State {
+    /// Call frames, the current one last.
+    pub frames: Vec<Frame>,
+    /// Next instruction.
+    pub pc: usize,
+    /// Instructions executed on this path so far.
+    pub depth: u64,
+    /// The last recorded state on this path (an index into the visited list).
+    pub parent: Option<u32>,
+}
+
+impl State {
+    /// The current frame.
+    pub fn frame(&self) -> &Frame {
+        self.frames.last().expect("at least one frame")
+    }
+
+    /// The current frame, mutably.
+    pub fn frame_mut(&mut self) -> &mut Frame {
+        self.frames.last_mut().expect("at least one frame")
+    }
+
+    /// Index of the current frame.
+    pub fn frameno(&self) -> u32 {
+        (self.frames.len() - 1) as u32
+    }
+
+    /// Every register and spilled register of every frame.
+    pub fn for_each_reg(&mut self, mut f: impl FnMut(&mut RegState)) {
+        for fr in &mut self.frames {
+            for r in fr.regs.iter_mut() {
+                f(r);
+            }
+            for s in fr.stack.iter_mut() {
+                if s.bytes[0] == Byte::Spill {
+                    f(&mut s.spill);
+                }
+            }
+        }
+    }
+
+    /// One line with the initialised registers of the current frame.
+    pub fn describe(&self) -> alloc::string::String {
+        use core::fmt::Write;
+        let mut s = alloc::string::String::new();
+        if self.frames.len() > 1 {
+            let _ = write!(s, "frame{}: ", self.frames.len() - 1);
+        }
+        for (i, r) in self.frame().regs.iter().enumerate() {
+            if r.kind != Kind::NotInit {
+                if !s.is_empty() && !s.ends_with(": ") {
+                    s.push(' ');
+                }
+                let _ = write!(s, "R{i}={r}");
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,15 @@
+# expect: accept
+# kernel: accept
+# why: update with key and value on the stack
+.map m hash key=4 value=8 entries=16
+    stw [%r10-4], 1
+    stdw [%r10-16], 42
+    lddw %r1, map:m
+    mov %r2, %r10
+    add %r2, -4
+    mov %r3, %r10
+    add %r3, -16
+    mov %r4, 0
+    call 2
+    mov %r0, 0
+    exit

@@ -1,0 +1,10 @@
+# expect: accept
+# kernel: accept
+# why: format string on the stack
+    stw [%r10-4], 0x000a6968
+    mov %r1, %r10
+    add %r1, -4
+    mov %r2, 4
+    call 6
+    mov %r0, 2
+    exit

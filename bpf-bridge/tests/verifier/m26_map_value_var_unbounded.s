@@ -1,0 +1,19 @@
+# expect: reject
+# kernel: reject
+# rule: mem-access
+# why: index up to 31 in a 16-byte value
+.map arr array key=4 value=16 entries=4
+    stw [%r10-4], 0
+    lddw %r1, map:arr
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, out
+    mov %r6, %r0
+    call 7
+    and %r0, 31
+    add %r6, %r0
+    ldxb %r0, [%r6+0]
+    exit
+out:
+    exit

@@ -1,0 +1,5 @@
+# expect: reject
+# kernel: reject
+# rule: uninit-reg
+# why: r0 not set at exit
+    exit

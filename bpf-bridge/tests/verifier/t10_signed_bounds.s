@@ -1,0 +1,21 @@
+# expect: accept
+# kernel: accept
+# why: signed range 0..15 indexes a 16-byte value
+.map arr array key=4 value=16 entries=4
+    stw [%r10-4], 0
+    lddw %r1, map:arr
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, out
+    mov %r6, %r0
+    call 7
+    movsx3264 %r0, %r0
+    jsgt %r0, 15, out
+    jslt %r0, 0, out
+    add %r6, %r0
+    ldxb %r0, [%r6+0]
+    exit
+out:
+    mov %r0, 0
+    exit
