@@ -24,6 +24,45 @@ pub(crate) fn has_call(e: &Expr) -> bool {
     }
 }
 
+/// Whether two pure expressions always have the same value.
+pub(crate) fn same_value(a: &Expr, b: &Expr) -> bool {
+    match (a.kind, b.kind) {
+        (ExprKind::Const(x), ExprKind::Const(y)) => x == y,
+        (ExprKind::Var(x), ExprKind::Var(y)) => x == y,
+        (ExprKind::PktLen(_), ExprKind::PktLen(_)) => true,
+        (
+            ExprKind::PktLoad {
+                size: s1, off: o1, ..
+            },
+            ExprKind::PktLoad {
+                size: s2, off: o2, ..
+            },
+        ) => s1 == s2 && same_value(o1, o2),
+        (ExprKind::Unary(o1, x1), ExprKind::Unary(o2, x2)) => o1 == o2 && same_value(x1, x2),
+        (ExprKind::Binary(o1, x1, y1), ExprKind::Binary(o2, x2, y2)) => {
+            o1 == o2 && same_value(x1, x2) && same_value(y1, y2)
+        }
+        _ => false,
+    }
+}
+
+/// Whether `e` reads `map` at a key with the same value as `key`.
+pub(crate) fn reads_map(e: &Expr, map: usize, key: &Expr) -> bool {
+    match e.kind {
+        ExprKind::MapGet { map: m, key: k } => {
+            (m == map && same_value(k, key)) || reads_map(k, map, key)
+        }
+        ExprKind::Const(_) | ExprKind::Var(_) | ExprKind::Call { .. } => false,
+        ExprKind::PktLen(a) | ExprKind::Unary(_, a) | ExprKind::Abs(a) => reads_map(a, map, key),
+        ExprKind::PktLoad { off, .. } => reads_map(off, map, key),
+        ExprKind::TableGet { key: k, .. } => reads_map(k, map, key),
+        ExprKind::Binary(_, a, b) | ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+            reads_map(a, map, key) || reads_map(b, map, key)
+        }
+        ExprKind::MinMax { args, .. } => args.iter().any(|a| reads_map(a, map, key)),
+    }
+}
+
 /// The jump condition that is true exactly when `op` is false.
 fn negate(op: JmpOp) -> JmpOp {
     match op {
@@ -317,6 +356,9 @@ impl<'m, 'a> Gen<'m, 'a> {
                 Val::Int(self.pkt_load(size, o))
             }
             ExprKind::MapGet { map, key } => {
+                if let Some(p) = self.hinted(map, key) {
+                    return self.map_deref(map, p);
+                }
                 let k = self.eval(key);
                 let k = self.int_of(k);
                 self.span = e.span;
@@ -369,10 +411,15 @@ impl<'m, 'a> Gen<'m, 'a> {
                 let ExprKind::MapGet { map, key } = a.kind else {
                     unreachable!("matched")
                 };
-                let k = self.eval(key);
-                let k = self.int_of(k);
-                self.span = e.span;
-                let p = self.map_lookup_ptr(map, k);
+                let p = match self.hinted(map, key) {
+                    Some(p) => p,
+                    None => {
+                        let k = self.eval(key);
+                        let k = self.int_of(k);
+                        self.span = e.span;
+                        self.map_lookup_ptr(map, k)
+                    }
+                };
                 let res = self.alloc_repr(self.types.expr(e), e.span);
                 let miss = self.label();
                 let done = self.label();
@@ -489,7 +536,24 @@ impl<'m, 'a> Gen<'m, 'a> {
         (oa, ob)
     }
 
+    /// The pointer of an enclosing `m[k] = f(m[k])` for this read, if it is one.
+    fn hinted(&self, map: usize, key: &Expr<'a>) -> Option<V> {
+        self.map_hint
+            .filter(|(m, k, _)| *m == map && same_value(k, key))
+            .map(|(_, _, p)| p)
+    }
+
     fn eval_map_int(&mut self, map: usize, key: &Expr<'a>) -> Opnd {
+        if let Some(p) = self.hinted(map, key) {
+            let err = self.err;
+            self.emit(VOp::Jmp {
+                op: JmpOp::Eq,
+                a: p,
+                b: VSrc::Imm(0),
+                target: err,
+            });
+            return Opnd::Reg(self.map_value(map, p));
+        }
         let k = self.eval(key);
         let k = self.int_of(k);
         self.map_get_int(map, k)
