@@ -63,16 +63,24 @@ impl Scalar {
 
     /// Any value in `min..=max` (unsigned).
     pub fn urange(min: u64, max: u64) -> Scalar {
-        Scalar { umin: min, umax: max, ..Scalar::UNKNOWN }
-            .sync()
-            .unwrap_or(Scalar::UNKNOWN)
+        Scalar {
+            umin: min,
+            umax: max,
+            ..Scalar::UNKNOWN
+        }
+        .sync()
+        .unwrap_or(Scalar::UNKNOWN)
     }
 
     /// Any value in `min..=max` (signed).
     pub fn srange(min: i64, max: i64) -> Scalar {
-        Scalar { smin: min, smax: max, ..Scalar::UNKNOWN }
-            .sync()
-            .unwrap_or(Scalar::UNKNOWN)
+        Scalar {
+            smin: min,
+            smax: max,
+            ..Scalar::UNKNOWN
+        }
+        .sync()
+        .unwrap_or(Scalar::UNKNOWN)
     }
 
     /// The value, when known.
@@ -101,7 +109,9 @@ impl Scalar {
             let lo = t.low32();
             self.u32min = self.u32min.max(lo.value as u32);
             self.u32max = self.u32max.min((lo.value | lo.mask) as u32);
-            self.s32min = self.s32min.max((lo.value | (lo.mask & SIGN32)) as u32 as i32);
+            self.s32min = self
+                .s32min
+                .max((lo.value | (lo.mask & SIGN32)) as u32 as i32);
             self.s32max = self
                 .s32max
                 .min((lo.value | (lo.mask & !SIGN32 & 0xffff_ffff)) as u32 as i32);
@@ -145,10 +155,9 @@ impl Scalar {
                 return None;
             }
             let t = self.t.intersect(Tnum::range(self.umin, self.umax))?;
-            let low = t.low32().intersect(Tnum::range(
-                self.u32min as u64,
-                self.u32max as u64,
-            ))?;
+            let low = t
+                .low32()
+                .intersect(Tnum::range(self.u32min as u64, self.u32max as u64))?;
             self.t = t.with_low32(low);
         }
         self.consistent().then_some(self)
@@ -237,7 +246,11 @@ impl Scalar {
         match width {
             Width::W64 => alu64(op, dst, src, 63),
             Width::W32 => {
-                let a = if op == AluOp::Arsh { dst.sext32() } else { dst.low32() };
+                let a = if op == AluOp::Arsh {
+                    dst.sext32()
+                } else {
+                    dst.low32()
+                };
                 alu64(op, &a, &src.low32(), 31).low32()
             }
         }
@@ -257,7 +270,11 @@ impl Scalar {
             return Scalar::konst(semantics::endian(kind, bits, v));
         }
         if bits >= 64 {
-            return if semantics::endian(kind, 64, 0x0102) == 0x0102 { *dst } else { Scalar::UNKNOWN };
+            return if semantics::endian(kind, 64, 0x0102) == 0x0102 {
+                *dst
+            } else {
+                Scalar::UNKNOWN
+            };
         }
         let mask = (1u64 << bits) - 1;
         if semantics::endian(kind, bits, 0x0102) == 0x0102 {
@@ -293,7 +310,12 @@ impl Scalar {
 }
 
 fn unbounded_from(t: Tnum) -> Scalar {
-    Scalar { t, ..Scalar::UNKNOWN }.sync().unwrap_or(Scalar::UNKNOWN)
+    Scalar {
+        t,
+        ..Scalar::UNKNOWN
+    }
+    .sync()
+    .unwrap_or(Scalar::UNKNOWN)
 }
 
 /// 64-bit transfer function; `shmask` masks known shift amounts (63, or 31 for
@@ -336,7 +358,9 @@ fn alu64(op: AluOp, a: &Scalar, b: &Scalar, shmask: u64) -> Scalar {
         }
         AluOp::Xor => r.t = a.t.xor(b.t),
         AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => {
-            let Some(k) = b.as_const() else { return Scalar::UNKNOWN };
+            let Some(k) = b.as_const() else {
+                return Scalar::UNKNOWN;
+            };
             let k = (k & shmask) as u32;
             match op {
                 AluOp::Lsh => {
@@ -364,7 +388,11 @@ fn alu64(op: AluOp, a: &Scalar, b: &Scalar, shmask: u64) -> Scalar {
             Some(0) => return *a,
             Some(c) if a.umax < c => return *a,
             _ => {
-                r.umax = if b.umin >= 1 { a.umax.min(b.umax - 1) } else { a.umax.max(b.umax) };
+                r.umax = if b.umin >= 1 {
+                    a.umax.min(b.umax - 1)
+                } else {
+                    a.umax.max(b.umax)
+                };
             }
         },
         AluOp::Sdiv | AluOp::Smod => {}
@@ -518,8 +546,20 @@ mod tests {
     use super::*;
 
     const PROBE: [u64; 14] = [
-        0, 1, 2, 7, 8, 255, 256, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000,
-        0x7fff_ffff_ffff_ffff, 0x8000_0000_0000_0000, u64::MAX,
+        0,
+        1,
+        2,
+        7,
+        8,
+        255,
+        256,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xffff_ffff,
+        0x1_0000_0000,
+        0x7fff_ffff_ffff_ffff,
+        0x8000_0000_0000_0000,
+        u64::MAX,
     ];
 
     fn member(s: &Scalar, x: u64) -> bool {
@@ -531,7 +571,11 @@ mod tests {
     }
 
     fn samples() -> Vec<Scalar> {
-        let mut v = vec![Scalar::UNKNOWN, Scalar::urange(0, 255), Scalar::urange(7, 0x8000_0000)];
+        let mut v = vec![
+            Scalar::UNKNOWN,
+            Scalar::urange(0, 255),
+            Scalar::urange(7, 0x8000_0000),
+        ];
         v.push(Scalar::srange(-8, 8));
         v.push(Scalar::urange(0x7fff_ffff, 0x1_0000_0000));
         v.extend(PROBE.iter().map(|&c| Scalar::konst(c)));
@@ -541,7 +585,9 @@ mod tests {
     #[test]
     fn alu_is_sound() {
         use AluOp::*;
-        let ops = [Add, Sub, Mul, Div, Sdiv, Mod, Smod, Or, And, Lsh, Rsh, Arsh, Xor, Mov, Movsx8, Movsx16];
+        let ops = [
+            Add, Sub, Mul, Div, Sdiv, Mod, Smod, Or, And, Lsh, Rsh, Arsh, Xor, Mov, Movsx8, Movsx16,
+        ];
         for a in samples() {
             for b in samples() {
                 for &op in &ops {
@@ -550,7 +596,10 @@ mod tests {
                         for &x in PROBE.iter().filter(|&&x| member(&a, x)) {
                             for &y in PROBE.iter().filter(|&&y| member(&b, y)) {
                                 let v = semantics::alu(w, op, x, y);
-                                assert!(member(&r, v), "{op:?} {w:?} {x:#x} {y:#x} = {v:#x} not in {r:?}");
+                                assert!(
+                                    member(&r, v),
+                                    "{op:?} {w:?} {x:#x} {y:#x} = {v:#x} not in {r:?}"
+                                );
                             }
                         }
                     }
@@ -574,8 +623,13 @@ mod tests {
                                     if semantics::jmp_taken(w, op, x, y) != taken {
                                         continue;
                                     }
-                                    let (ra, rb) = r.unwrap_or_else(|| panic!("{op:?} {w:?} {x:#x} {y:#x} {taken} lost"));
-                                    assert!(member(&ra, x) && member(&rb, y), "{op:?} {w:?} {x:#x} {y:#x} {taken}");
+                                    let (ra, rb) = r.unwrap_or_else(|| {
+                                        panic!("{op:?} {w:?} {x:#x} {y:#x} {taken} lost")
+                                    });
+                                    assert!(
+                                        member(&ra, x) && member(&rb, y),
+                                        "{op:?} {w:?} {x:#x} {y:#x} {taken}"
+                                    );
                                 }
                             }
                         }

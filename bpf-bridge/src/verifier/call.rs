@@ -12,14 +12,20 @@ impl Checker<'_> {
     fn scalar_arg(&self, st: &State, pc: usize, r: Reg) -> Result<Scalar, VerifyError> {
         let v = self.reg(st, pc, r)?;
         if v.kind != Kind::Scalar {
-            return fail(pc, Rule::PointerLeak, format!("pointer {r}={v} passed where a number is expected"));
+            return fail(
+                pc,
+                Rule::PointerLeak,
+                format!("pointer {r}={v} passed where a number is expected"),
+            );
         }
         Ok(v.var)
     }
 
     pub fn call_helper(&mut self, st: &mut State, pc: usize, id: i32) -> Result<(), VerifyError> {
         let ret = match id {
-            helper_id::MAP_LOOKUP_ELEM | helper_id::MAP_UPDATE_ELEM | helper_id::MAP_DELETE_ELEM => {
+            helper_id::MAP_LOOKUP_ELEM
+            | helper_id::MAP_UPDATE_ELEM
+            | helper_id::MAP_DELETE_ELEM => {
                 let m = self.reg(st, pc, Reg::R1)?;
                 if m.kind != Kind::MapPtr {
                     return fail(pc, Rule::HelperArg, format!("r1={m} must be a map"));
@@ -30,9 +36,10 @@ impl Checker<'_> {
                 let (ks, vs) = (def.key_size as u64, def.value_size as u64);
                 self.mem_arg(st, pc, Reg::R2, ks)?;
                 match id {
-                    helper_id::MAP_LOOKUP_ELEM => {
-                        RegState { id: self.fresh_id(), ..RegState::ptr(Kind::MapValueOrNull, m.aux) }
-                    }
+                    helper_id::MAP_LOOKUP_ELEM => RegState {
+                        id: self.fresh_id(),
+                        ..RegState::ptr(Kind::MapValueOrNull, m.aux)
+                    },
                     helper_id::MAP_UPDATE_ELEM => {
                         self.mem_arg(st, pc, Reg::R3, vs)?;
                         self.scalar_arg(st, pc, Reg::R4)?;
@@ -44,13 +51,21 @@ impl Checker<'_> {
             helper_id::TRACE_PRINTK => {
                 let n = self.scalar_arg(st, pc, Reg::R2)?;
                 if n.umin == 0 {
-                    return fail(pc, Rule::HelperArg, format!("r2={n}: format size may be zero"));
+                    return fail(
+                        pc,
+                        Rule::HelperArg,
+                        format!("r2={n}: format size may be zero"),
+                    );
                 }
                 self.mem_arg(st, pc, Reg::R1, n.umax)?;
                 for r in [Reg::R3, Reg::R4, Reg::R5] {
                     let v = st.frame().regs[r.idx()];
                     if v.kind.is_ptr() {
-                        return fail(pc, Rule::PointerLeak, format!("pointer {r}={v} passed to trace_printk"));
+                        return fail(
+                            pc,
+                            Rule::PointerLeak,
+                            format!("pointer {r}={v} passed to trace_printk"),
+                        );
                     }
                 }
                 RegState::scalar(Scalar::UNKNOWN)
@@ -88,13 +103,21 @@ impl Checker<'_> {
         let r0 = self.reg(st, pc, Reg::R0)?;
         if st.frames.len() == 1 {
             if r0.kind != Kind::Scalar {
-                return fail(pc, Rule::PointerLeak, format!("r0={r0}: a pointer returned from the program"));
+                return fail(
+                    pc,
+                    Rule::PointerLeak,
+                    format!("r0={r0}: a pointer returned from the program"),
+                );
             }
             return Ok(None);
         }
         let dead = st.frameno();
         if r0.kind == Kind::Stack && r0.aux == dead {
-            return fail(pc, Rule::PointerLeak, "a function returns a pointer to its own stack");
+            return fail(
+                pc,
+                Rule::PointerLeak,
+                "a function returns a pointer to its own stack",
+            );
         }
         let callee = st.frames.pop().expect("two frames");
         let f = st.frame_mut();
@@ -105,7 +128,11 @@ impl Checker<'_> {
         let mut escaped = false;
         st.for_each_reg(|r| escaped |= r.kind == Kind::Stack && r.aux == dead);
         if escaped {
-            return fail(pc, Rule::PointerLeak, "a pointer to a returning function's stack escapes it");
+            return fail(
+                pc,
+                Rule::PointerLeak,
+                "a pointer to a returning function's stack escapes it",
+            );
         }
         Ok(Some(callee.callsite + 1))
     }

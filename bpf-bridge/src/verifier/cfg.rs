@@ -4,7 +4,7 @@
 
 use super::error::{fail, Rule, VerifyError};
 use crate::isa::{decode_program, AluOp, Op, Src, Width};
-use crate::program::{helper_id, Program};
+use crate::program::{helper_id, MapKind, Program};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -68,28 +68,66 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
     func_start[0] = true;
     for (pc, op) in ops.iter().enumerate() {
         match *op {
-            Op::Alu { op: alu, src: Src::Imm(imm), width, .. } => {
+            Op::Alu {
+                op: alu,
+                src: Src::Imm(imm),
+                width,
+                ..
+            } => {
                 if matches!(alu, AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod) && imm == 0 {
                     return fail(pc, Rule::DivByZero, "division or modulo by immediate 0");
                 }
                 let bits = if width == Width::W64 { 64 } else { 32 };
-                if matches!(alu, AluOp::Lsh | AluOp::Rsh | AluOp::Arsh) && !(0..bits).contains(&imm) {
-                    return fail(pc, Rule::ShiftRange, format!("shift by {imm} on a {bits}-bit operand"));
+                if matches!(alu, AluOp::Lsh | AluOp::Rsh | AluOp::Arsh) && !(0..bits).contains(&imm)
+                {
+                    return fail(
+                        pc,
+                        Rule::ShiftRange,
+                        format!("shift by {imm} on a {bits}-bit operand"),
+                    );
                 }
             }
             Op::Call { helper } if !HELPERS.contains(&helper) => {
-                return fail(pc, Rule::UnknownHelper, format!("unknown helper {helper} for {} programs", prog.prog_type.name()));
+                return fail(
+                    pc,
+                    Rule::UnknownHelper,
+                    format!(
+                        "unknown helper {helper} for {} programs",
+                        prog.prog_type.name()
+                    ),
+                );
             }
             Op::LoadMap { map, .. } | Op::LoadMapValue { map, .. } => {
                 let Some(def) = prog.maps.get(map as usize) else {
-                    return fail(pc, Rule::BadMap, format!("map index {map} but the program has {} maps", prog.maps.len()));
+                    return fail(
+                        pc,
+                        Rule::BadMap,
+                        format!(
+                            "map index {map} but the program has {} maps",
+                            prog.maps.len()
+                        ),
+                    );
                 };
                 if let Op::LoadMapValue { offset, .. } = *op {
-                    if !def.kind.is_array() {
-                        return fail(pc, Rule::BadMap, format!("direct value access needs an array map, {} is not", def.name));
+                    if def.kind != MapKind::Array || def.max_entries != 1 {
+                        return fail(
+                            pc,
+                            Rule::BadMap,
+                            format!(
+                                "direct value access needs an array map of one entry, {} is not",
+                                def.name
+                            ),
+                        );
                     }
                     if offset >= def.value_size {
-                        return fail(pc, Rule::BadMap, format!("direct value offset {offset} beyond value size {}", def.value_size));
+                        return fail(
+                            pc,
+                            Rule::BadMap,
+                            format!(
+                                "direct value offset {offset} beyond value size {}",
+                                def.value_size
+                            ),
+                        );
                     }
                 }
             }
@@ -127,7 +165,14 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
         }
         if let Some(t) = op.target(pc) {
             if func[t as usize] != func[pc] {
-                return fail(pc, Rule::Calls, format!("jump from function at {} into another at {}", starts[func[pc]], starts[func[t as usize]]));
+                return fail(
+                    pc,
+                    Rule::Calls,
+                    format!(
+                        "jump from function at {} into another at {}",
+                        starts[func[pc]], starts[func[t as usize]]
+                    ),
+                );
             }
         }
     }
@@ -159,14 +204,20 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
             prune_point[t as usize] = true;
         }
         match op {
-            Op::Jmp { .. } | Op::CallLocal { .. } | Op::Call { .. } | Op::CallReg { .. } if pc + 1 < n => {
+            Op::Jmp { .. } | Op::CallLocal { .. } | Op::Call { .. } | Op::CallReg { .. }
+                if pc + 1 < n =>
+            {
                 prune_point[pc + 1] = true
             }
             Op::MayGoto { .. } => prune_point[pc] = true,
             _ => {}
         }
     }
-    Ok(Cfg { ops, prune_point, live })
+    Ok(Cfg {
+        ops,
+        prune_point,
+        live,
+    })
 }
 
 /// No recursion, and call chains of at most [`MAX_FRAMES`] frames.
@@ -181,7 +232,12 @@ fn check_call_graph(ops: &[Op], func: &[usize], starts: &[usize]) -> Result<(), 
     // Longest chain by memoised DFS; colour 1 = on the DFS path (a cycle).
     let mut colour = vec![0u8; nf];
     let mut height = vec![0usize; nf];
-    fn dfs(f: usize, callees: &[Vec<(usize, usize)>], colour: &mut [u8], height: &mut [usize]) -> Result<(), VerifyError> {
+    fn dfs(
+        f: usize,
+        callees: &[Vec<(usize, usize)>],
+        colour: &mut [u8],
+        height: &mut [usize],
+    ) -> Result<(), VerifyError> {
         colour[f] = 1;
         let mut h = 1;
         for &(g, pc) in &callees[f] {
@@ -199,7 +255,11 @@ fn check_call_graph(ops: &[Op], func: &[usize], starts: &[usize]) -> Result<(), 
     dfs(0, &callees, &mut colour, &mut height)?;
     if height[0] > MAX_FRAMES {
         let pc = callees[0].first().map(|c| c.1).unwrap_or(0);
-        return fail(pc, Rule::Calls, format!("call chain of {} frames, at most {MAX_FRAMES}", height[0]));
+        return fail(
+            pc,
+            Rule::Calls,
+            format!("call chain of {} frames, at most {MAX_FRAMES}", height[0]),
+        );
     }
     Ok(())
 }
@@ -213,15 +273,26 @@ fn uses_defs(op: &Op) -> (u16, u16) {
     const ARGS: u16 = 0b11_1110;
     const CALLER_SAVED: u16 = 0b11_1111;
     match op {
-        Op::Alu { op: AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32, dst, src, .. } => {
-            (src_bit(src), bit(*dst))
-        }
+        Op::Alu {
+            op: AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32,
+            dst,
+            src,
+            ..
+        } => (src_bit(src), bit(*dst)),
         Op::Alu { dst, src, .. } => (bit(*dst) | src_bit(src), bit(*dst)),
         Op::Neg { dst, .. } | Op::Endian { dst, .. } => (bit(*dst), bit(*dst)),
-        Op::LoadImm64 { dst, .. } | Op::LoadMap { dst, .. } | Op::LoadMapValue { dst, .. } => (0, bit(*dst)),
+        Op::LoadImm64 { dst, .. } | Op::LoadMap { dst, .. } | Op::LoadMapValue { dst, .. } => {
+            (0, bit(*dst))
+        }
         Op::Load { dst, base, .. } => (bit(*base), bit(*dst)),
         Op::Store { base, src, .. } => (bit(*base) | src_bit(src), 0),
-        Op::Atomic { op, fetch, base, src, .. } => {
+        Op::Atomic {
+            op,
+            fetch,
+            base,
+            src,
+            ..
+        } => {
             let mut u = bit(*base) | bit(*src);
             let mut d = 0;
             if *op == crate::isa::AtomicOp::Cmpxchg {

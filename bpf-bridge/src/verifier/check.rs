@@ -31,6 +31,8 @@ pub(crate) struct Visited {
     max_exit: Option<u64>,
     /// Some path through this state has no proven bound (may_goto loop).
     unbounded: bool,
+    /// [`prune::exact_hash`] of the state.
+    hash: u64,
 }
 
 /// How a path ended.
@@ -60,6 +62,7 @@ pub(crate) struct Checker<'a> {
     pub processed: u64,
     pub peak_states: usize,
     pub total_states: usize,
+    live_states: usize,
     pub accesses: Vec<Option<Access>>,
     pub max_stack: u32,
     pub worst: u64,
@@ -81,6 +84,7 @@ impl<'a> Checker<'a> {
             processed: 0,
             peak_states: 0,
             total_states: 0,
+            live_states: 0,
             accesses: vec![None; n],
             max_stack: 0,
             worst: 0,
@@ -100,10 +104,18 @@ impl<'a> Checker<'a> {
             ProgType::Xdp => f.regs[1] = RegState::ptr(Kind::Ctx, 0),
             ProgType::Raw => {
                 f.regs[1] = RegState::ptr(Kind::Packet, 0);
-                f.regs[2] = RegState { len: true, ..RegState::scalar(Scalar::urange(0, u32::MAX as u64)) };
+                f.regs[2] = RegState {
+                    len: true,
+                    ..RegState::scalar(Scalar::urange(0, u32::MAX as u64))
+                };
             }
         }
-        State { frames: vec![f], pc: 0, depth: 0, parent: None }
+        State {
+            frames: vec![f],
+            pc: 0,
+            depth: 0,
+            parent: None,
+        }
     }
 
     /// Explores every path; `Err` on the first violation.
@@ -166,18 +178,18 @@ impl<'a> Checker<'a> {
     /// Queues `other` as a second successor of the current path.
     fn fork(&mut self, pc: usize, other: State) -> Result<(), VerifyError> {
         if self.pending.len() >= self.config.max_pending {
-            return fail(pc, Rule::TooComplex, format!("more than {} pending branches", self.config.max_pending));
+            return fail(
+                pc,
+                Rule::TooComplex,
+                format!("more than {} pending branches", self.config.max_pending),
+            );
         }
         if let Some(p) = other.parent {
             self.visited[p as usize].branches += 1;
         }
         self.pending.push(other);
-        self.peak_states = self.peak_states.max(self.pending.len() + self.live_visited());
+        self.peak_states = self.peak_states.max(self.pending.len() + self.live_states);
         Ok(())
-    }
-
-    fn live_visited(&self) -> usize {
-        self.total_states
     }
 
     /// At a prune point: stop when covered, detect loops that cannot end,
@@ -187,6 +199,7 @@ impl<'a> Checker<'a> {
         let may_goto = matches!(self.cfg.ops[pc], Op::MayGoto { .. });
         let mut in_loop = false;
         let mut widen_from = None;
+        let hash = prune::exact_hash(st, &self.cfg.live);
         for &i in &self.at[pc] {
             let v = &self.visited[i as usize];
             let Some(old) = &v.state else { continue };
@@ -197,8 +210,12 @@ impl<'a> Checker<'a> {
                         return Ok(Some(PathEnd::Pruned(None)));
                     }
                     widen_from = Some(i);
-                } else if prune::subsumes(old, st, &self.cfg.live, true) {
-                    return fail(pc, Rule::InfiniteLoop, "infinite loop: the same state repeats");
+                } else if v.hash == hash && prune::subsumes(old, st, &self.cfg.live, true) {
+                    return fail(
+                        pc,
+                        Rule::InfiniteLoop,
+                        "infinite loop: the same state repeats",
+                    );
                 }
                 continue;
             }
@@ -207,7 +224,9 @@ impl<'a> Checker<'a> {
                     return Ok(Some(PathEnd::Pruned(None)));
                 }
                 return Ok(Some(match v.max_exit {
-                    Some(m) => PathEnd::Pruned(Some(st.depth.saturating_add(m.saturating_sub(v.depth)))),
+                    Some(m) => {
+                        PathEnd::Pruned(Some(st.depth.saturating_add(m.saturating_sub(v.depth))))
+                    }
                     None => PathEnd::Dead,
                 }));
             }
@@ -220,7 +239,7 @@ impl<'a> Checker<'a> {
         if in_loop && !may_goto && self.processed.saturating_sub(self.last_loop_add) < 100 {
             return Ok(None);
         }
-        if self.total_states >= self.config.max_states {
+        if self.live_states >= self.config.max_states {
             return Ok(None);
         }
         if in_loop {
@@ -237,39 +256,42 @@ impl<'a> Checker<'a> {
             depth: st.depth,
             max_exit: None,
             unbounded: false,
+            hash,
         });
         self.at[pc].push(idx);
         st.parent = Some(idx);
         self.total_states += 1;
-        self.peak_states = self.peak_states.max(self.pending.len() + self.total_states);
+        self.live_states += 1;
+        self.peak_states = self.peak_states.max(self.pending.len() + self.live_states);
         Ok(None)
     }
 
-    /// Keeps the per-slot list short by forgetting the oldest complete states.
+    /// Keeps the per-slot list short: forgets the oldest states (complete
+    /// ones first). Forgetting only loses pruning (and, for states still being
+    /// explored, early detection of a repeating loop, which the instruction
+    /// limit then catches).
     fn trim(&mut self, pc: usize) {
-        let limit = self.config.max_states_per_insn;
-        if self.at[pc].len() < limit {
-            return;
+        let limit = self.config.max_states_per_insn.max(1);
+        let list = &mut self.at[pc];
+        while list.len() >= limit {
+            let pos = list
+                .iter()
+                .position(|&i| self.visited[i as usize].branches == 0)
+                .unwrap_or(0);
+            let i = list.remove(pos);
+            self.visited[i as usize].state = None;
+            self.live_states -= 1;
         }
-        let visited = &mut self.visited;
-        let mut dropped = 0;
-        let excess = self.at[pc].len() + 1 - limit;
-        self.at[pc].retain(|&i| {
-            let v = &mut visited[i as usize];
-            if dropped < excess && v.branches == 0 {
-                v.state = None;
-                dropped += 1;
-                false
-            } else {
-                true
-            }
-        });
     }
 
     pub fn reg(&self, st: &State, pc: usize, r: Reg) -> Result<RegState, VerifyError> {
         let v = st.frame().regs[r.idx()];
         if v.kind == Kind::NotInit {
-            return fail(pc, Rule::UninitReg, format!("{r} is read before it is written"));
+            return fail(
+                pc,
+                Rule::UninitReg,
+                format!("{r} is read before it is written"),
+            );
         }
         Ok(v)
     }
@@ -285,7 +307,14 @@ impl<'a> Checker<'a> {
         self.processed += 1;
         let pc = st.pc;
         if self.processed > self.config.max_processed {
-            return fail(pc, Rule::TooComplex, format!("more than {} instructions processed", self.config.max_processed));
+            return fail(
+                pc,
+                Rule::TooComplex,
+                format!(
+                    "more than {} instructions processed",
+                    self.config.max_processed
+                ),
+            );
         }
         if self.cfg.prune_point[pc] {
             if let Some(end) = self.visit(st)? {
@@ -296,7 +325,12 @@ impl<'a> Checker<'a> {
         let op = self.cfg.ops[pc];
         let mut next = pc + 1;
         match op {
-            Op::Alu { width, op, dst, src } => self.alu(st, pc, width, op, dst, src)?,
+            Op::Alu {
+                width,
+                op,
+                dst,
+                src,
+            } => self.alu(st, pc, width, op, dst, src)?,
             Op::Neg { width, dst } => {
                 let d = self.scalar_operand(st, pc, dst)?;
                 st.frame_mut().regs[dst.idx()] = RegState::scalar(Scalar::neg(width, &d));
@@ -314,20 +348,53 @@ impl<'a> Checker<'a> {
                 next = pc + 2;
             }
             Op::LoadMapValue { dst, map, offset } => {
-                st.frame_mut().regs[dst.idx()] = RegState { off: offset as i64, ..RegState::ptr(Kind::MapValue, map) };
+                st.frame_mut().regs[dst.idx()] = RegState {
+                    off: offset as i64,
+                    ..RegState::ptr(Kind::MapValue, map)
+                };
                 next = pc + 2;
             }
-            Op::LddwHigh => return fail(pc, Rule::Structure, "execution reached the second half of lddw"),
-            Op::Load { size, signed, dst, base, off } => self.load(st, pc, size, signed, dst, base, off)?,
-            Op::Store { size, base, off, src } => self.store(st, pc, size, base, off, src)?,
-            Op::Atomic { width, op, fetch, base, off, src } => self.atomic(st, pc, width, op, fetch, base, off, src)?,
+            Op::LddwHigh => {
+                return fail(
+                    pc,
+                    Rule::Structure,
+                    "execution reached the second half of lddw",
+                )
+            }
+            Op::Load {
+                size,
+                signed,
+                dst,
+                base,
+                off,
+            } => self.load(st, pc, size, signed, dst, base, off)?,
+            Op::Store {
+                size,
+                base,
+                off,
+                src,
+            } => self.store(st, pc, size, base, off, src)?,
+            Op::Atomic {
+                width,
+                op,
+                fetch,
+                base,
+                off,
+                src,
+            } => self.atomic(st, pc, width, op, fetch, base, off, src)?,
             Op::Ja { .. } => next = target(&op, pc),
             Op::MayGoto { .. } => {
                 let mut out = st.clone();
                 out.pc = target(&op, pc);
                 self.fork(pc, out)?;
             }
-            Op::Jmp { width, op: jop, dst, src, .. } => {
+            Op::Jmp {
+                width,
+                op: jop,
+                dst,
+                src,
+                ..
+            } => {
                 let (taken, fall) = self.jump(st, pc, width, jop, dst, src)?;
                 match (taken, fall) {
                     (Some(mut t), Some(f)) => {
@@ -347,8 +414,19 @@ impl<'a> Checker<'a> {
             Op::CallReg { reg } => {
                 let r = self.reg(st, pc, reg)?;
                 let id = match (r.kind, r.var.as_const()) {
-                    (Kind::Scalar, Some(v)) if super::cfg::HELPERS.contains(&(v as i64 as i32)) && v as i64 as i32 as i64 == v as i64 => v as i32,
-                    _ => return fail(pc, Rule::UnknownHelper, format!("callx needs a known helper id in {reg}, it holds {r}")),
+                    (Kind::Scalar, Some(v))
+                        if super::cfg::HELPERS.contains(&(v as i64 as i32))
+                            && v as i64 as i32 as i64 == v as i64 =>
+                    {
+                        v as i32
+                    }
+                    _ => {
+                        return fail(
+                            pc,
+                            Rule::UnknownHelper,
+                            format!("callx needs a known helper id in {reg}, it holds {r}"),
+                        )
+                    }
                 };
                 self.call_helper(st, pc, id)?;
             }
@@ -368,14 +446,29 @@ impl<'a> Checker<'a> {
     fn scalar_operand(&self, st: &State, pc: usize, r: Reg) -> Result<Scalar, VerifyError> {
         let v = self.reg(st, pc, r)?;
         if v.kind != Kind::Scalar {
-            return fail(pc, Rule::PointerArith, format!("arithmetic on pointer {r}={v} prohibited"));
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("arithmetic on pointer {r}={v} prohibited"),
+            );
         }
         Ok(v.var)
     }
 
-    fn alu(&mut self, st: &mut State, pc: usize, width: Width, op: AluOp, dst: Reg, src: Src) -> Result<(), VerifyError> {
+    fn alu(
+        &mut self,
+        st: &mut State,
+        pc: usize,
+        width: Width,
+        op: AluOp,
+        dst: Reg,
+        src: Src,
+    ) -> Result<(), VerifyError> {
         let s = self.operand(st, pc, src)?;
-        if matches!(op, AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32) {
+        if matches!(
+            op,
+            AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32
+        ) {
             if op == AluOp::Mov && width == Width::W64 {
                 let mut v = s;
                 if let (Src::Reg(r), Kind::Scalar) = (src, s.kind) {
@@ -388,10 +481,15 @@ impl<'a> Checker<'a> {
                 return Ok(());
             }
             if s.kind != Kind::Scalar {
-                return fail(pc, Rule::PointerLeak, format!("{op:?} {width:?} of pointer {s} would leak its bits"));
+                return fail(
+                    pc,
+                    Rule::PointerLeak,
+                    format!("{op:?} {width:?} of pointer {s} would leak its bits"),
+                );
             }
             let zero = Scalar::konst(0);
-            st.frame_mut().regs[dst.idx()] = RegState::scalar(Scalar::alu(width, op, &zero, &s.var));
+            st.frame_mut().regs[dst.idx()] =
+                RegState::scalar(Scalar::alu(width, op, &zero, &s.var));
             return Ok(());
         }
         let d = self.reg(st, pc, dst)?;
@@ -400,7 +498,11 @@ impl<'a> Checker<'a> {
             (true, false) => self.ptr_arith(pc, d, s, op, width)?,
             (false, true) if op == AluOp::Add => self.ptr_arith(pc, s, d, op, width)?,
             (false, true) => {
-                return fail(pc, Rule::PointerArith, format!("{op:?} of number and pointer {s} prohibited"));
+                return fail(
+                    pc,
+                    Rule::PointerArith,
+                    format!("{op:?} of number and pointer {s} prohibited"),
+                );
             }
             (true, true) => self.ptr_diff(pc, d, s, op, width)?,
         };
@@ -408,15 +510,37 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
-    fn ptr_arith(&mut self, pc: usize, p: RegState, s: RegState, op: AluOp, width: Width) -> Result<RegState, VerifyError> {
+    fn ptr_arith(
+        &mut self,
+        pc: usize,
+        p: RegState,
+        s: RegState,
+        op: AluOp,
+        width: Width,
+    ) -> Result<RegState, VerifyError> {
         if width == Width::W32 {
-            return fail(pc, Rule::PointerArith, format!("32-bit arithmetic on pointer {p} prohibited"));
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("32-bit arithmetic on pointer {p} prohibited"),
+            );
         }
         if !matches!(op, AluOp::Add | AluOp::Sub) {
-            return fail(pc, Rule::PointerArith, format!("{op:?} on pointer {p} prohibited"));
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("{op:?} on pointer {p} prohibited"),
+            );
         }
-        if matches!(p.kind, Kind::Ctx | Kind::PacketEnd | Kind::MapPtr | Kind::MapValueOrNull) {
-            return fail(pc, Rule::PointerArith, format!("arithmetic on {p} prohibited"));
+        if matches!(
+            p.kind,
+            Kind::Ctx | Kind::PacketEnd | Kind::MapPtr | Kind::MapValueOrNull
+        ) {
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("arithmetic on {p} prohibited"),
+            );
         }
         if self.prog.prog_type == ProgType::Raw
             && op == AluOp::Add
@@ -431,16 +555,30 @@ impl<'a> Checker<'a> {
         let mut r = p;
         if let Some(c) = s.var.as_const() {
             let c = c as i64;
-            let off = if op == AluOp::Add { p.off.checked_add(c) } else { p.off.checked_sub(c) };
+            let off = if op == AluOp::Add {
+                p.off.checked_add(c)
+            } else {
+                p.off.checked_sub(c)
+            };
             match off {
                 Some(o) if o.abs() < MAX_VAR_OFF => r.off = o,
-                _ => return fail(pc, Rule::PointerArith, format!("pointer offset out of bounds: {p} {op:?} {}", c)),
+                _ => {
+                    return fail(
+                        pc,
+                        Rule::PointerArith,
+                        format!("pointer offset out of bounds: {p} {op:?} {}", c),
+                    )
+                }
             }
             return Ok(r);
         }
         let var = Scalar::alu(Width::W64, op, &p.var, &s.var);
         if var.smin <= -MAX_VAR_OFF || var.smax >= MAX_VAR_OFF {
-            return fail(pc, Rule::PointerArith, format!("pointer arithmetic with unbounded number {} on {p}", s.var));
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("pointer arithmetic with unbounded number {} on {p}", s.var),
+            );
         }
         r.var = var;
         if p.kind == Kind::Packet {
@@ -450,22 +588,44 @@ impl<'a> Checker<'a> {
         Ok(r)
     }
 
-    fn ptr_diff(&mut self, pc: usize, a: RegState, b: RegState, op: AluOp, width: Width) -> Result<RegState, VerifyError> {
+    fn ptr_diff(
+        &mut self,
+        pc: usize,
+        a: RegState,
+        b: RegState,
+        op: AluOp,
+        width: Width,
+    ) -> Result<RegState, VerifyError> {
         let pkt = |k| matches!(k, Kind::Packet | Kind::PacketEnd);
-        let same = (pkt(a.kind) && pkt(b.kind)) || (a.kind == Kind::Stack && b.kind == Kind::Stack && a.aux == b.aux);
+        let same = (pkt(a.kind) && pkt(b.kind))
+            || (a.kind == Kind::Stack && b.kind == Kind::Stack && a.aux == b.aux);
         if op != AluOp::Sub || width != Width::W64 || !same {
-            return fail(pc, Rule::PointerArith, format!("{op:?} between pointers {a} and {b} prohibited"));
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("{op:?} between pointers {a} and {b} prohibited"),
+            );
         }
         let exact = a.kind == b.kind && (a.kind == Kind::Stack || a.id == b.id);
         match (exact, a.const_off(), b.const_off()) {
-            (true, Some(x), Some(y)) => Ok(RegState::scalar(Scalar::konst(x.wrapping_sub(y) as u64))),
+            (true, Some(x), Some(y)) => {
+                Ok(RegState::scalar(Scalar::konst(x.wrapping_sub(y) as u64)))
+            }
             _ => Ok(RegState::scalar(Scalar::UNKNOWN)),
         }
     }
 
     /// The states after a conditional jump: `(taken, not taken)`, `None` for an
     /// impossible outcome.
-    fn jump(&mut self, st: &State, pc: usize, width: Width, op: JmpOp, dst: Reg, src: Src) -> Result<(Option<State>, Option<State>), VerifyError> {
+    fn jump(
+        &mut self,
+        st: &State,
+        pc: usize,
+        width: Width,
+        op: JmpOp,
+        dst: Reg,
+        src: Src,
+    ) -> Result<(Option<State>, Option<State>), VerifyError> {
         let a = self.reg(st, pc, dst)?;
         let b = self.operand(st, pc, src)?;
         if a.kind == Kind::Scalar && b.kind == Kind::Scalar {
@@ -484,12 +644,24 @@ impl<'a> Checker<'a> {
             return Ok((mk(true), mk(false)));
         }
         if width == Width::W32 {
-            return fail(pc, Rule::PointerArith, "32-bit comparison of a pointer prohibited");
+            return fail(
+                pc,
+                Rule::PointerArith,
+                "32-bit comparison of a pointer prohibited",
+            );
         }
-        let (p, q, op) = if a.kind == Kind::Scalar { (b, a, mirror(op)) } else { (a, b, op) };
+        let (p, q, op) = if a.kind == Kind::Scalar {
+            (b, a, mirror(op))
+        } else {
+            (a, b, op)
+        };
         if q.kind == Kind::Scalar {
             if q.var.as_const() != Some(0) || !matches!(op, JmpOp::Eq | JmpOp::Ne) {
-                return fail(pc, Rule::PointerArith, format!("comparison of pointer {p} with number {q} prohibited"));
+                return fail(
+                    pc,
+                    Rule::PointerArith,
+                    format!("comparison of pointer {p} with number {q} prohibited"),
+                );
             }
             if p.kind == Kind::MapValueOrNull {
                 let mut null = st.clone();
@@ -505,10 +677,18 @@ impl<'a> Checker<'a> {
                         r.id = 0;
                     }
                 });
-                return Ok(if op == JmpOp::Eq { (Some(null), Some(some)) } else { (Some(some), Some(null)) });
+                return Ok(if op == JmpOp::Eq {
+                    (Some(null), Some(some))
+                } else {
+                    (Some(some), Some(null))
+                });
             }
             // Any other pointer is never null.
-            return Ok(if op == JmpOp::Eq { (None, Some(st.clone())) } else { (Some(st.clone()), None) });
+            return Ok(if op == JmpOp::Eq {
+                (None, Some(st.clone()))
+            } else {
+                (Some(st.clone()), None)
+            });
         }
         let (mut t, mut f) = (st.clone(), st.clone());
         match (a.kind, b.kind) {
@@ -528,7 +708,13 @@ impl<'a> Checker<'a> {
             },
             (Kind::Packet | Kind::PacketEnd, Kind::Packet | Kind::PacketEnd) => {}
             (x, y) if x == y && a.aux == b.aux && matches!(x, Kind::Stack | Kind::MapValue) => {}
-            _ => return fail(pc, Rule::PointerArith, format!("comparison of pointers {a} and {b} prohibited")),
+            _ => {
+                return fail(
+                    pc,
+                    Rule::PointerArith,
+                    format!("comparison of pointers {a} and {b} prohibited"),
+                )
+            }
         }
         Ok((Some(t), Some(f)))
     }

@@ -82,7 +82,13 @@ pub struct VerifyError {
 
 impl VerifyError {
     pub(crate) fn new(insn: usize, rule: Rule, message: impl Into<String>) -> VerifyError {
-        VerifyError { insn, rule, message: message.into(), state: String::new(), source: None }
+        VerifyError {
+            insn,
+            rule,
+            message: message.into(),
+            state: String::new(),
+            source: None,
+        }
     }
 
     /// The error as a JSON object:
@@ -104,7 +110,13 @@ impl fmt::Display for VerifyError {
         if let Some((file, line)) = &self.source {
             write!(f, "{file}:{line}: ")?;
         }
-        write!(f, "insn {}: {}: {}", self.insn, self.rule.name(), self.message)?;
+        write!(
+            f,
+            "insn {}: {}: {}",
+            self.insn,
+            self.rule.name(),
+            self.message
+        )?;
         if !self.state.is_empty() {
             write!(f, " [{}]", self.state)?;
         }
@@ -115,6 +127,10 @@ impl fmt::Display for VerifyError {
 impl std::error::Error for VerifyError {}
 
 /// Shorthand for building errors in the checks.
-pub(crate) fn fail<T>(insn: usize, rule: Rule, message: impl Into<String>) -> Result<T, VerifyError> {
+pub(crate) fn fail<T>(
+    insn: usize,
+    rule: Rule,
+    message: impl Into<String>,
+) -> Result<T, VerifyError> {
     Err(VerifyError::new(insn, rule, message))
 }

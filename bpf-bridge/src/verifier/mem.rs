@@ -38,9 +38,11 @@ fn loaded(size: Size, signed: bool) -> Scalar {
 impl Checker<'_> {
     fn record(&mut self, pc: usize, a: Access) -> Result<(), VerifyError> {
         match self.accesses[pc] {
-            Some(prev) if prev != a => {
-                fail(pc, Rule::MemAccess, "the same instruction accesses the context and other memory")
-            }
+            Some(prev) if prev != a => fail(
+                pc,
+                Rule::MemAccess,
+                "the same instruction accesses the context and other memory",
+            ),
             _ => {
                 self.accesses[pc] = Some(a);
                 Ok(())
@@ -49,7 +51,15 @@ impl Checker<'_> {
     }
 
     /// Checks `size` bytes at `base + off` for `how`.
-    fn region(&mut self, pc: usize, base: &RegState, breg: Reg, off: i16, size: usize, how: Use) -> Result<Region, VerifyError> {
+    fn region(
+        &mut self,
+        pc: usize,
+        base: &RegState,
+        breg: Reg,
+        off: i16,
+        size: usize,
+        how: Use,
+    ) -> Result<Region, VerifyError> {
         let off = off as i64;
         let size_i = size as i64;
         match base.kind {
@@ -65,17 +75,32 @@ impl Checker<'_> {
             }
             Kind::Stack => {
                 let Some(v) = base.var.as_const() else {
-                    return fail(pc, Rule::MemAccess, format!("variable stack access through {breg}={base}"));
+                    return fail(
+                        pc,
+                        Rule::MemAccess,
+                        format!("variable stack access through {breg}={base}"),
+                    );
                 };
                 let o = base.off + v as i64 + off;
                 if o < -MAX_STACK || o + size_i > 0 {
-                    return fail(pc, Rule::MemAccess, format!("invalid stack access off={o} size={size}"));
+                    return fail(
+                        pc,
+                        Rule::MemAccess,
+                        format!("invalid stack access off={o} size={size}"),
+                    );
                 }
                 if o % size_i != 0 {
-                    return fail(pc, Rule::MemAccess, format!("misaligned stack access off={o} size={size}"));
+                    return fail(
+                        pc,
+                        Rule::MemAccess,
+                        format!("misaligned stack access off={o} size={size}"),
+                    );
                 }
                 self.max_stack = self.max_stack.max((-o) as u32);
-                Ok(Region::Stack { frame: base.aux as usize, off: o })
+                Ok(Region::Stack {
+                    frame: base.aux as usize,
+                    off: o,
+                })
             }
             Kind::Packet => {
                 if how == Use::Atomic {
@@ -83,7 +108,11 @@ impl Checker<'_> {
                 }
                 let o = base.off + off;
                 if base.var.smin < 0 {
-                    return fail(pc, Rule::MemAccess, format!("packet pointer {breg}={base} may be below the packet start"));
+                    return fail(
+                        pc,
+                        Rule::MemAccess,
+                        format!("packet pointer {breg}={base} may be below the packet start"),
+                    );
                 }
                 if o < 0 || o + size_i > base.range as i64 {
                     return fail(pc, Rule::MemAccess, format!("invalid packet access off={o} size={size}, proven range {} ({breg}={base})", base.range));
@@ -91,26 +120,59 @@ impl Checker<'_> {
                 Ok(Region::Data)
             }
             Kind::MapValue => {
-                let vs = self.prog.maps.get(base.aux as usize).map_or(0, |m| m.value_size) as i128;
+                let vs = self
+                    .prog
+                    .maps
+                    .get(base.aux as usize)
+                    .map_or(0, |m| m.value_size) as i128;
                 let o = (base.off + off) as i128;
                 let lo = base.var.smin as i128 + o;
                 let hi = base.var.umax as i128 + o + size as i128;
                 if base.var.smin < 0 || lo < 0 || hi > vs {
-                    return fail(pc, Rule::MemAccess, format!("map value access off={o} size={size} outside 0..{vs} ({breg}={base})"));
+                    return fail(
+                        pc,
+                        Rule::MemAccess,
+                        format!(
+                            "map value access off={o} size={size} outside 0..{vs} ({breg}={base})"
+                        ),
+                    );
                 }
                 let align = size as u64 - 1;
-                if (o as u64).wrapping_add(base.var.t.value) & align != 0 || base.var.t.mask & align != 0 {
-                    return fail(pc, Rule::MemAccess, format!("misaligned map value access off={o} size={size}"));
+                if (o as u64).wrapping_add(base.var.t.value) & align != 0
+                    || base.var.t.mask & align != 0
+                {
+                    return fail(
+                        pc,
+                        Rule::MemAccess,
+                        format!("misaligned map value access off={o} size={size}"),
+                    );
                 }
                 Ok(Region::Data)
             }
-            Kind::MapValueOrNull => fail(pc, Rule::MemAccess, format!("{breg}={base} may be null: check it first")),
-            _ => fail(pc, Rule::MemAccess, format!("memory access through {breg}={base}, not a pointer to memory")),
+            Kind::MapValueOrNull => fail(
+                pc,
+                Rule::MemAccess,
+                format!("{breg}={base} may be null: check it first"),
+            ),
+            _ => fail(
+                pc,
+                Rule::MemAccess,
+                format!("memory access through {breg}={base}, not a pointer to memory"),
+            ),
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn load(&mut self, st: &mut State, pc: usize, size: Size, signed: bool, dst: Reg, base: Reg, off: i16) -> Result<(), VerifyError> {
+    pub fn load(
+        &mut self,
+        st: &mut State,
+        pc: usize,
+        size: Size,
+        signed: bool,
+        dst: Reg,
+        base: Reg,
+        off: i16,
+    ) -> Result<(), VerifyError> {
         let b = self.reg(st, pc, base)?;
         let region = self.region(pc, &b, base, off, size.bytes(), Use::Read)?;
         let value = match region {
@@ -138,7 +200,15 @@ impl Checker<'_> {
         Ok(())
     }
 
-    pub fn store(&mut self, st: &mut State, pc: usize, size: Size, base: Reg, off: i16, src: Src) -> Result<(), VerifyError> {
+    pub fn store(
+        &mut self,
+        st: &mut State,
+        pc: usize,
+        size: Size,
+        base: Reg,
+        off: i16,
+        src: Src,
+    ) -> Result<(), VerifyError> {
         let b = self.reg(st, pc, base)?;
         let v = match src {
             Src::Reg(r) => self.reg(st, pc, r)?,
@@ -150,7 +220,11 @@ impl Checker<'_> {
             Region::Stack { frame, off } => stack_write(st, pc, frame, off, size, v),
             _ => {
                 if v.kind.is_ptr() {
-                    return fail(pc, Rule::PointerLeak, format!("storing pointer {v} into packet or map memory"));
+                    return fail(
+                        pc,
+                        Rule::PointerLeak,
+                        format!("storing pointer {v} into packet or map memory"),
+                    );
                 }
                 Ok(())
             }
@@ -158,19 +232,41 @@ impl Checker<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn atomic(&mut self, st: &mut State, pc: usize, width: Width, op: AtomicOp, fetch: bool, base: Reg, off: i16, src: Reg) -> Result<(), VerifyError> {
+    pub fn atomic(
+        &mut self,
+        st: &mut State,
+        pc: usize,
+        width: Width,
+        op: AtomicOp,
+        fetch: bool,
+        base: Reg,
+        off: i16,
+        src: Reg,
+    ) -> Result<(), VerifyError> {
         let b = self.reg(st, pc, base)?;
         let s = self.reg(st, pc, src)?;
         if s.kind != Kind::Scalar {
-            return fail(pc, Rule::PointerLeak, format!("atomic operation with pointer {src}={s}"));
+            return fail(
+                pc,
+                Rule::PointerLeak,
+                format!("atomic operation with pointer {src}={s}"),
+            );
         }
         if op == AtomicOp::Cmpxchg {
             let r0 = self.reg(st, pc, Reg::R0)?;
             if r0.kind != Kind::Scalar {
-                return fail(pc, Rule::PointerLeak, format!("cmpxchg compares with pointer r0={r0}"));
+                return fail(
+                    pc,
+                    Rule::PointerLeak,
+                    format!("cmpxchg compares with pointer r0={r0}"),
+                );
             }
         }
-        let size = if width == Width::W64 { Size::DW } else { Size::W };
+        let size = if width == Width::W64 {
+            Size::DW
+        } else {
+            Size::W
+        };
         let region = self.region(pc, &b, base, off, size.bytes(), Use::Atomic)?;
         if let Region::Ctx(_) = region {
             return fail(pc, Rule::MemAccess, "atomic operation on the context");
@@ -190,7 +286,11 @@ impl Checker<'_> {
                 *b = Byte::Misc;
             }
         }
-        let result = RegState::scalar(if width == Width::W64 { Scalar::UNKNOWN } else { Scalar::urange(0, u32::MAX as u64) });
+        let result = RegState::scalar(if width == Width::W64 {
+            Scalar::UNKNOWN
+        } else {
+            Scalar::urange(0, u32::MAX as u64)
+        });
         if op == AtomicOp::Cmpxchg {
             st.frame_mut().regs[0] = result;
         } else if fetch {
@@ -203,27 +303,47 @@ impl Checker<'_> {
     pub fn mem_arg(&mut self, st: &State, pc: usize, r: Reg, size: u64) -> Result<(), VerifyError> {
         let p = self.reg(st, pc, r)?;
         if size == 0 || size >= MAX_STACK as u64 * 128 {
-            return fail(pc, Rule::HelperArg, format!("memory argument {r} of size {size}"));
+            return fail(
+                pc,
+                Rule::HelperArg,
+                format!("memory argument {r} of size {size}"),
+            );
         }
         match p.kind {
             Kind::Stack => {
                 let Some(v) = p.var.as_const() else {
-                    return fail(pc, Rule::HelperArg, format!("variable stack pointer {r}={p} as helper argument"));
+                    return fail(
+                        pc,
+                        Rule::HelperArg,
+                        format!("variable stack pointer {r}={p} as helper argument"),
+                    );
                 };
                 let o = p.off + v as i64;
                 let end = o + size as i64;
                 if o < -MAX_STACK || end > 0 {
-                    return fail(pc, Rule::HelperArg, format!("{r}: stack range off={o} size={size} outside the frame"));
+                    return fail(
+                        pc,
+                        Rule::HelperArg,
+                        format!("{r}: stack range off={o} size={size} outside the frame"),
+                    );
                 }
                 self.max_stack = self.max_stack.max((-o) as u32);
                 let fr = &st.frames[p.aux as usize];
                 for a in o..end {
                     match fr.byte(a) {
                         (Byte::Invalid, _) => {
-                            return fail(pc, Rule::UninitStack, format!("{r}: stack byte {a} passed to a helper is uninitialised"));
+                            return fail(
+                                pc,
+                                Rule::UninitStack,
+                                format!("{r}: stack byte {a} passed to a helper is uninitialised"),
+                            );
                         }
                         (Byte::Spill, Some(s)) if s.spill.kind != Kind::Scalar => {
-                            return fail(pc, Rule::PointerLeak, format!("{r}: stack byte {a} holds a spilled pointer"));
+                            return fail(
+                                pc,
+                                Rule::PointerLeak,
+                                format!("{r}: stack byte {a} holds a spilled pointer"),
+                            );
                         }
                         _ => {}
                     }
@@ -233,25 +353,48 @@ impl Checker<'_> {
             Kind::Packet | Kind::MapValue => {
                 let size = size as usize;
                 if size > i16::MAX as usize {
-                    return fail(pc, Rule::HelperArg, format!("memory argument {r} of size {size}"));
+                    return fail(
+                        pc,
+                        Rule::HelperArg,
+                        format!("memory argument {r} of size {size}"),
+                    );
                 }
                 if p.kind == Kind::MapValue {
-                    let vs = self.prog.maps.get(p.aux as usize).map_or(0, |m| m.value_size) as i128;
+                    let vs = self
+                        .prog
+                        .maps
+                        .get(p.aux as usize)
+                        .map_or(0, |m| m.value_size) as i128;
                     let lo = p.var.smin as i128 + p.off as i128;
                     let hi = p.var.umax as i128 + p.off as i128 + size as i128;
                     if p.var.smin < 0 || lo < 0 || hi > vs {
-                        return fail(pc, Rule::HelperArg, format!("{r}: map value range size={size} outside 0..{vs}"));
+                        return fail(
+                            pc,
+                            Rule::HelperArg,
+                            format!("{r}: map value range size={size} outside 0..{vs}"),
+                        );
                     }
                     return Ok(());
                 }
                 self.region(pc, &p, r, 0, size, Use::Read).map(|_| ())
             }
-            _ => fail(pc, Rule::HelperArg, format!("{r}={p} is not a pointer to memory")),
+            _ => fail(
+                pc,
+                Rule::HelperArg,
+                format!("{r}={p} is not a pointer to memory"),
+            ),
         }
     }
 }
 
-fn stack_read(st: &State, pc: usize, frame: usize, off: i64, size: Size, signed: bool) -> Result<RegState, VerifyError> {
+fn stack_read(
+    st: &State,
+    pc: usize,
+    frame: usize,
+    off: i64,
+    size: Size,
+    signed: bool,
+) -> Result<RegState, VerifyError> {
     let fr = &st.frames[frame];
     let n = size.bytes();
     if let (Byte::Spill, Some(slot)) = fr.byte(off) {
@@ -259,7 +402,11 @@ fn stack_read(st: &State, pc: usize, frame: usize, off: i64, size: Size, signed:
             return Ok(slot.spill);
         }
         if slot.spill.kind != Kind::Scalar {
-            return fail(pc, Rule::MemAccess, format!("partial read of spilled pointer at stack off={off}"));
+            return fail(
+                pc,
+                Rule::MemAccess,
+                format!("partial read of spilled pointer at stack off={off}"),
+            );
         }
         let shift = off.rem_euclid(8) as u32 * 8;
         return Ok(RegState::scalar(match slot.spill.var.as_const() {
@@ -270,10 +417,18 @@ fn stack_read(st: &State, pc: usize, frame: usize, off: i64, size: Size, signed:
     for a in off..off + n as i64 {
         match fr.byte(a) {
             (Byte::Invalid, _) => {
-                return fail(pc, Rule::UninitStack, format!("read of uninitialised stack byte off={a}"));
+                return fail(
+                    pc,
+                    Rule::UninitStack,
+                    format!("read of uninitialised stack byte off={a}"),
+                );
             }
             (Byte::Spill, Some(s)) if s.spill.kind != Kind::Scalar => {
-                return fail(pc, Rule::MemAccess, format!("partial read of spilled pointer at stack off={a}"));
+                return fail(
+                    pc,
+                    Rule::MemAccess,
+                    format!("partial read of spilled pointer at stack off={a}"),
+                );
             }
             _ => {}
         }
@@ -281,7 +436,14 @@ fn stack_read(st: &State, pc: usize, frame: usize, off: i64, size: Size, signed:
     Ok(RegState::scalar(loaded(size, signed)))
 }
 
-fn stack_write(st: &mut State, pc: usize, frame: usize, off: i64, size: Size, v: RegState) -> Result<(), VerifyError> {
+fn stack_write(
+    st: &mut State,
+    pc: usize,
+    frame: usize,
+    off: i64,
+    size: Size,
+    v: RegState,
+) -> Result<(), VerifyError> {
     let n = size.bytes();
     let fr = &mut st.frames[frame];
     let slot = fr.slot_mut(off);
@@ -291,12 +453,20 @@ fn stack_write(st: &mut State, pc: usize, frame: usize, off: i64, size: Size, v:
         return Ok(());
     }
     if v.kind.is_ptr() {
-        return fail(pc, Rule::PointerLeak, format!("spill of pointer {v} with a {n}-byte store"));
+        return fail(
+            pc,
+            Rule::PointerLeak,
+            format!("spill of pointer {v} with a {n}-byte store"),
+        );
     }
     if slot.bytes[0] == Byte::Spill {
         // Overwriting part of a spilled register: the other bytes of a spilled
         // pointer become unreadable, those of a scalar stay scalar data.
-        let rest = if slot.spill.kind == Kind::Scalar { Byte::Misc } else { Byte::Invalid };
+        let rest = if slot.spill.kind == Kind::Scalar {
+            Byte::Misc
+        } else {
+            Byte::Invalid
+        };
         slot.bytes = [rest; 8];
         slot.spill = RegState::NOT_INIT;
     }

@@ -33,7 +33,8 @@ use core::fmt;
 pub struct VerifierConfig {
     /// Instructions processed over all paths before giving up (the kernel's 1M).
     pub max_processed: u64,
-    /// States recorded for pruning, in total (bounds memory).
+    /// States held for pruning at once (bounds memory; beyond it no new
+    /// state is recorded).
     pub max_states: usize,
     /// States kept per instruction (older complete ones are forgotten).
     pub max_states_per_insn: usize,
@@ -59,7 +60,7 @@ pub struct Stats {
     pub insns: usize,
     /// Instructions processed over all explored paths.
     pub processed: u64,
-    /// Most states held at once (recorded plus pending).
+    /// Most states held at once (recorded for pruning plus pending branches).
     pub peak_states: usize,
     /// States recorded for pruning.
     pub total_states: usize,
@@ -97,7 +98,11 @@ pub fn verify_with(prog: &Program, config: &VerifierConfig) -> Result<Verified, 
     let cfg = cfg::build(prog).map_err(with_source)?;
     let mut ck = check::Checker::new(prog, &cfg, config);
     ck.run().map_err(with_source)?;
-    let accesses = ck.accesses.iter().map(|a| a.unwrap_or(Access::Check)).collect();
+    let accesses = ck
+        .accesses
+        .iter()
+        .map(|a| a.unwrap_or(Access::Check))
+        .collect();
     let stats = Stats {
         insns: cfg.ops.len(),
         processed: ck.processed,
@@ -106,7 +111,13 @@ pub fn verify_with(prog: &Program, config: &VerifierConfig) -> Result<Verified, 
         max_stack: ck.max_stack,
         worst_case_path: (!ck.unbounded).then_some(ck.worst),
     };
-    Ok(Verified { facts: Facts { accesses, max_stack: ck.max_stack }, stats })
+    Ok(Verified {
+        facts: Facts {
+            accesses,
+            max_stack: ck.max_stack,
+        },
+        stats,
+    })
 }
 
 impl Stats {

@@ -2,8 +2,8 @@
 //! the current path can stop (the kernel's `states_equal`), and the widening
 //! that lets may_goto loops converge.
 
-use super::state::{Byte, Frame, Kind, RegState, Slot, State};
 use super::bounds::Scalar;
+use super::state::{Byte, Frame, Kind, RegState, Slot, State};
 use alloc::vec::Vec;
 
 /// Consistent renaming of ids between the old and the current state.
@@ -43,12 +43,17 @@ fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool) -> bool
         Kind::Scalar => {
             var_ok(&old.var, &cur.var, exact)
                 && (!old.len || cur.len)
-                && (old.id == 0 && (!exact || cur.id == 0) || cur.id != 0 && ids.check(0, old.id, cur.id))
+                && (old.id == 0 && (!exact || cur.id == 0)
+                    || cur.id != 0 && ids.check(0, old.id, cur.id))
         }
         Kind::Packet => {
             old.off == cur.off
                 && var_ok(&old.var, &cur.var, exact)
-                && if exact { old.range == cur.range } else { old.range <= cur.range }
+                && if exact {
+                    old.range == cur.range
+                } else {
+                    old.range <= cur.range
+                }
                 && ids.check(1, old.id, cur.id)
         }
         Kind::Stack | Kind::MapValue => {
@@ -70,7 +75,9 @@ fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool) -> bool {
         let os = old.stack.get(i).unwrap_or(&Slot::EMPTY);
         let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
         if exact {
-            if os.bytes != cs.bytes || (os.bytes[0] == Byte::Spill && !regsafe(&os.spill, &cs.spill, ids, true)) {
+            if os.bytes != cs.bytes
+                || (os.bytes[0] == Byte::Spill && !regsafe(&os.spill, &cs.spill, ids, true))
+            {
                 return false;
             }
             continue;
@@ -151,4 +158,50 @@ pub fn widen(old: &State, cur: &mut State) {
             }
         }
     }
+}
+
+/// A hash that agrees with exact equality ([`subsumes`] with `exact`): equal
+/// states hash alike (ids, which may be renamed, are left out).
+pub fn exact_hash(st: &State, live: &[u16]) -> u64 {
+    use core::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let reg = |r: &RegState, h: &mut std::collections::hash_map::DefaultHasher| {
+        r.kind.hash(h);
+        match r.kind {
+            Kind::NotInit | Kind::Ctx | Kind::PacketEnd => {}
+            Kind::Scalar => (r.var, r.len, r.id == 0).hash(h),
+            Kind::MapPtr => r.aux.hash(h),
+            _ => (r.aux, r.off, r.var, r.range).hash(h),
+        }
+    };
+    let top = st.frames.len() - 1;
+    st.frames.len().hash(&mut h);
+    for (i, f) in st.frames.iter().enumerate() {
+        f.callsite.hash(&mut h);
+        let mask = if i == top {
+            live.get(st.pc).copied().unwrap_or(u16::MAX)
+        } else {
+            live.get(st.frames[i + 1].callsite + 1)
+                .copied()
+                .unwrap_or(u16::MAX)
+                & !0x3f
+        };
+        for (n, r) in f.regs.iter().enumerate() {
+            if mask & (1 << n) != 0 {
+                reg(r, &mut h);
+            }
+        }
+        let used = f
+            .stack
+            .iter()
+            .rposition(|s| *s != Slot::EMPTY)
+            .map_or(0, |i| i + 1);
+        for s in &f.stack[..used] {
+            s.bytes.hash(&mut h);
+            if s.bytes[0] == Byte::Spill {
+                reg(&s.spill, &mut h);
+            }
+        }
+    }
+    h.finish()
 }

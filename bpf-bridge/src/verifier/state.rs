@@ -87,12 +87,20 @@ impl RegState {
 
     /// A scalar register.
     pub fn scalar(var: Scalar) -> RegState {
-        RegState { kind: Kind::Scalar, var, ..RegState::NOT_INIT }
+        RegState {
+            kind: Kind::Scalar,
+            var,
+            ..RegState::NOT_INIT
+        }
     }
 
     /// A pointer with a zero offset.
     pub fn ptr(kind: Kind, aux: u32) -> RegState {
-        RegState { kind, aux, ..RegState::NOT_INIT }
+        RegState {
+            kind,
+            aux,
+            ..RegState::NOT_INIT
+        }
     }
 
     /// The offset when the variable part is known.
@@ -149,7 +157,10 @@ pub struct Slot {
 
 impl Slot {
     /// Nothing written.
-    pub const EMPTY: Slot = Slot { bytes: [Byte::Invalid; 8], spill: RegState::NOT_INIT };
+    pub const EMPTY: Slot = Slot {
+        bytes: [Byte::Invalid; 8],
+        spill: RegState::NOT_INIT,
+    };
 }
 
 /// One function activation.
@@ -168,7 +179,11 @@ impl Frame {
     pub fn new(frameno: u32, callsite: usize) -> Frame {
         let mut regs = [RegState::NOT_INIT; 11];
         regs[10] = RegState::ptr(Kind::Stack, frameno);
-        Frame { regs, stack: Vec::new(), callsite }
+        Frame {
+            regs,
+            stack: Vec::new(),
+            callsite,
+        }
     }
 
     /// The byte at frame offset `off` (negative), `Invalid` beyond the written part.

@@ -14,7 +14,10 @@ pub struct Tnum {
 
 impl Tnum {
     /// Every value.
-    pub const UNKNOWN: Tnum = Tnum { value: 0, mask: u64::MAX };
+    pub const UNKNOWN: Tnum = Tnum {
+        value: 0,
+        mask: u64::MAX,
+    };
 
     /// Exactly `v`.
     pub const fn konst(v: u64) -> Tnum {
@@ -29,7 +32,10 @@ impl Tnum {
             return Tnum::UNKNOWN;
         }
         let delta = (1u64 << bits) - 1;
-        Tnum { value: min & !delta, mask: delta }
+        Tnum {
+            value: min & !delta,
+            mask: delta,
+        }
     }
 
     /// Whether the value is fully known.
@@ -62,13 +68,19 @@ impl Tnum {
             return None;
         }
         let mask = self.mask & other.mask;
-        Some(Tnum { value: (self.value | other.value) & !mask, mask })
+        Some(Tnum {
+            value: (self.value | other.value) & !mask,
+            mask,
+        })
     }
 
     /// Smallest tnum holding both.
     pub fn union(self, other: Tnum) -> Tnum {
         let mask = self.mask | other.mask | (self.value ^ other.value);
-        Tnum { value: self.value & !mask, mask }
+        Tnum {
+            value: self.value & !mask,
+            mask,
+        }
     }
 
     /// Sum.
@@ -78,7 +90,10 @@ impl Tnum {
         let sigma = sm.wrapping_add(sv);
         let chi = sigma ^ sv;
         let mu = chi | self.mask | o.mask;
-        Tnum { value: sv & !mu, mask: mu }
+        Tnum {
+            value: sv & !mu,
+            mask: mu,
+        }
     }
 
     /// Difference.
@@ -88,7 +103,10 @@ impl Tnum {
         let beta = dv.wrapping_sub(o.mask);
         let chi = alpha ^ beta;
         let mu = chi | self.mask | o.mask;
-        Tnum { value: dv & !mu, mask: mu }
+        Tnum {
+            value: dv & !mu,
+            mask: mu,
+        }
     }
 
     /// Bitwise and.
@@ -96,21 +114,30 @@ impl Tnum {
         let alpha = self.value | self.mask;
         let beta = o.value | o.mask;
         let v = self.value & o.value;
-        Tnum { value: v, mask: alpha & beta & !v }
+        Tnum {
+            value: v,
+            mask: alpha & beta & !v,
+        }
     }
 
     /// Bitwise or.
     pub fn or(self, o: Tnum) -> Tnum {
         let v = self.value | o.value;
         let mu = self.mask | o.mask;
-        Tnum { value: v, mask: mu & !v }
+        Tnum {
+            value: v,
+            mask: mu & !v,
+        }
     }
 
     /// Bitwise xor.
     pub fn xor(self, o: Tnum) -> Tnum {
         let v = self.value ^ o.value;
         let mu = self.mask | o.mask;
-        Tnum { value: v & !mu, mask: mu }
+        Tnum {
+            value: v & !mu,
+            mask: mu,
+        }
     }
 
     /// Product (the kernel's shift-and-add formulation).
@@ -121,9 +148,15 @@ impl Tnum {
         let mut acc_m = Tnum::konst(0);
         while a.value != 0 || a.mask != 0 {
             if a.value & 1 != 0 {
-                acc_m = acc_m.add(Tnum { value: 0, mask: b.mask });
+                acc_m = acc_m.add(Tnum {
+                    value: 0,
+                    mask: b.mask,
+                });
             } else if a.mask & 1 != 0 {
-                acc_m = acc_m.add(Tnum { value: 0, mask: b.value | b.mask });
+                acc_m = acc_m.add(Tnum {
+                    value: 0,
+                    mask: b.value | b.mask,
+                });
             }
             a = a.rshift(1);
             b = b.lshift(1);
@@ -133,12 +166,18 @@ impl Tnum {
 
     /// Left shift by a known amount (below 64).
     pub fn lshift(self, k: u32) -> Tnum {
-        Tnum { value: self.value << (k & 63), mask: self.mask << (k & 63) }
+        Tnum {
+            value: self.value << (k & 63),
+            mask: self.mask << (k & 63),
+        }
     }
 
     /// Logical right shift by a known amount (below 64).
     pub fn rshift(self, k: u32) -> Tnum {
-        Tnum { value: self.value >> (k & 63), mask: self.mask >> (k & 63) }
+        Tnum {
+            value: self.value >> (k & 63),
+            mask: self.mask >> (k & 63),
+        }
     }
 
     /// Arithmetic right shift of the 64-bit value by a known amount (below 64).
@@ -152,7 +191,10 @@ impl Tnum {
 
     /// The low 32 bits, zero-extended.
     pub fn low32(self) -> Tnum {
-        Tnum { value: self.value & 0xffff_ffff, mask: self.mask & 0xffff_ffff }
+        Tnum {
+            value: self.value & 0xffff_ffff,
+            mask: self.mask & 0xffff_ffff,
+        }
     }
 
     /// The low 32 bits, sign-extended.
@@ -184,7 +226,10 @@ mod tests {
     use super::*;
 
     fn members(t: Tnum, probe: &[u64]) -> impl Iterator<Item = u64> + '_ {
-        probe.iter().copied().filter(move |x| x & !t.mask == t.value)
+        probe
+            .iter()
+            .copied()
+            .filter(move |x| x & !t.mask == t.value)
     }
 
     #[test]
@@ -193,11 +238,21 @@ mod tests {
             Tnum::konst(5),
             Tnum::range(0, 7),
             Tnum { value: 8, mask: 3 },
-            Tnum { value: 1 << 63, mask: 0xf0 },
+            Tnum {
+                value: 1 << 63,
+                mask: 0xf0,
+            },
             Tnum::konst(u64::MAX),
         ];
         let probe: Vec<u64> = (0..16u64)
-            .chain([u64::MAX, u64::MAX - 1, 1 << 63, (1 << 63) | 0x30, 0xf8, 0x8b])
+            .chain([
+                u64::MAX,
+                u64::MAX - 1,
+                1 << 63,
+                (1 << 63) | 0x30,
+                0xf8,
+                0x8b,
+            ])
             .collect();
         for &a in &tn {
             for &b in &tn {
