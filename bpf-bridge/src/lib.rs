@@ -12,8 +12,32 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+pub mod asm;
+#[cfg(feature = "std")]
+pub mod btf;
+#[cfg(feature = "std")]
+pub mod capture;
+#[cfg(feature = "std")]
+pub mod context;
+#[cfg(feature = "std")]
+pub mod disasm;
+#[cfg(feature = "std")]
+pub mod elf;
+#[cfg(feature = "std")]
+pub mod engine;
 pub mod facts;
+#[cfg(feature = "std")]
+pub mod helpers;
+#[cfg(feature = "std")]
+pub mod interp;
 pub mod isa;
+#[cfg(all(feature = "std", target_os = "linux"))]
+pub mod kernel;
+#[cfg(feature = "std")]
+pub mod maps;
+#[cfg(feature = "std")]
+pub mod memory;
 pub mod program;
 #[cfg(feature = "std")]
 pub mod report;

@@ -1,1 +1,37 @@
-fn main() {}
+//! The `luabpf` command: argument parsing and printing over the `luabpf` library.
+
+mod args;
+mod cmd;
+
+use args::{Cli, Command};
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Asm { file, output } => cmd::asm::assemble(&file, &output),
+        Command::Disasm { file, llvm, prog } => cmd::asm::disassemble(&file, llvm, prog),
+        Command::Compile {
+            file,
+            output,
+            emit,
+            cpu,
+        } => cmd::compile::compile(&file, &output, emit, cpu),
+        Command::Verify {
+            file,
+            prog_type,
+            prog_name,
+            kernel,
+            json,
+        } => cmd::verify::verify(&file, prog_type, prog_name, kernel, json),
+        Command::Run(args) => cmd::run::run(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.code)
+        }
+    }
+}

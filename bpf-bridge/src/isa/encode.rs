@@ -178,6 +178,19 @@ impl Op {
     }
 }
 
+/// `gotol`: the unconditional jump in its JMP32 form, whose 32-bit offset sits in
+/// the immediate. [`Op::encode`] picks this form for [`Op::Ja`] only when the offset
+/// needs more than 16 bits; assemblers that must reproduce a given encoding use this.
+pub fn gotol(off: i32) -> Insn {
+    Insn::new(BPF_JMP32 | BPF_JA, 0, 0, 0, off)
+}
+
+/// Whether `insn` is the JMP32 form of `ja` ([`gotol`]), which decodes to the same
+/// [`Op::Ja`] as the JMP form.
+pub fn is_gotol(insn: Insn) -> bool {
+    insn.code == BPF_JMP32 | BPF_JA
+}
+
 /// Encodes a sequence of ops.
 pub fn encode_program(ops: &[Op]) -> Vec<Insn> {
     let mut out = Vec::with_capacity(ops.len());

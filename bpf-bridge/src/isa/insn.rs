@@ -96,7 +96,7 @@ pub struct TruncatedBytecode {
 
 /// Splits raw little-endian bytecode into slots.
 pub fn insns_from_bytes(bytes: &[u8]) -> Result<Vec<Insn>, TruncatedBytecode> {
-    if bytes.len() % INSN_SIZE != 0 {
+    if !bytes.len().is_multiple_of(INSN_SIZE) {
         return Err(TruncatedBytecode {
             len: bytes.len(),
             index: bytes.len() / INSN_SIZE,

@@ -9,6 +9,6 @@ pub mod opcode;
 pub mod semantics;
 
 pub use decode::{decode_one, decode_program, DecodeError};
-pub use encode::encode_program;
+pub use encode::{encode_program, gotol, is_gotol};
 pub use insn::{insns_from_bytes, insns_to_bytes, Insn, TruncatedBytecode, INSN_SIZE};
 pub use op::{AluOp, AtomicOp, Endian, JmpOp, Op, Reg, Size, Src, Width};

@@ -1,0 +1,249 @@
+//! An ISA-neutral code buffer: bytes, labels and the fixups that refer to them.
+//!
+//! Branches are emitted in their long form first; [`CodeBuffer::finish`] then
+//! shrinks every branch whose short form reaches its target and moves the code
+//! up. Shrinking only ever shortens distances, and each decision is checked
+//! against the current layout with the short instruction's own length, so a
+//! branch once shrunk stays in range whatever else shrinks later: the sizing
+//! always converges (at most [`SHRINK_ROUNDS`] rounds, each strictly optional).
+//! The architecture only says how long each form is and patches displacements.
+
+use alloc::vec::Vec;
+
+/// A position in the code, bound once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Label(u32);
+
+/// How an architecture encodes one kind of label reference.
+pub trait LabelUse: Copy {
+    /// Length of the long form in bytes (what is emitted first).
+    fn long_len(self) -> usize;
+    /// Length of the short form, if there is one.
+    fn short_len(self) -> Option<usize>;
+    /// Whether the short form reaches `d` = target − instruction start.
+    fn short_fits(self, d: i64) -> bool;
+    /// Writes the whole instruction at `out[..len]` for `d` = target − start.
+    /// Returns false if the long form does not reach either.
+    fn encode(self, out: &mut [u8], d: i64, short: bool) -> bool;
+}
+
+/// Rounds of shrinking; each round can only enable more short branches.
+pub const SHRINK_ROUNDS: usize = 3;
+
+const UNBOUND: u32 = u32::MAX;
+
+#[derive(Clone, Copy)]
+struct Fixup<K> {
+    at: u32,
+    label: Label,
+    kind: K,
+    short: bool,
+}
+
+/// Code being assembled.
+pub struct CodeBuffer<K: LabelUse> {
+    /// The bytes so far (branches in long form, displacements not yet patched).
+    pub code: Vec<u8>,
+    labels: Vec<u32>,
+    fixups: Vec<Fixup<K>>,
+}
+
+/// A label was referenced but never bound, or a branch does not reach.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BufferError {
+    /// Internal: a label was used without being bound.
+    Unbound,
+    /// The program is too large for the architecture's branch range.
+    OutOfRange,
+}
+
+impl<K: LabelUse> Default for CodeBuffer<K> {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
+}
+
+impl<K: LabelUse> CodeBuffer<K> {
+    /// An empty buffer with room for `bytes` of code.
+    pub fn with_capacity(bytes: usize) -> Self {
+        CodeBuffer {
+            code: Vec::with_capacity(bytes),
+            labels: Vec::new(),
+            fixups: Vec::new(),
+        }
+    }
+
+    /// Current offset.
+    #[inline]
+    pub fn pos(&self) -> usize {
+        self.code.len()
+    }
+
+    /// A fresh unbound label.
+    #[inline]
+    pub fn new_label(&mut self) -> Label {
+        self.labels.push(UNBOUND);
+        Label(self.labels.len() as u32 - 1)
+    }
+
+    /// Binds `l` to the current offset.
+    #[inline]
+    pub fn bind(&mut self, l: Label) {
+        self.labels[l.0 as usize] = self.code.len() as u32;
+    }
+
+    /// Where `l` is bound, if it is.
+    pub fn label_pos(&self, l: Label) -> Option<usize> {
+        let p = self.labels[l.0 as usize];
+        (p != UNBOUND).then_some(p as usize)
+    }
+
+    /// Emits a reference to `l` of kind `kind` (long form, patched at the end).
+    #[inline]
+    pub fn use_label(&mut self, l: Label, kind: K) {
+        let at = self.code.len();
+        let len = kind.long_len();
+        self.code.resize(at + len, 0);
+        kind.encode(&mut self.code[at..at + len], 0, false);
+        self.fixups.push(Fixup {
+            at: at as u32,
+            label: l,
+            kind,
+            short: false,
+        });
+    }
+
+    #[inline]
+    pub fn put1(&mut self, b: u8) {
+        self.code.push(b);
+    }
+
+    #[inline]
+    pub fn put(&mut self, b: &[u8]) {
+        self.code.extend_from_slice(b);
+    }
+
+    #[inline]
+    pub fn put4(&mut self, v: u32) {
+        self.code.extend_from_slice(&v.to_le_bytes());
+    }
+
+    /// Shrinks branches, patches every fixup and returns the final code plus a
+    /// map from pre-shrink offsets to final ones (apply it to recorded offsets).
+    pub fn finish(mut self, shrink: bool) -> Result<(Vec<u8>, OffsetMap), BufferError> {
+        if self.labels.contains(&UNBOUND)
+            && self
+                .fixups
+                .iter()
+                .any(|f| self.labels[f.label.0 as usize] == UNBOUND)
+        {
+            return Err(BufferError::Unbound);
+        }
+        // Savings table: (instruction start in the original layout, bytes saved).
+        let mut map = OffsetMap {
+            starts: Vec::new(),
+            saved: Vec::new(),
+        };
+        if shrink {
+            for _ in 0..SHRINK_ROUNDS {
+                let mut changed = false;
+                for i in 0..self.fixups.len() {
+                    let f = self.fixups[i];
+                    if f.short {
+                        continue;
+                    }
+                    let Some(slen) = f.kind.short_len() else {
+                        continue;
+                    };
+                    let target = self.labels[f.label.0 as usize] as usize;
+                    let d = map.map(target) as i64 - map.map(f.at as usize) as i64;
+                    let _ = slen;
+                    if f.kind.short_fits(d) {
+                        self.fixups[i].short = true;
+                        changed = true;
+                    }
+                }
+                if !changed {
+                    break;
+                }
+                map = self.savings();
+            }
+        }
+        if map.starts.is_empty() {
+            // Nothing shrank: patch in place.
+            for f in &self.fixups {
+                let target = self.labels[f.label.0 as usize] as i64;
+                let at = f.at as usize;
+                let len = f.kind.long_len();
+                if !f
+                    .kind
+                    .encode(&mut self.code[at..at + len], target - at as i64, false)
+                {
+                    return Err(BufferError::OutOfRange);
+                }
+            }
+            return Ok((self.code, map));
+        }
+        let total_saved = *map.saved.last().unwrap_or(&0) as usize;
+        let mut out = Vec::with_capacity(self.code.len() - total_saved);
+        let mut src = 0usize;
+        for f in &self.fixups {
+            let at = f.at as usize;
+            out.extend_from_slice(&self.code[src..at]);
+            let new_at = out.len();
+            let len = match (f.short, f.kind.short_len()) {
+                (true, Some(s)) => s,
+                _ => f.kind.long_len(),
+            };
+            let target = map.map(self.labels[f.label.0 as usize] as usize) as i64;
+            out.resize(new_at + len, 0);
+            if !f.kind.encode(
+                &mut out[new_at..new_at + len],
+                target - new_at as i64,
+                f.short,
+            ) {
+                return Err(BufferError::OutOfRange);
+            }
+            src = at + f.kind.long_len();
+        }
+        out.extend_from_slice(&self.code[src..]);
+        Ok((out, map))
+    }
+
+    fn savings(&self) -> OffsetMap {
+        let mut map = OffsetMap {
+            starts: Vec::new(),
+            saved: Vec::new(),
+        };
+        let mut acc = 0u32;
+        for f in &self.fixups {
+            if let (true, Some(s)) = (f.short, f.kind.short_len()) {
+                acc += (f.kind.long_len() - s) as u32;
+                // Offsets after this instruction's start move up by `acc`.
+                map.starts.push(f.at + 1);
+                map.saved.push(acc);
+            }
+        }
+        map
+    }
+}
+
+/// Maps offsets of the long-branch layout to the final layout.
+#[derive(Clone, Debug, Default)]
+pub struct OffsetMap {
+    starts: Vec<u32>,
+    saved: Vec<u32>,
+}
+
+impl OffsetMap {
+    /// The final offset of what was at `pos` before shrinking.
+    #[inline]
+    pub fn map(&self, pos: usize) -> usize {
+        let i = self.starts.partition_point(|&s| s as usize <= pos);
+        if i == 0 {
+            pos
+        } else {
+            pos - self.saved[i - 1] as usize
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Executable memory, and the only `unsafe` of the crate.
+//!
+//! Code is copied into read-write pages, the rest of the last page is filled
+//! with trap instructions, and the pages are then sealed read+execute: no page
+//! is ever writable and executable at once. Programs that fit one page take it
+//! from an [`ExecPool`], so compiling a small program costs two `mprotect`s
+//! rather than an `mmap`/`munmap` pair; larger ones get their own mapping.
+//! The pool is an explicit object (no global state): clones share it.
+
+use crate::abi;
+use std::sync::{Arc, Mutex};
+
+/// Pages mapped at once when the pool runs dry.
+const CHUNK_PAGES: usize = 16;
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 {
+        p as usize
+    } else {
+        4096
+    }
+}
+
+#[derive(Default)]
+struct PoolInner {
+    /// Addresses of free single pages (mapped, read+execute or read-write).
+    free: Vec<usize>,
+    /// Whole chunks, unmapped when the last user goes.
+    chunks: Vec<(usize, usize)>,
+}
+
+impl Drop for PoolInner {
+    fn drop(&mut self) {
+        for &(addr, len) in &self.chunks {
+            // SAFETY: each chunk was mapped by `mmap` with this length, and no
+            // code in it can still run: every `ExecCode` holds the pool alive.
+            unsafe { libc::munmap(addr as *mut libc::c_void, len) };
+        }
+    }
+}
+
+/// A pool of single executable pages for small programs.
+#[derive(Clone, Default)]
+pub struct ExecPool {
+    inner: Arc<Mutex<PoolInner>>,
+}
+
+/// Failure to get or protect memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecMemError(pub String);
+
+impl std::fmt::Display for ExecMemError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "executable memory: {}", self.0)
+    }
+}
+
+impl std::error::Error for ExecMemError {}
+
+fn map(len: usize) -> Result<usize, ExecMemError> {
+    // SAFETY: an anonymous private mapping at an address of the kernel's choice
+    // aliases nothing.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(ExecMemError(format!(
+            "mmap of {len} bytes failed: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(p as usize)
+}
+
+fn protect(addr: usize, len: usize, prot: libc::c_int) -> Result<(), ExecMemError> {
+    // SAFETY: [addr, addr + len) is a page-aligned range of a mapping we own
+    // and no other reference to it is live while its protection changes.
+    let r = unsafe { libc::mprotect(addr as *mut libc::c_void, len, prot) };
+    if r != 0 {
+        return Err(ExecMemError(format!(
+            "mprotect failed: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(())
+}
+
+/// Copies `code` and fills the rest of `[addr, addr + len)` with `trap` (RW pages).
+fn fill(addr: usize, len: usize, code: &[u8], trap: &[u8]) {
+    // SAFETY: the range is mapped read-write, owned by the caller and not yet
+    // executable, so no one else reads or runs it.
+    let dst = unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, len) };
+    dst[..code.len()].copy_from_slice(code);
+    for (i, b) in dst[code.len()..].iter_mut().enumerate() {
+        *b = trap[(code.len() + i) % trap.len()];
+    }
+}
+
+impl ExecPool {
+    /// An empty pool.
+    pub fn new() -> ExecPool {
+        ExecPool::default()
+    }
+
+    /// Copies `code` into sealed executable memory.
+    pub fn load(&self, code: &[u8], trap: &[u8]) -> Result<ExecCode, ExecMemError> {
+        let page = page_size();
+        if code.len() > page {
+            let len = code.len().div_ceil(page) * page;
+            let addr = map(len)?;
+            fill(addr, len, code, trap);
+            protect(addr, len, libc::PROT_READ | libc::PROT_EXEC)?;
+            return Ok(ExecCode {
+                addr,
+                len,
+                pool: None,
+            });
+        }
+        let addr = {
+            let mut inner = self
+                .inner
+                .lock()
+                .map_err(|_| ExecMemError("pool poisoned".into()))?;
+            if inner.free.is_empty() {
+                let len = page * CHUNK_PAGES;
+                let base = map(len)?;
+                inner.chunks.push((base, len));
+                inner
+                    .free
+                    .extend((0..CHUNK_PAGES).rev().map(|i| base + i * page));
+            }
+            inner.free.pop().expect("refilled above")
+        };
+        protect(addr, page, libc::PROT_READ | libc::PROT_WRITE)?;
+        fill(addr, page, code, trap);
+        protect(addr, page, libc::PROT_READ | libc::PROT_EXEC)?;
+        Ok(ExecCode {
+            addr,
+            len: page,
+            pool: Some(self.inner.clone()),
+        })
+    }
+}
+
+/// Sealed machine code; freed (or returned to its pool) on drop.
+pub struct ExecCode {
+    addr: usize,
+    len: usize,
+    pool: Option<Arc<Mutex<PoolInner>>>,
+}
+
+impl std::fmt::Debug for ExecCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ExecCode({:#x}, {} bytes)", self.addr, self.len)
+    }
+}
+
+impl Drop for ExecCode {
+    fn drop(&mut self) {
+        match &self.pool {
+            Some(p) => {
+                if let Ok(mut inner) = p.lock() {
+                    inner.free.push(self.addr);
+                }
+            }
+            // SAFETY: the mapping is ours and nothing runs in it once dropped.
+            None => unsafe {
+                libc::munmap(self.addr as *mut libc::c_void, self.len);
+            },
+        }
+    }
+}
+
+/// A helper call that ends the run (unknown helper, bad argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HelperFailed;
+
+/// What generated code calls back into: memory checks and helpers.
+pub trait Host {
+    /// Whether `[addr, addr + len)` may be read (or written).
+    fn check(&mut self, addr: u64, len: usize, write: bool) -> bool;
+    /// Runs helper `id`; `Err` ends the run with a helper fault.
+    fn helper(&mut self, id: i64, args: [u64; 5]) -> Result<u64, HelperFailed>;
+}
+
+/// The run context block the code addresses through `abi` offsets.
+#[repr(C, align(16))]
+#[derive(Clone, Debug)]
+pub struct RunCtx {
+    pub words: [u64; abi::SIZE / 8],
+}
+
+impl Default for RunCtx {
+    fn default() -> Self {
+        RunCtx {
+            words: [0; abi::SIZE / 8],
+        }
+    }
+}
+
+impl RunCtx {
+    /// The field at byte offset `off`.
+    pub fn get(&self, off: i32) -> u64 {
+        self.words[off as usize / 8]
+    }
+
+    /// Sets the field at byte offset `off`.
+    pub fn set(&mut self, off: i32, v: u64) {
+        self.words[off as usize / 8] = v;
+    }
+}
+
+/// Host state reachable from the callbacks.
+struct Env<'a> {
+    host: &'a mut dyn Host,
+}
+
+extern "C" fn host_check(ctx: *mut RunCtx, addr: u64, packed: u64) -> u64 {
+    // SAFETY: generated code passes the context it was entered with; `run`
+    // holds it (and the `Env` it points to) exclusively for the whole call.
+    let ctx = unsafe { &mut *ctx };
+    let env = unsafe { &mut *(ctx.get(abi::ENV) as *mut Env<'_>) };
+    let len = (packed & 0xf) as usize;
+    let write = packed & 0x10 != 0;
+    if env.host.check(addr, len, write) {
+        return 0;
+    }
+    ctx.set(abi::FAULT_KIND, crate::FaultKind::OutOfBounds as u64);
+    ctx.set(abi::FAULT_PC, packed >> 8);
+    ctx.set(abi::HELPER_ID, addr);
+    1
+}
+
+extern "C" fn host_helper(r1: u64, r2: u64, r3: u64, r4: u64, r5: u64, ctx: *mut RunCtx) -> u64 {
+    // SAFETY: as in `host_check`.
+    let ctx = unsafe { &mut *ctx };
+    let env = unsafe { &mut *(ctx.get(abi::ENV) as *mut Env<'_>) };
+    let id = ctx.get(abi::HELPER_ID) as i64;
+    match env.host.helper(id, [r1, r2, r3, r4, r5]) {
+        Ok(v) => v,
+        Err(HelperFailed) => {
+            ctx.set(abi::FAULT_KIND, crate::FaultKind::Helper as u64);
+            0
+        }
+    }
+}
+
+impl ExecCode {
+    /// Start address of the code.
+    pub fn addr(&self) -> usize {
+        self.addr
+    }
+
+    /// Runs code compiled by this crate for this machine's architecture
+    /// (only loaded so by [`crate::run::JitProgram`]). `ctx` must be
+    /// filled as `abi` describes (r1, r2, frame pointer, budgets, maps); the
+    /// host functions are set here. Returns r0; faults are left in `ctx`.
+    pub fn run(&self, ctx: &mut RunCtx, host: &mut dyn Host) -> u64 {
+        let mut env = Env { host };
+        ctx.set(abi::ENV, &mut env as *mut Env<'_> as u64);
+        ctx.set(abi::HOST_CHECK, host_check as *const () as u64);
+        ctx.set(abi::HOST_HELPER, host_helper as *const () as u64);
+        ctx.set(abi::FAULT_KIND, 0);
+        // SAFETY: the code was produced by `compile` for this architecture and
+        // sealed executable by `ExecPool::load`; it follows the C ABI, touches
+        // only the context and the memory the host's check allows (checked
+        // mode) or the verifier proved (verified mode), and calls back only the
+        // functions installed above while `env` is alive.
+        let f: extern "C" fn(*mut RunCtx) -> u64 = unsafe { std::mem::transmute(self.addr) };
+        let r = f(ctx);
+        ctx.set(abi::ENV, 0);
+        r
+    }
+}

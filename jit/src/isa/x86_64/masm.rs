@@ -1,0 +1,594 @@
+//! [`MacroAssembler`] for x86_64: picks machine forms, handles the fixed
+//! registers of division (rax, rdx) and variable shifts (cl).
+
+use super::asm::{Alu, Asm, Cond, Imm32, Mem, Shift};
+use super::regs::{Gpr, MAP, T2};
+use crate::abi;
+use crate::buffer::{BufferError, Label, OffsetMap};
+use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
+use alloc::vec::Vec;
+use bpf_bridge::isa::{AtomicOp, JmpOp, Size, Width};
+
+/// The x86_64 macro-assembler.
+pub struct X64Masm {
+    pub asm: Asm,
+    /// Use `movbe` for loads fused with byte swaps.
+    pub movbe: bool,
+    /// Padding pushed by the entry sequence (for `leave`).
+    entry_pad: bool,
+}
+
+#[inline]
+fn r(v: VReg) -> Gpr {
+    MAP[v.idx()]
+}
+
+#[inline]
+fn w64(w: Width) -> bool {
+    w == Width::W64
+}
+
+fn bytes(s: Size) -> u8 {
+    s.bytes() as u8
+}
+
+const CTX: Gpr = Gpr::R12;
+
+impl X64Masm {
+    /// An empty assembler with room for `cap` bytes.
+    pub fn new(cap: usize, movbe: bool) -> X64Masm {
+        let asm = Asm {
+            buf: crate::buffer::CodeBuffer::with_capacity(cap),
+        };
+        X64Masm {
+            asm,
+            movbe,
+            entry_pad: false,
+        }
+    }
+
+    fn mov_imm(&mut self, w: Width, dst: Gpr, imm: i32) {
+        if imm == 0 {
+            self.asm.alu_rr(Alu::Xor, false, dst, dst);
+        } else if imm > 0 || !w64(w) {
+            self.asm.mov_ri32(dst, imm as u32);
+        } else {
+            self.asm.mov_ri_sx(dst, Imm32(imm));
+        }
+    }
+
+    fn callee_saved(frame: &Frame) -> Vec<Gpr> {
+        let mut v = Vec::new();
+        for (i, &g) in MAP.iter().enumerate() {
+            let used = frame.uses(VReg(i as u8)) || (i == VReg::CTX.idx() && frame.ctx);
+            if used && g.callee_saved() && !v.contains(&g) {
+                v.push(g);
+            }
+        }
+        v
+    }
+
+    fn shift(&mut self, w: Width, op: Shift, dst: Gpr, src: Operand) {
+        match src {
+            Operand::Imm(i) => {
+                let n = (i as u32 & if w64(w) { 63 } else { 31 }) as u8;
+                if n != 0 {
+                    self.asm.shift_ri(op, w64(w), dst, n);
+                } else if !w64(w) {
+                    self.asm.mov_rr(false, dst, dst);
+                }
+            }
+            Operand::Reg(s) if r(s) == Gpr::RCX => self.asm.shift_cl(op, w64(w), dst),
+            Operand::Reg(s) => {
+                // The count must be in cl: park rcx in the private scratch register.
+                self.asm.mov_rr(true, T2, Gpr::RCX);
+                self.asm.mov_rr(true, Gpr::RCX, r(s));
+                if dst == Gpr::RCX {
+                    self.asm.shift_cl(op, w64(w), T2);
+                } else {
+                    self.asm.shift_cl(op, w64(w), dst);
+                }
+                self.asm.mov_rr(true, Gpr::RCX, T2);
+            }
+        }
+    }
+
+    fn zero_case(&mut self, w: Width, op: DivOp, dst: Gpr) {
+        match op {
+            DivOp::Div | DivOp::Sdiv => self.asm.alu_rr(Alu::Xor, false, dst, dst),
+            DivOp::Mod | DivOp::Smod if !w64(w) => self.asm.mov_rr(false, dst, dst),
+            _ => {}
+        }
+    }
+
+    fn mem(base: VReg, off: i32) -> Mem {
+        Mem {
+            base: r(base),
+            disp: off,
+        }
+    }
+}
+
+impl MacroAssembler for X64Masm {
+    fn new_label(&mut self) -> Label {
+        self.asm.buf.new_label()
+    }
+
+    fn bind(&mut self, l: Label) {
+        self.asm.buf.bind(l)
+    }
+
+    fn pos(&self) -> usize {
+        self.asm.buf.pos()
+    }
+
+    fn entry(&mut self, frame: &Frame, body: Label) {
+        let saved = Self::callee_saved(frame);
+        for &g in &saved {
+            self.asm.push(g);
+        }
+        // Entered with rsp = 8 mod 16; the body runs at 0 mod 16 after `call`.
+        self.entry_pad = saved.len() % 2 == 1;
+        if self.entry_pad {
+            self.asm.alu_ri(Alu::Sub, true, Gpr::RSP, 8);
+        }
+        let arg = Gpr::RDI;
+        if frame.ctx {
+            self.asm.mov_rr(true, CTX, arg);
+        }
+        if frame.uses(VReg(2)) {
+            self.asm.load(
+                8,
+                false,
+                r(VReg(2)),
+                Mem {
+                    base: arg,
+                    disp: abi::R2,
+                },
+            );
+        }
+        if frame.uses(VReg(10)) {
+            self.asm.load(
+                8,
+                false,
+                r(VReg(10)),
+                Mem {
+                    base: arg,
+                    disp: abi::FP,
+                },
+            );
+        }
+        if frame.ctx {
+            self.asm.store(
+                8,
+                Mem {
+                    base: CTX,
+                    disp: abi::SAVED_SP,
+                },
+                Gpr::RSP,
+            );
+        }
+        self.asm.load(
+            8,
+            false,
+            r(VReg(1)),
+            Mem {
+                base: arg,
+                disp: abi::R1,
+            },
+        );
+        self.asm.call(body);
+    }
+
+    fn leave(&mut self, frame: &Frame) {
+        let saved = Self::callee_saved(frame);
+        if self.entry_pad {
+            self.asm.alu_ri(Alu::Add, true, Gpr::RSP, 8);
+        }
+        for &g in saved.iter().rev() {
+            self.asm.pop(g);
+        }
+        self.asm.ret();
+    }
+
+    fn unwind_to(&mut self, exit: Label) {
+        self.asm.load(
+            8,
+            false,
+            Gpr::RSP,
+            Mem {
+                base: CTX,
+                disp: abi::SAVED_SP,
+            },
+        );
+        self.asm.jmp(exit);
+    }
+
+    fn mov(&mut self, w: Width, dst: VReg, src: Operand) {
+        match src {
+            Operand::Reg(s) => {
+                if s != dst || !w64(w) {
+                    self.asm.mov_rr(w64(w), r(dst), r(s));
+                }
+            }
+            Operand::Imm(i) => self.mov_imm(w, r(dst), i),
+        }
+    }
+
+    fn mov_imm64(&mut self, dst: VReg, v: u64) {
+        if v <= u32::MAX as u64 {
+            self.mov_imm(Width::W32, r(dst), v as u32 as i32);
+        } else if let Ok(i) = Imm32::try_from(v as i64) {
+            self.asm.mov_ri_sx(r(dst), i);
+        } else {
+            self.asm.movabs(r(dst), v);
+        }
+    }
+
+    fn movsx(&mut self, w: Width, bits: u8, dst: VReg, src: VReg) {
+        self.asm.movsx_rr(w64(w), bits / 8, r(dst), r(src));
+    }
+
+    fn alu(&mut self, w: Width, op: BinOp, dst: VReg, src: Operand) {
+        let x = match op {
+            BinOp::Add => Alu::Add,
+            BinOp::Sub => Alu::Sub,
+            BinOp::Or => Alu::Or,
+            BinOp::And => Alu::And,
+            BinOp::Xor => Alu::Xor,
+            BinOp::Mul => {
+                match src {
+                    Operand::Reg(s) => self.asm.imul_rr(w64(w), r(dst), r(s)),
+                    Operand::Imm(i) => self.asm.imul_rri(w64(w), r(dst), r(dst), i),
+                }
+                return;
+            }
+            BinOp::Lsh => return self.shift(w, Shift::Shl, r(dst), src),
+            BinOp::Rsh => return self.shift(w, Shift::Shr, r(dst), src),
+            BinOp::Arsh => return self.shift(w, Shift::Sar, r(dst), src),
+        };
+        match src {
+            Operand::Reg(s) => self.asm.alu_rr(x, w64(w), r(dst), r(s)),
+            Operand::Imm(i) => self.asm.alu_ri(x, w64(w), r(dst), i),
+        }
+    }
+
+    fn divmod(&mut self, w: Width, op: DivOp, dst: VReg, src: Operand) {
+        let wide = w64(w);
+        let d = r(dst);
+        let signed = matches!(op, DivOp::Sdiv | DivOp::Smod);
+        let rem = matches!(op, DivOp::Mod | DivOp::Smod);
+        let done = self.new_label();
+        let mut zero = None;
+        // The divisor, in a register other than rax/rdx.
+        let divisor = match src {
+            Operand::Imm(0) => return self.zero_case(w, op, d),
+            Operand::Imm(-1) if signed => {
+                // x / -1 = -x (wrapping, no #DE), x % -1 = 0.
+                if rem {
+                    self.asm.alu_rr(Alu::Xor, false, d, d);
+                } else {
+                    self.asm.neg(wide, d);
+                }
+                return;
+            }
+            Operand::Imm(i) => {
+                self.mov_imm(w, Gpr::R11, i);
+                Gpr::R11
+            }
+            Operand::Reg(s) => {
+                let g = r(s);
+                let g = if g == Gpr::RAX || g == Gpr::RDX {
+                    self.asm.mov_rr(true, Gpr::R11, g);
+                    Gpr::R11
+                } else {
+                    g
+                };
+                let z = self.new_label();
+                zero = Some(z);
+                self.asm.test_rr(wide, g, g);
+                self.asm.jcc(Cond::E, z);
+                if signed {
+                    let normal = self.new_label();
+                    self.asm.alu_ri(Alu::Cmp, wide, g, -1);
+                    self.asm.jcc(Cond::Ne, normal);
+                    if rem {
+                        self.asm.alu_rr(Alu::Xor, false, d, d);
+                    } else {
+                        self.asm.neg(wide, d);
+                    }
+                    self.asm.jmp(done);
+                    self.bind(normal);
+                }
+                g
+            }
+        };
+        if d != Gpr::RAX {
+            self.asm.mov_rr(true, Gpr::R10, Gpr::RAX);
+            self.asm.mov_rr(true, Gpr::RAX, d);
+        }
+        if d != Gpr::RDX {
+            self.asm.mov_rr(true, T2, Gpr::RDX);
+        }
+        if signed {
+            self.asm.cqo(wide);
+        } else {
+            self.asm.alu_rr(Alu::Xor, false, Gpr::RDX, Gpr::RDX);
+        }
+        self.asm.div(wide, signed, divisor);
+        let result = if rem { Gpr::RDX } else { Gpr::RAX };
+        if d != result {
+            self.asm.mov_rr(true, d, result);
+        }
+        if d != Gpr::RDX {
+            self.asm.mov_rr(true, Gpr::RDX, T2);
+        }
+        if d != Gpr::RAX {
+            self.asm.mov_rr(true, Gpr::RAX, Gpr::R10);
+        }
+        if let Some(z) = zero {
+            self.asm.jmp(done);
+            self.bind(z);
+            self.zero_case(w, op, d);
+        }
+        self.bind(done);
+    }
+
+    fn neg(&mut self, w: Width, dst: VReg) {
+        self.asm.neg(w64(w), r(dst));
+    }
+
+    fn zext(&mut self, bits: u8, dst: VReg) {
+        match bits {
+            16 => self.asm.movzx_rr(2, r(dst), r(dst)),
+            32 => self.asm.mov_rr(false, r(dst), r(dst)),
+            _ => {}
+        }
+    }
+
+    fn bswap(&mut self, bits: u8, dst: VReg) {
+        match bits {
+            16 => {
+                self.asm.rol16_8(r(dst));
+                self.asm.movzx_rr(2, r(dst), r(dst));
+            }
+            32 => self.asm.bswap(false, r(dst)),
+            _ => self.asm.bswap(true, r(dst)),
+        }
+    }
+
+    fn load(&mut self, size: Size, signed: bool, dst: VReg, base: VReg, off: i32) {
+        self.asm
+            .load(bytes(size), signed, r(dst), Self::mem(base, off));
+    }
+
+    fn load_swapped(&mut self, size: Size, dst: VReg, base: VReg, off: i32) {
+        let m = Self::mem(base, off);
+        if self.movbe && size != Size::B {
+            self.asm.movbe_load(bytes(size), r(dst), m);
+            if size == Size::H {
+                self.asm.movzx_rr(2, r(dst), r(dst));
+            }
+        } else {
+            self.asm.load(bytes(size), false, r(dst), m);
+            if size != Size::B {
+                self.bswap(bytes(size) * 8, dst);
+            }
+        }
+    }
+
+    fn store(&mut self, size: Size, base: VReg, off: i32, src: Operand) {
+        let m = Self::mem(base, off);
+        match src {
+            Operand::Reg(s) => self.asm.store(bytes(size), m, r(s)),
+            Operand::Imm(i) => self.asm.store_i(bytes(size), m, i),
+        }
+    }
+
+    fn atomic(&mut self, w: Width, op: AtomicOp, fetch: bool, base: VReg, off: i32, src: VReg) {
+        let wide = w64(w);
+        let mut m = Self::mem(base, off);
+        let s = r(src);
+        let x = match op {
+            AtomicOp::Add if fetch => return self.asm.lock_xadd(wide, m, s),
+            AtomicOp::Xchg => return self.asm.xchg_mr(wide, m, s),
+            AtomicOp::Cmpxchg => {
+                self.asm.lock_cmpxchg(wide, m, s);
+                if !wide {
+                    // A successful 32-bit cmpxchg leaves rax's upper half alone.
+                    self.asm.mov_rr(false, Gpr::RAX, Gpr::RAX);
+                }
+                return;
+            }
+            AtomicOp::Add => Alu::Add,
+            AtomicOp::Or => Alu::Or,
+            AtomicOp::And => Alu::And,
+            AtomicOp::Xor => Alu::Xor,
+        };
+        if !fetch {
+            return self.asm.lock_alu_mr(x, wide, m, s);
+        }
+        // Fetching or/and/xor: a cmpxchg loop (rax is the expected value).
+        // rax, r10 and r11 are rewritten below: address through r9 instead.
+        if matches!(m.base, Gpr::RAX | Gpr::R10 | Gpr::R11) {
+            self.asm.lea(T2, m);
+            m = Mem { base: T2, disp: 0 };
+        }
+        self.asm.mov_rr(true, Gpr::R10, Gpr::RAX);
+        let operand = if s == Gpr::RAX { Gpr::R10 } else { s };
+        self.asm.load(if wide { 8 } else { 4 }, false, Gpr::RAX, m);
+        let again = self.new_label();
+        self.bind(again);
+        self.asm.mov_rr(true, Gpr::R11, Gpr::RAX);
+        self.asm.alu_rr(x, wide, Gpr::R11, operand);
+        self.asm.lock_cmpxchg(wide, m, Gpr::R11);
+        self.asm.jcc(Cond::Ne, again);
+        self.asm.mov_rr(wide, s, Gpr::RAX);
+        if s != Gpr::RAX {
+            self.asm.mov_rr(true, Gpr::RAX, Gpr::R10);
+        }
+    }
+
+    fn lea(&mut self, dst: VReg, base: VReg, off: i32) {
+        self.asm.lea(r(dst), Self::mem(base, off));
+    }
+
+    fn load_ctx(&mut self, dst: VReg, off: i32) {
+        self.asm.load(
+            8,
+            false,
+            r(dst),
+            Mem {
+                base: CTX,
+                disp: off,
+            },
+        );
+    }
+
+    fn store_ctx(&mut self, off: i32, src: Operand) {
+        let m = Mem {
+            base: CTX,
+            disp: off,
+        };
+        match src {
+            Operand::Reg(s) => self.asm.store(8, m, r(s)),
+            Operand::Imm(i) => self.asm.store_i(8, m, i),
+        }
+    }
+
+    fn jump(&mut self, l: Label) {
+        self.asm.jmp(l);
+    }
+
+    fn branch(&mut self, w: Width, op: JmpOp, a: VReg, b: Operand, l: Label) {
+        let wide = w64(w);
+        let a = r(a);
+        let cond = match op {
+            JmpOp::Set => {
+                match b {
+                    Operand::Reg(b) => self.asm.test_rr(wide, a, r(b)),
+                    Operand::Imm(i) => self.asm.test_ri(wide, a, i),
+                }
+                return self.asm.jcc(Cond::Ne, l);
+            }
+            JmpOp::Eq => Cond::E,
+            JmpOp::Ne => Cond::Ne,
+            JmpOp::Gt => Cond::A,
+            JmpOp::Ge => Cond::Ae,
+            JmpOp::Lt => Cond::B,
+            JmpOp::Le => Cond::Be,
+            JmpOp::Sgt => Cond::G,
+            JmpOp::Sge => Cond::Ge,
+            JmpOp::Slt => Cond::L,
+            JmpOp::Sle => Cond::Le,
+        };
+        match b {
+            Operand::Reg(b) => self.asm.alu_rr(Alu::Cmp, wide, a, r(b)),
+            Operand::Imm(0) if matches!(op, JmpOp::Eq | JmpOp::Ne) => self.asm.test_rr(wide, a, a),
+            Operand::Imm(i) => self.asm.alu_ri(Alu::Cmp, wide, a, i),
+        }
+        self.asm.jcc(cond, l);
+    }
+
+    fn count_down(&mut self, off: i32, l: Label) {
+        let m = Mem {
+            base: CTX,
+            disp: off,
+        };
+        self.asm.alu_mi(Alu::Cmp, true, m, 0);
+        self.asm.jcc(Cond::E, l);
+        self.asm.alu_mi(Alu::Sub, true, m, 1);
+    }
+
+    fn branch_ctx_nonzero(&mut self, off: i32, l: Label) {
+        self.asm.alu_mi(
+            Alu::Cmp,
+            true,
+            Mem {
+                base: CTX,
+                disp: off,
+            },
+            0,
+        );
+        self.asm.jcc(Cond::Ne, l);
+    }
+
+    fn push_regs(&mut self, regs: &[VReg]) {
+        for &v in regs {
+            self.asm.push(r(v));
+        }
+        // The body runs at rsp = 0 mod 16: an odd number of pushes plus the return address.
+        if regs.len().is_multiple_of(2) {
+            self.asm.alu_ri(Alu::Sub, true, Gpr::RSP, 8);
+        }
+    }
+
+    fn pop_regs(&mut self, regs: &[VReg]) {
+        if regs.len().is_multiple_of(2) {
+            self.asm.alu_ri(Alu::Add, true, Gpr::RSP, 8);
+        }
+        for &v in regs.iter().rev() {
+            self.asm.pop(r(v));
+        }
+    }
+
+    fn call(&mut self, l: Label) {
+        self.asm.call(l);
+    }
+
+    fn ret(&mut self) {
+        self.asm.ret();
+    }
+
+    fn call_host(&mut self, f: HostFn) {
+        match f {
+            HostFn::Helper => {
+                self.asm.mov_rr(true, Gpr::R9, CTX);
+                self.asm.call_m(Mem {
+                    base: CTX,
+                    disp: abi::HOST_HELPER,
+                });
+            }
+        }
+    }
+
+    fn call_check(&mut self, check: Label) {
+        self.asm.call(check);
+    }
+
+    fn check_routine(&mut self, fault: Label) {
+        const SAVE: [Gpr; 7] = [
+            Gpr::RAX,
+            Gpr::RDI,
+            Gpr::RSI,
+            Gpr::RDX,
+            Gpr::RCX,
+            Gpr::R8,
+            Gpr::R11,
+        ];
+        for g in SAVE {
+            self.asm.push(g);
+        }
+        self.asm.mov_rr(true, Gpr::RDI, CTX);
+        self.asm.mov_rr(true, Gpr::RSI, Gpr::R11);
+        self.asm.mov_rr(true, Gpr::RDX, Gpr::R10);
+        self.asm.call_m(Mem {
+            base: CTX,
+            disp: abi::HOST_CHECK,
+        });
+        self.asm.test_rr(true, Gpr::RAX, Gpr::RAX);
+        for g in SAVE.iter().rev() {
+            self.asm.pop(*g);
+        }
+        self.asm.jcc(Cond::Ne, fault);
+        self.asm.ret();
+    }
+
+    fn trap(&mut self) {
+        self.asm.int3();
+    }
+
+    fn finish(self, shrink: bool) -> Result<(Vec<u8>, OffsetMap), BufferError> {
+        self.asm.buf.finish(shrink)
+    }
+}

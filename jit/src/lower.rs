@@ -1,0 +1,503 @@
+//! eBPF ops to [`MacroAssembler`] calls: the only match on eBPF operations in
+//! the JIT. Register map, frame policy and checked/verified modes are decided
+//! here once for every architecture.
+
+use crate::abi;
+use crate::buffer::{BufferError, Label};
+use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
+use crate::{FaultKind, JitError, Options};
+use alloc::vec;
+use alloc::vec::Vec;
+use bpf_bridge::facts::{Access, CtxField, Facts};
+use bpf_bridge::isa::{semantics, AluOp, Endian, Op, Reg, Size, Src, Width};
+
+/// Bytes of eBPF stack per frame.
+pub const FRAME_SIZE: i32 = 512;
+
+/// What lowering produced.
+pub struct Lowered {
+    /// Machine code.
+    pub code: Vec<u8>,
+    /// Native offset of each slot's code.
+    pub offsets: Vec<u32>,
+}
+
+struct FaultStub {
+    label: Label,
+    pc: usize,
+    kind: FaultKind,
+}
+
+struct Lowering<'a, M: MacroAssembler> {
+    m: M,
+    ops: &'a [Op],
+    facts: Option<&'a Facts>,
+    opts: &'a Options,
+    labels: Vec<Label>,
+    stubs: Vec<FaultStub>,
+    /// Backward conditional branches in checked mode: (trampoline, target, pc).
+    back_edges: Vec<(Label, usize, usize)>,
+    fault_exit: Label,
+    check: Label,
+    uses_check: bool,
+    /// Callee-saved eBPF registers used anywhere (saved around local calls).
+    saved_on_call: Vec<VReg>,
+    key: u64,
+}
+
+/// Lowers a decoded program with `m`. `facts` selects verified mode.
+pub fn lower<M: MacroAssembler>(
+    mut m: M,
+    ops: &[Op],
+    maps: usize,
+    facts: Option<&Facts>,
+    opts: &Options,
+) -> Result<Lowered, JitError> {
+    if let Some(f) = facts {
+        if f.accesses.len() != ops.len() {
+            return Err(JitError::FactsMismatch {
+                slots: ops.len(),
+                facts: f.accesses.len(),
+            });
+        }
+    }
+    let (frame, is_target) = scan(ops, maps, facts, opts)?;
+    let mut saved_on_call = Vec::new();
+    for r in 6..=9u8 {
+        if frame.uses(VReg(r)) {
+            saved_on_call.push(VReg(r));
+        }
+    }
+    let labels: Vec<Label> = (0..ops.len()).map(|_| m.new_label()).collect();
+    let fault_exit = m.new_label();
+    let check = m.new_label();
+    let mut l = Lowering {
+        m,
+        ops,
+        facts,
+        opts,
+        labels,
+        stubs: Vec::new(),
+        back_edges: Vec::new(),
+        fault_exit,
+        check,
+        uses_check: false,
+        saved_on_call,
+        key: opts.blind.unwrap_or(0) | 1,
+    };
+    let exit = l.m.new_label();
+    l.m.entry(&frame, l.labels[0]);
+    l.m.bind(exit);
+    l.m.leave(&frame);
+    if frame.ctx {
+        l.m.bind(l.fault_exit);
+        l.m.unwind_to(exit);
+    }
+    let mut offsets = vec![0u32; ops.len()];
+    let mut pc = 0;
+    while pc < ops.len() {
+        l.m.bind(l.labels[pc]);
+        offsets[pc] = l.m.pos() as u32;
+        pc += l.op(pc, &is_target);
+    }
+    l.tail();
+    let (code, map) = l.m.finish(opts.shrink_branches).map_err(|e| match e {
+        BufferError::OutOfRange => JitError::TooLarge,
+        BufferError::Unbound => JitError::Internal("unbound label"),
+    })?;
+    for o in &mut offsets {
+        *o = map.map(*o as usize) as u32;
+    }
+    Ok(Lowered { code, offsets })
+}
+
+/// One pass over the program: registers used, jump targets, whether the
+/// context register is needed; rejects map indices the program does not have.
+fn scan(
+    ops: &[Op],
+    maps: usize,
+    facts: Option<&Facts>,
+    opts: &Options,
+) -> Result<(Frame, Vec<bool>), JitError> {
+    let mut used: u16 = 1 << 1; // r1 is always loaded
+    let mut ctx = false;
+    let mut is_target = vec![false; ops.len()];
+    let mark = |r: Reg, used: &mut u16| *used |= 1 << r.num();
+    for (pc, op) in ops.iter().enumerate() {
+        if let Some(t) = op.target(pc) {
+            is_target[t as usize] = true;
+        }
+        let checked = |pc: usize| facts.map_or(Access::Check, |f| f.accesses[pc]);
+        match *op {
+            Op::Alu { dst, src, .. } | Op::Jmp { dst, src, .. } => {
+                mark(dst, &mut used);
+                if let Src::Reg(s) = src {
+                    mark(s, &mut used);
+                }
+                if facts.is_none() && op.target(pc).is_some_and(|t| t <= pc as i64) {
+                    ctx = true;
+                }
+            }
+            Op::Neg { dst, .. } | Op::Endian { dst, .. } | Op::LoadImm64 { dst, .. } => {
+                mark(dst, &mut used)
+            }
+            Op::LoadMap { dst, map } | Op::LoadMapValue { dst, map, .. } => {
+                if map as usize >= maps {
+                    return Err(JitError::BadMap { pc, map });
+                }
+                mark(dst, &mut used);
+                ctx = true;
+            }
+            Op::Load { dst, base, .. } => {
+                mark(dst, &mut used);
+                mark(base, &mut used);
+                ctx |= checked(pc) != Access::Proven;
+            }
+            Op::Store { base, src, .. } => {
+                mark(base, &mut used);
+                if let Src::Reg(s) = src {
+                    mark(s, &mut used);
+                }
+                ctx |= checked(pc) != Access::Proven;
+            }
+            Op::Atomic { base, src, .. } => {
+                mark(base, &mut used);
+                mark(src, &mut used);
+                ctx |= checked(pc) != Access::Proven;
+            }
+            Op::Ja { off } => ctx |= facts.is_none() && off < 0,
+            Op::MayGoto { .. } | Op::Call { .. } => ctx = true,
+            Op::CallReg { reg } => {
+                mark(reg, &mut used);
+                ctx = true;
+            }
+            Op::CallLocal { .. } => {
+                used |= 1 << 10;
+                ctx = true;
+            }
+            Op::LddwHigh | Op::Exit => {}
+        }
+    }
+    used |= 1; // r0 is the result
+    if opts.blind.is_some() {
+        used |= 1 << VReg::T0.0 | 1 << VReg::T1.0;
+    }
+    Ok((Frame { used, ctx }, is_target))
+}
+
+impl<M: MacroAssembler> Lowering<'_, M> {
+    fn access(&self, pc: usize) -> Access {
+        self.facts.map_or(Access::Check, |f| f.accesses[pc])
+    }
+
+    fn fault(&mut self, pc: usize, kind: FaultKind) -> Label {
+        let label = self.m.new_label();
+        self.stubs.push(FaultStub { label, pc, kind });
+        label
+    }
+
+    /// The immediate as an operand, blinded into T0 when asked.
+    fn imm(&mut self, i: i32, scratch: VReg) -> Operand {
+        if self.opts.blind.is_none() {
+            return Operand::Imm(i);
+        }
+        let k = self.key as i32;
+        self.m.mov(Width::W64, scratch, Operand::Imm(i ^ k));
+        self.m.alu(Width::W64, BinOp::Xor, scratch, Operand::Imm(k));
+        Operand::Reg(scratch)
+    }
+
+    fn src(&mut self, s: Src, scratch: VReg) -> Operand {
+        match s {
+            Src::Reg(r) => Operand::Reg(VReg::bpf(r)),
+            Src::Imm(i) => self.imm(i, scratch),
+        }
+    }
+
+    /// Address for an access at `pc`: the base register itself when proven,
+    /// else T0 after the run-time check.
+    fn address(
+        &mut self,
+        pc: usize,
+        base: Reg,
+        off: i16,
+        bytes: usize,
+        write: bool,
+    ) -> (VReg, i32) {
+        if self.access(pc) == Access::Proven {
+            return (VReg::bpf(base), off as i32);
+        }
+        self.uses_check = true;
+        self.m.lea(VReg::T0, VReg::bpf(base), off as i32);
+        self.m
+            .mov_imm64(VReg::T1, abi::pack_check(pc, write, bytes));
+        self.m.call_check(self.check);
+        (VReg::T0, 0)
+    }
+
+    /// Lowers the op at `pc`; returns how many slots it consumed.
+    fn op(&mut self, pc: usize, is_target: &[bool]) -> usize {
+        let op = self.ops[pc];
+        match op {
+            Op::Alu {
+                width,
+                op,
+                dst,
+                src,
+            } => self.alu(width, op, VReg::bpf(dst), src),
+            Op::Neg { width, dst } => self.m.neg(width, VReg::bpf(dst)),
+            Op::Endian { kind, bits, dst } => match kind {
+                // Every supported target is little-endian.
+                Endian::Le => self.m.zext(bits, VReg::bpf(dst)),
+                Endian::Be | Endian::Swap => self.m.bswap(bits, VReg::bpf(dst)),
+            },
+            Op::LoadImm64 { dst, value } => self.load_imm64(VReg::bpf(dst), value),
+            Op::LoadMap { dst, map } => {
+                let d = VReg::bpf(dst);
+                self.m.load_ctx(d, abi::MAPS);
+                self.m.load(Size::DW, false, d, d, 8 * map as i32);
+            }
+            Op::LoadMapValue { dst, map, offset } => {
+                let d = VReg::bpf(dst);
+                self.m.load_ctx(d, abi::MAP_VALUES);
+                self.m.load(Size::DW, false, d, d, 8 * map as i32);
+                if offset != 0 {
+                    self.m.mov_imm64(VReg::T0, offset as u64);
+                    self.m
+                        .alu(Width::W64, BinOp::Add, d, Operand::Reg(VReg::T0));
+                }
+            }
+            Op::LddwHigh => {}
+            Op::Load {
+                size,
+                signed,
+                dst,
+                base,
+                off,
+            } => {
+                if let Access::Ctx(field) = self.access(pc) {
+                    self.m
+                        .load_ctx(VReg::bpf(dst), abi::XDP_FIELDS + 8 * ctx_index(field));
+                    return 1;
+                }
+                let (b, o) = self.address(pc, base, off, size.bytes(), false);
+                // Fuse with a following byte swap of the loaded register.
+                if let Some(Op::Endian {
+                    kind: Endian::Be | Endian::Swap,
+                    bits,
+                    dst: d2,
+                }) = self.ops.get(pc + 1)
+                {
+                    if !signed
+                        && *d2 == dst
+                        && *bits as usize == size.bytes() * 8
+                        && !is_target[pc + 1]
+                    {
+                        self.m.load_swapped(size, VReg::bpf(dst), b, o);
+                        return 2;
+                    }
+                }
+                self.m.load(size, signed, VReg::bpf(dst), b, o);
+            }
+            Op::Store {
+                size,
+                base,
+                off,
+                src,
+            } => {
+                let (b, o) = self.address(pc, base, off, size.bytes(), true);
+                let s = self.src(src, VReg::T1);
+                self.m.store(size, b, o, s);
+            }
+            Op::Atomic {
+                width,
+                op,
+                fetch,
+                base,
+                off,
+                src,
+            } => {
+                let bytes = if width == Width::W64 { 8 } else { 4 };
+                let (b, o) = self.address(pc, base, off, bytes, true);
+                self.m.atomic(width, op, fetch, b, o, VReg::bpf(src));
+            }
+            Op::Ja { off } => {
+                let t = (pc as i64 + 1 + off as i64) as usize;
+                if self.facts.is_none() && t <= pc {
+                    let f = self.fault(pc, FaultKind::LoopBudget);
+                    self.m.count_down(abi::LOOPS, f);
+                }
+                self.m.jump(self.labels[t]);
+            }
+            Op::Jmp {
+                width,
+                op,
+                dst,
+                src,
+                off,
+            } => {
+                let t = (pc as i64 + 1 + off as i64) as usize;
+                let b = self.src(src, VReg::T0);
+                let target = if self.facts.is_none() && t <= pc {
+                    let tramp = self.m.new_label();
+                    self.back_edges.push((tramp, t, pc));
+                    tramp
+                } else {
+                    self.labels[t]
+                };
+                self.m.branch(width, op, VReg::bpf(dst), b, target);
+            }
+            Op::MayGoto { off } => {
+                let t = (pc as i64 + 1 + off as i64) as usize;
+                self.m.count_down(abi::BUDGET, self.labels[t]);
+            }
+            Op::Call { helper } => {
+                self.m.store_ctx(abi::HELPER_ID, Operand::Imm(helper));
+                self.helper_call(pc);
+            }
+            Op::CallReg { reg } => {
+                self.m
+                    .store_ctx(abi::HELPER_ID, Operand::Reg(VReg::bpf(reg)));
+                self.helper_call(pc);
+            }
+            Op::CallLocal { off } => {
+                let t = (pc as i64 + 1 + off as i64) as usize;
+                let saved = core::mem::take(&mut self.saved_on_call);
+                self.m.push_regs(&saved);
+                let fp = VReg::bpf(Reg::R10);
+                self.m
+                    .alu(Width::W64, BinOp::Sub, fp, Operand::Imm(FRAME_SIZE));
+                self.m.load_ctx(VReg::T0, abi::STACK_LIMIT);
+                let f = self.fault(pc, FaultKind::CallDepth);
+                self.m.branch(
+                    Width::W64,
+                    bpf_bridge::isa::JmpOp::Lt,
+                    fp,
+                    Operand::Reg(VReg::T0),
+                    f,
+                );
+                self.m.call(self.labels[t]);
+                self.m
+                    .alu(Width::W64, BinOp::Add, fp, Operand::Imm(FRAME_SIZE));
+                self.m.pop_regs(&saved);
+                self.saved_on_call = saved;
+            }
+            Op::Exit => self.m.ret(),
+        }
+        1
+    }
+
+    fn helper_call(&mut self, pc: usize) {
+        self.m.call_host(HostFn::Helper);
+        let f = self.fault(pc, FaultKind::Helper);
+        self.m.branch_ctx_nonzero(abi::FAULT_KIND, f);
+    }
+
+    fn load_imm64(&mut self, d: VReg, v: u64) {
+        if self.opts.blind.is_some() {
+            self.m.mov_imm64(d, v ^ self.key);
+            self.m.mov_imm64(VReg::T0, self.key);
+            self.m
+                .alu(Width::W64, BinOp::Xor, d, Operand::Reg(VReg::T0));
+        } else {
+            self.m.mov_imm64(d, v);
+        }
+    }
+
+    fn alu(&mut self, w: Width, op: AluOp, dst: VReg, src: Src) {
+        let bin = match op {
+            AluOp::Add => BinOp::Add,
+            AluOp::Sub => BinOp::Sub,
+            AluOp::Mul => BinOp::Mul,
+            AluOp::Or => BinOp::Or,
+            AluOp::And => BinOp::And,
+            AluOp::Xor => BinOp::Xor,
+            AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => {
+                // Shift counts are not worth blinding: they are masked to 6 bits.
+                let s = match src {
+                    Src::Reg(r) => Operand::Reg(VReg::bpf(r)),
+                    Src::Imm(i) => Operand::Imm(i),
+                };
+                let b = match op {
+                    AluOp::Lsh => BinOp::Lsh,
+                    AluOp::Rsh => BinOp::Rsh,
+                    _ => BinOp::Arsh,
+                };
+                return self.m.alu(w, b, dst, s);
+            }
+            AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod => {
+                let d = match op {
+                    AluOp::Div => DivOp::Div,
+                    AluOp::Sdiv => DivOp::Sdiv,
+                    AluOp::Mod => DivOp::Mod,
+                    _ => DivOp::Smod,
+                };
+                let s = self.src(src, VReg::T0);
+                return self.m.divmod(w, d, dst, s);
+            }
+            AluOp::Mov => {
+                return match src {
+                    Src::Imm(i) if self.opts.blind.is_some() => {
+                        let k = self.key as i32;
+                        self.m.mov(w, dst, Operand::Imm(i ^ k));
+                        self.m.alu(w, BinOp::Xor, dst, Operand::Imm(k));
+                    }
+                    Src::Imm(i) => self.m.mov(w, dst, Operand::Imm(i)),
+                    Src::Reg(r) => self.m.mov(w, dst, Operand::Reg(VReg::bpf(r))),
+                };
+            }
+            AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32 => {
+                let bits = match op {
+                    AluOp::Movsx8 => 8,
+                    AluOp::Movsx16 => 16,
+                    _ => 32,
+                };
+                return match src {
+                    Src::Reg(r) => self.m.movsx(w, bits, dst, VReg::bpf(r)),
+                    Src::Imm(i) => {
+                        let v = semantics::alu(w, op, 0, semantics::imm_operand(i));
+                        self.load_imm64(dst, v)
+                    }
+                };
+            }
+        };
+        let s = self.src(src, VReg::T0);
+        self.m.alu(w, bin, dst, s);
+    }
+
+    /// Out-of-line code after the body: back-edge counters, fault stubs, the check routine.
+    fn tail(&mut self) {
+        for (tramp, t, pc) in core::mem::take(&mut self.back_edges) {
+            self.m.bind(tramp);
+            let f = self.fault(pc, FaultKind::LoopBudget);
+            self.m.count_down(abi::LOOPS, f);
+            self.m.jump(self.labels[t]);
+        }
+        for s in core::mem::take(&mut self.stubs) {
+            self.m.bind(s.label);
+            if s.kind != FaultKind::Helper {
+                self.m
+                    .store_ctx(abi::FAULT_KIND, Operand::Imm(s.kind as i32));
+            }
+            self.m.store_ctx(abi::FAULT_PC, Operand::Imm(s.pc as i32));
+            self.m.jump(self.fault_exit);
+        }
+        if self.uses_check {
+            self.m.bind(self.check);
+            self.m.check_routine(self.fault_exit);
+        }
+        self.m.trap();
+    }
+}
+
+/// Position of an `xdp_md` field among [`abi::XDP_FIELDS`].
+pub fn ctx_index(f: CtxField) -> i32 {
+    match f {
+        CtxField::XdpData => 0,
+        CtxField::XdpDataEnd => 1,
+        CtxField::XdpDataMeta => 2,
+        CtxField::XdpIngressIfindex => 3,
+        CtxField::XdpRxQueueIndex => 4,
+        CtxField::XdpEgressIfindex => 5,
+    }
+}

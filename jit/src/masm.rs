@@ -1,0 +1,166 @@
+//! The interface between [`crate::lower`] and the architectures: one method per
+//! operation, on virtual registers. Implementations pick machine forms and call
+//! their encoders; they never see an eBPF opcode.
+
+use crate::buffer::{BufferError, Label, OffsetMap};
+use bpf_bridge::isa::{AtomicOp, JmpOp, Reg, Size, Width};
+
+/// A virtual register: eBPF r0..=r10, the run context, two scratch registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VReg(pub u8);
+
+impl VReg {
+    /// The run context ([`crate::abi`]).
+    pub const CTX: VReg = VReg(11);
+    /// Scratch register 0 (addresses of checked accesses, blinded constants).
+    pub const T0: VReg = VReg(12);
+    /// Scratch register 1.
+    pub const T1: VReg = VReg(13);
+    /// Number of virtual registers.
+    pub const COUNT: usize = 14;
+
+    /// The virtual register of an eBPF register.
+    #[inline]
+    pub fn bpf(r: Reg) -> VReg {
+        VReg(r.num())
+    }
+
+    /// Index into a register table.
+    #[inline]
+    pub fn idx(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A register or a sign-extended 32-bit immediate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operand {
+    Reg(VReg),
+    Imm(i32),
+}
+
+/// Binary operations without special cases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Or,
+    And,
+    Xor,
+    Lsh,
+    Rsh,
+    Arsh,
+}
+
+/// Division and modulo (eBPF rules: /0 gives 0, %0 leaves dst).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DivOp {
+    Div,
+    Sdiv,
+    Mod,
+    Smod,
+}
+
+/// Functions of the host the code calls through the run context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostFn {
+    /// The helper whose id is in `abi::HELPER_ID`; args r1..r5, result in r0.
+    Helper,
+}
+
+/// What the entry sequence must set up and save.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Frame {
+    /// Bitmask of virtual registers used anywhere (bit = `VReg::idx`).
+    pub used: u16,
+    /// Whether the context register is needed (checks, helpers, budgets, maps).
+    pub ctx: bool,
+}
+
+impl Frame {
+    /// Whether `v` is used.
+    pub fn uses(&self, v: VReg) -> bool {
+        self.used & (1 << v.0) != 0
+    }
+}
+
+/// Operations the lowering needs from an architecture.
+pub trait MacroAssembler {
+    /// A fresh label.
+    fn new_label(&mut self) -> Label;
+    /// Binds a label here.
+    fn bind(&mut self, l: Label);
+    /// Current code offset.
+    fn pos(&self) -> usize;
+
+    /// Entry: save what `frame` needs, load r1, r2, r10 and the context from
+    /// the context argument, call `body`; then falls into `exit`'s code.
+    fn entry(&mut self, frame: &Frame, body: Label);
+    /// Restore saved registers and return r0 to the host.
+    fn leave(&mut self, frame: &Frame);
+    /// Fault exit: unwind the native stack to the body call (`abi::SAVED_SP`), go to `exit`.
+    fn unwind_to(&mut self, exit: Label);
+
+    /// `dst = src` (32-bit zero-extends; immediates sign-extend at 64).
+    fn mov(&mut self, w: Width, dst: VReg, src: Operand);
+    /// `dst = imm64`.
+    fn mov_imm64(&mut self, dst: VReg, v: u64);
+    /// `dst = sign-extend(low `bits` of src)` at width `w` (32: then zero-extended).
+    fn movsx(&mut self, w: Width, bits: u8, dst: VReg, src: VReg);
+    /// `dst = dst op src` (shift counts masked, 32-bit results zero-extended).
+    fn alu(&mut self, w: Width, op: BinOp, dst: VReg, src: Operand);
+    /// Division and modulo with eBPF's rules.
+    fn divmod(&mut self, w: Width, op: DivOp, dst: VReg, src: Operand);
+    /// `dst = -dst`.
+    fn neg(&mut self, w: Width, dst: VReg);
+    /// Keeps the low `bits` (16, 32) of `dst`, zeroing the rest.
+    fn zext(&mut self, bits: u8, dst: VReg);
+    /// Byte-swaps the low `bits` (16, 32, 64) of `dst`, zeroing the rest.
+    fn bswap(&mut self, bits: u8, dst: VReg);
+
+    /// `dst = *(base + off)` extended to 64 bits.
+    fn load(&mut self, size: Size, signed: bool, dst: VReg, base: VReg, off: i32);
+    /// `dst = bswap(*(base + off))`, zero-extended: a load fused with `be16/32/64`.
+    fn load_swapped(&mut self, size: Size, dst: VReg, base: VReg, off: i32);
+    /// `*(base + off) = src`.
+    fn store(&mut self, size: Size, base: VReg, off: i32, src: Operand);
+    /// Atomic read-modify-write (and `cmpxchg`, which uses r0).
+    fn atomic(&mut self, w: Width, op: AtomicOp, fetch: bool, base: VReg, off: i32, src: VReg);
+    /// `dst = base + off`.
+    fn lea(&mut self, dst: VReg, base: VReg, off: i32);
+    /// `dst = *(u64 *)(ctx + off)`.
+    fn load_ctx(&mut self, dst: VReg, off: i32);
+    /// `*(u64 *)(ctx + off) = src`.
+    fn store_ctx(&mut self, off: i32, src: Operand);
+
+    /// Unconditional jump.
+    fn jump(&mut self, l: Label);
+    /// Jump if `a op b` at width `w` (compare fused with the branch).
+    fn branch(&mut self, w: Width, op: JmpOp, a: VReg, b: Operand, l: Label);
+    /// If the counter at `ctx + off` is zero jump to `l`, else decrement it.
+    fn count_down(&mut self, off: i32, l: Label);
+    /// Jump if the u64 at `ctx + off` is not zero.
+    fn branch_ctx_nonzero(&mut self, off: i32, l: Label);
+
+    /// Saves `regs` around a local call (keeping the native stack aligned).
+    fn push_regs(&mut self, regs: &[VReg]);
+    /// Restores what [`MacroAssembler::push_regs`] saved.
+    fn pop_regs(&mut self, regs: &[VReg]);
+    /// Native call of a label (eBPF local call).
+    fn call(&mut self, l: Label);
+    /// Native return (eBPF `exit`).
+    fn ret(&mut self);
+    /// Calls a host function.
+    fn call_host(&mut self, f: HostFn);
+    /// Calls the bounds-check routine at `check` (address in T0, packed argument in T1).
+    fn call_check(&mut self, check: Label);
+    /// The bounds-check routine: saves caller-saved registers, calls the host's
+    /// check, restores; on a denied access goes to `fault`.
+    fn check_routine(&mut self, fault: Label);
+    /// A trapping instruction (unreachable code).
+    fn trap(&mut self);
+
+    /// Shrinks branches and patches labels.
+    fn finish(self, shrink: bool) -> Result<(alloc::vec::Vec<u8>, OffsetMap), BufferError>;
+}

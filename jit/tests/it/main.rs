@@ -1,0 +1,7 @@
+//! JIT integration tests: every program runs on the JIT and on a reference,
+//! and both must agree on r0, memory and faults.
+
+mod conformance;
+mod harness;
+mod ops;
+mod random;

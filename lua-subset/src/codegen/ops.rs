@@ -1,0 +1,403 @@
+//! Multi-instruction operations: floored division, Lua shifts, packet loads
+//! and map helpers.
+
+use super::vcode::*;
+use super::{Gen, Opnd, Val, KEY_OFF, MAX_PKT_END, TAG_INT, TAG_NIL, VAL_OFF};
+use crate::ir::{Konst, MapType};
+use crate::Cpu;
+use bpf_bridge::isa::{AluOp, JmpOp, Size};
+use bpf_bridge::program::helper_id;
+
+fn size_of(bytes: u32) -> Size {
+    if bytes == 8 {
+        Size::DW
+    } else {
+        Size::W
+    }
+}
+
+impl<'m, 'a> Gen<'m, 'a> {
+    fn alu(&mut self, op: AluOp, dst: V, src: VSrc) {
+        self.emit(VOp::Alu { op, dst, src });
+    }
+
+    /// Lua `//` and `%` (floored; by zero is a runtime error).
+    pub(crate) fn divmod(&mut self, is_mod: bool, a: Opnd, b: Opnd) -> Opnd {
+        let err = self.err;
+        if let Opnd::Imm(0) = b {
+            self.emit(VOp::Ja { target: err });
+            return Opnd::Imm(0);
+        }
+        let ar = self.reg_of(a);
+        // Positive powers of two: an arithmetic shift floors, a mask is the floored modulo.
+        if let Opnd::Imm(d) = b {
+            if d > 0 && (d as u64).is_power_of_two() {
+                let r = self.new_v();
+                self.mov(r, ar);
+                if is_mod {
+                    if d == 1 {
+                        self.mov_imm(r, 0);
+                    } else {
+                        let m = self.src_of(Opnd::Imm(d - 1));
+                        self.alu(AluOp::And, r, m);
+                    }
+                } else {
+                    let k = d.trailing_zeros() as i32;
+                    if k > 0 {
+                        self.alu(AluOp::Arsh, r, VSrc::Imm(k));
+                    }
+                }
+                return Opnd::Reg(r);
+            }
+        }
+        let br = self.reg_of(b);
+        if !matches!(b, Opnd::Imm(_)) {
+            self.emit(VOp::Jmp {
+                op: JmpOp::Eq,
+                a: br,
+                b: VSrc::Imm(0),
+                target: err,
+            });
+        }
+        let q = self.new_v();
+        let r = self.new_v();
+        let done = self.label();
+        if self.opts.cpu == Cpu::V4 {
+            // Truncating signed ops, then the floor correction.
+            self.mov(q, ar);
+            self.alu(AluOp::Sdiv, q, VSrc::Reg(br));
+            self.mov(r, ar);
+            self.alu(AluOp::Smod, r, VSrc::Reg(br));
+        } else {
+            // Unsigned ops on magnitudes; signs restored after.
+            let ua = self.new_v();
+            let ub = self.new_v();
+            let l1 = self.label();
+            let l2 = self.label();
+            self.mov(ua, ar);
+            self.emit(VOp::Jmp {
+                op: JmpOp::Sge,
+                a: ua,
+                b: VSrc::Imm(0),
+                target: l1,
+            });
+            self.emit(VOp::Neg { dst: ua });
+            self.place(l1);
+            self.mov(ub, br);
+            self.emit(VOp::Jmp {
+                op: JmpOp::Sge,
+                a: ub,
+                b: VSrc::Imm(0),
+                target: l2,
+            });
+            self.emit(VOp::Neg { dst: ub });
+            self.place(l2);
+            self.mov(q, ua);
+            self.alu(AluOp::Div, q, VSrc::Reg(ub));
+            self.mov(r, ua);
+            self.alu(AluOp::Mod, r, VSrc::Reg(ub));
+            // Truncated quotient is negative when the signs differ; remainder takes a's sign.
+            let s = self.new_v();
+            let l3 = self.label();
+            self.mov(s, ar);
+            self.alu(AluOp::Xor, s, VSrc::Reg(br));
+            self.emit(VOp::Jmp {
+                op: JmpOp::Sge,
+                a: s,
+                b: VSrc::Imm(0),
+                target: l3,
+            });
+            self.emit(VOp::Neg { dst: q });
+            self.place(l3);
+            let l4 = self.label();
+            self.emit(VOp::Jmp {
+                op: JmpOp::Sge,
+                a: ar,
+                b: VSrc::Imm(0),
+                target: l4,
+            });
+            self.emit(VOp::Neg { dst: r });
+            self.place(l4);
+        }
+        // Floor: when the remainder is non-zero and its sign differs from b's.
+        self.emit(VOp::Jmp {
+            op: JmpOp::Eq,
+            a: r,
+            b: VSrc::Imm(0),
+            target: done,
+        });
+        let t = self.new_v();
+        self.mov(t, r);
+        self.alu(AluOp::Xor, t, VSrc::Reg(br));
+        self.emit(VOp::Jmp {
+            op: JmpOp::Sge,
+            a: t,
+            b: VSrc::Imm(0),
+            target: done,
+        });
+        if is_mod {
+            self.alu(AluOp::Add, r, VSrc::Reg(br));
+        } else {
+            self.alu(AluOp::Sub, q, VSrc::Imm(1));
+        }
+        self.place(done);
+        Opnd::Reg(if is_mod { r } else { q })
+    }
+
+    /// Lua `<<` / `>>` (logical; 64 or more gives 0; negative counts reverse).
+    pub(crate) fn shift(&mut self, left: bool, a: Opnd, n: Opnd) -> Opnd {
+        if let Opnd::Imm(k) = n {
+            let k = if left { k } else { k.wrapping_neg() };
+            if k <= -64 || k >= 64 {
+                return Opnd::Imm(0);
+            }
+            let r = self.new_v();
+            match a {
+                Opnd::Imm(i) => self.mov_imm(r, i),
+                Opnd::Reg(s) => self.mov(r, s),
+            }
+            if k > 0 {
+                self.alu(AluOp::Lsh, r, VSrc::Imm(k as i32));
+            } else if k < 0 {
+                self.alu(AluOp::Rsh, r, VSrc::Imm((-k) as i32));
+            }
+            return Opnd::Reg(r);
+        }
+        let Opnd::Reg(nr) = n else {
+            return Opnd::Imm(0);
+        };
+        let ar = self.reg_of(a);
+        let r = self.new_v();
+        let c = self.new_v();
+        let done = self.label();
+        let other = self.label();
+        self.mov_imm(r, 0);
+        self.mov(c, nr);
+        self.emit(VOp::Jmp {
+            op: JmpOp::Sge,
+            a: c,
+            b: VSrc::Imm(64),
+            target: done,
+        });
+        self.emit(VOp::Jmp {
+            op: JmpOp::Sle,
+            a: c,
+            b: VSrc::Imm(-64),
+            target: done,
+        });
+        self.mov(r, ar);
+        self.emit(VOp::Jmp {
+            op: JmpOp::Slt,
+            a: c,
+            b: VSrc::Imm(0),
+            target: other,
+        });
+        let (pos, neg) = if left {
+            (AluOp::Lsh, AluOp::Rsh)
+        } else {
+            (AluOp::Rsh, AluOp::Lsh)
+        };
+        self.alu(pos, r, VSrc::Reg(c));
+        self.emit(VOp::Ja { target: done });
+        self.place(other);
+        self.emit(VOp::Neg { dst: c });
+        self.alu(neg, r, VSrc::Reg(c));
+        self.place(done);
+        Opnd::Reg(r)
+    }
+
+    /// `pkt:uN(off)`: bounds-checked big-endian load.
+    pub(crate) fn pkt_load(&mut self, size: u8, off: Opnd) -> V {
+        let sz = match size {
+            1 => Size::B,
+            2 => Size::H,
+            _ => Size::W,
+        };
+        let r = self.new_v();
+        let err = self.err;
+        let (data, data_end) = (self.data, self.data_end);
+        match off {
+            Opnd::Imm(k) => {
+                let end = k.saturating_add(size as i64);
+                if k < 0 || end > MAX_PKT_END {
+                    self.emit(VOp::Ja { target: err });
+                    self.mov_imm(r, 0);
+                    return r;
+                }
+                self.ensure(end);
+                if k <= i16::MAX as i64 {
+                    self.emit(VOp::Load {
+                        size: sz,
+                        dst: r,
+                        base: data,
+                        off: k as i16,
+                    });
+                } else {
+                    let p = self.new_v();
+                    self.mov(p, data);
+                    self.alu(AluOp::Add, p, VSrc::Imm(k as i32));
+                    self.emit(VOp::Load {
+                        size: sz,
+                        dst: r,
+                        base: p,
+                        off: 0,
+                    });
+                }
+            }
+            Opnd::Reg(o) => {
+                // Unsigned: negative offsets fail too.
+                self.emit(VOp::Jmp {
+                    op: JmpOp::Gt,
+                    a: o,
+                    b: VSrc::Imm((MAX_PKT_END - size as i64) as i32),
+                    target: err,
+                });
+                let p = self.new_v();
+                self.mov(p, data);
+                self.alu(AluOp::Add, p, VSrc::Reg(o));
+                let t = self.new_v();
+                self.mov(t, p);
+                self.alu(AluOp::Add, t, VSrc::Imm(size as i32));
+                self.emit(VOp::Jmp {
+                    op: JmpOp::Gt,
+                    a: t,
+                    b: VSrc::Reg(data_end),
+                    target: err,
+                });
+                self.emit(VOp::Load {
+                    size: sz,
+                    dst: r,
+                    base: p,
+                    off: 0,
+                });
+            }
+        }
+        if size > 1 {
+            self.emit(VOp::Be {
+                bits: size * 8,
+                dst: r,
+            });
+        }
+        self.ranges.insert(r, (0, (1i64 << (8 * size as u32)) - 1));
+        r
+    }
+
+    fn store_slot(&mut self, bytes: u32, off: i16, v: Opnd) {
+        let size = size_of(bytes);
+        let src = match v {
+            // A 32-bit store truncates; a 64-bit store sign-extends the immediate.
+            Opnd::Imm(i) if bytes == 4 => VSrc::Imm(i as i32),
+            o => self.src_of(o),
+        };
+        self.emit(VOp::Store {
+            size,
+            base: FP,
+            off,
+            src,
+        });
+    }
+
+    fn key_args(&mut self, map: usize, key: Opnd) {
+        let ks = self.m.maps.get(map).map_or(4, |d| d.key_size);
+        self.store_slot(ks, KEY_OFF, key);
+        self.emit(VOp::LoadMap {
+            dst: V::phys(1),
+            map: map as u32,
+        });
+        self.mov(V::phys(2), FP);
+        self.alu(AluOp::Add, V::phys(2), VSrc::Imm(KEY_OFF as i32));
+    }
+
+    /// `m[k]`: the value, or nil on a miss.
+    pub(crate) fn map_lookup(&mut self, map: usize, key: Opnd) -> Val {
+        let vs = self.m.maps.get(map).map_or(8, |d| d.value_size);
+        self.key_args(map, key);
+        self.emit(VOp::Call {
+            helper: helper_id::MAP_LOOKUP_ELEM,
+            nargs: 2,
+        });
+        let p = self.new_v();
+        self.mov(p, V::phys(0));
+        let tag = self.new_v();
+        let val = self.new_v();
+        let done = self.label();
+        self.mov_imm(tag, TAG_NIL as i64);
+        self.mov_imm(val, 0);
+        self.emit(VOp::Jmp {
+            op: JmpOp::Eq,
+            a: p,
+            b: VSrc::Imm(0),
+            target: done,
+        });
+        self.emit(VOp::Load {
+            size: size_of(vs),
+            dst: val,
+            base: p,
+            off: 0,
+        });
+        self.mov_imm(tag, TAG_INT as i64);
+        self.place(done);
+        Val::Dyn(tag, val)
+    }
+
+    fn map_update(&mut self, map: usize, key: Opnd, val: Opnd) {
+        let vs = self.m.maps.get(map).map_or(8, |d| d.value_size);
+        self.store_slot(vs, VAL_OFF, val);
+        self.key_args(map, key);
+        self.mov(V::phys(3), FP);
+        self.alu(AluOp::Add, V::phys(3), VSrc::Imm(VAL_OFF as i32));
+        self.mov_imm(V::phys(4), 0);
+        self.emit(VOp::Call {
+            helper: helper_id::MAP_UPDATE_ELEM,
+            nargs: 4,
+        });
+    }
+
+    fn map_delete(&mut self, map: usize, key: Opnd) {
+        if self.m.maps.get(map).map(|d| d.kind) == Some(MapType::Array) {
+            let err = self.err;
+            self.emit(VOp::Ja { target: err });
+            return;
+        }
+        self.key_args(map, key);
+        self.emit(VOp::Call {
+            helper: helper_id::MAP_DELETE_ELEM,
+            nargs: 2,
+        });
+    }
+
+    /// `m[k] = v` (nil deletes from a hash map; errors on an array).
+    pub(crate) fn map_store(&mut self, map: usize, key: Opnd, v: Val) {
+        let err = self.err;
+        match v {
+            Val::K(Konst::Int(i)) => self.map_update(map, key, Opnd::Imm(i)),
+            Val::Int(r) => self.map_update(map, key, Opnd::Reg(r)),
+            Val::K(Konst::Nil) => self.map_delete(map, key),
+            Val::K(Konst::Bool(_)) | Val::Bool(_) | Val::Pkt => self.emit(VOp::Ja { target: err }),
+            Val::Dyn(t, p) => {
+                let upd = self.label();
+                let del = self.label();
+                let done = self.label();
+                self.emit(VOp::Jmp {
+                    op: JmpOp::Eq,
+                    a: t,
+                    b: VSrc::Imm(TAG_INT),
+                    target: upd,
+                });
+                self.emit(VOp::Jmp {
+                    op: JmpOp::Eq,
+                    a: t,
+                    b: VSrc::Imm(TAG_NIL),
+                    target: del,
+                });
+                self.emit(VOp::Ja { target: err });
+                self.place(upd);
+                self.map_update(map, key, Opnd::Reg(p));
+                self.emit(VOp::Ja { target: done });
+                self.place(del);
+                self.map_delete(map, key);
+                self.place(done);
+            }
+        }
+    }
+}

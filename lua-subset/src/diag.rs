@@ -1,0 +1,188 @@
+//! Diagnostics: plain data (byte span, message, hint) until rendered.
+
+use std::fmt;
+
+/// A byte range in the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+pub struct Span {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from byte offsets.
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end.max(start) as u32,
+        }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+/// One problem found in the source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Where.
+    pub span: Span,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, when we know.
+    pub hint: Option<String>,
+    /// 1-based line of `span.start`.
+    pub line: u32,
+    /// 1-based column (in characters) of `span.start`.
+    pub col: u32,
+}
+
+/// Every diagnostic of one compilation, with the source they point into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostics {
+    /// The file name as given.
+    pub file: String,
+    /// The source text.
+    pub source: String,
+    /// The problems, in source order.
+    pub items: Vec<Diagnostic>,
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (u32, u32) {
+    let mut off = offset.min(source.len());
+    while !source.is_char_boundary(off) {
+        off -= 1;
+    }
+    let before = &source[..off];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line as u32, col as u32)
+}
+
+/// Collects diagnostics while a pass runs.
+#[derive(Default, Debug)]
+pub struct Sink {
+    pub(crate) items: Vec<(Span, String, Option<String>)>,
+}
+
+impl Sink {
+    /// Records an error.
+    pub fn error(&mut self, span: Span, message: impl Into<String>, hint: Option<&str>) {
+        self.items
+            .push((span, message.into(), hint.map(|h| h.to_string())));
+    }
+
+    /// Whether nothing was reported.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Resolves positions against the source.
+    pub fn finish(self, file: &str, source: &str) -> Diagnostics {
+        let mut items: Vec<Diagnostic> = self
+            .items
+            .into_iter()
+            .map(|(span, message, hint)| {
+                let (line, col) = line_col(source, span.start as usize);
+                Diagnostic {
+                    span,
+                    message,
+                    hint,
+                    line,
+                    col,
+                }
+            })
+            .collect();
+        items.sort_by_key(|d| (d.span.start, d.span.end));
+        items.dedup();
+        Diagnostics {
+            file: file.to_string(),
+            source: source.to_string(),
+            items,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Rendered<'a> {
+    head: String,
+    d: &'a Diagnostic,
+    src: miette::NamedSource<String>,
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.head)
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl miette::Diagnostic for Rendered<'_> {
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.d
+            .hint
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.src)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let len = (self.d.span.end - self.d.span.start).max(1) as usize;
+        let start = (self.d.span.start as usize).min(self.src.inner().len());
+        let len = len.min(self.src.inner().len().saturating_sub(start));
+        Some(Box::new(std::iter::once(miette::LabeledSpan::new(
+            Some("here".to_string()),
+            start,
+            len,
+        ))))
+    }
+}
+
+impl Diagnostics {
+    /// Renders every diagnostic rustc-style; the first line of each holds `FILE:LINE:COL`.
+    pub fn render(&self) -> String {
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+                .with_context_lines(1);
+        let mut out = String::new();
+        for d in &self.items {
+            let head = format!("{}:{}:{}: error: {}", self.file, d.line, d.col, d.message);
+            let r = Rendered {
+                head,
+                d,
+                src: miette::NamedSource::new(&self.file, self.source.clone()),
+            };
+            let mut s = String::new();
+            if handler.render_report(&mut s, &r).is_err() {
+                s = format!("{}\n", r.head);
+            }
+            // miette prefixes the message with a marker; keep the location first.
+            let s = s.trim_start();
+            let s = s.strip_prefix('×').map_or(s, |t| t.trim_start());
+            out.push_str(s);
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+impl std::error::Error for Diagnostics {}

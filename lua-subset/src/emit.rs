@@ -1,0 +1,351 @@
+//! From allocated virtual code to bytecode: dead-code removal, spill code,
+//! label resolution and the line table.
+
+use crate::codegen::vcode::*;
+use crate::diag::{line_col, Span};
+use crate::regalloc::{self, Loc};
+use bpf_bridge::isa::{AluOp, Op, Reg, Size, Src, Width};
+use bpf_bridge::program::LineInfo;
+use std::collections::HashMap;
+
+/// Removes unreachable instructions and jumps to the next instruction.
+pub fn simplify(code: &mut Vec<VInsn>) {
+    loop {
+        let before = code.len();
+        let mut label_at = HashMap::new();
+        for (i, ins) in code.iter().enumerate() {
+            if let VOp::Label(l) = ins.op {
+                label_at.insert(l, i);
+            }
+        }
+        let mut reach = vec![false; code.len()];
+        let mut work = vec![0usize];
+        while let Some(i) = work.pop() {
+            if i >= code.len() || reach[i] {
+                continue;
+            }
+            reach[i] = true;
+            let op = code[i].op;
+            if let Some(t) = op.target() {
+                if let Some(&j) = label_at.get(&t) {
+                    work.push(j);
+                }
+            }
+            if op.falls_through() {
+                work.push(i + 1);
+            }
+        }
+        let mut i = 0;
+        code.retain(|_| {
+            i += 1;
+            reach[i - 1]
+        });
+        // A jump whose target follows it (past labels only) does nothing.
+        let mut drop = vec![false; code.len()];
+        for (i, ins) in code.iter().enumerate() {
+            if let Some(t) = ins.op.target() {
+                let mut j = i + 1;
+                while j < code.len() {
+                    match code[j].op {
+                        VOp::Label(l) if l == t => {
+                            if !matches!(ins.op, VOp::MayGoto { .. }) {
+                                drop[i] = true;
+                            }
+                            break;
+                        }
+                        VOp::Label(_) => j += 1,
+                        _ => break,
+                    }
+                }
+            }
+        }
+        let mut i = 0;
+        code.retain(|_| {
+            i += 1;
+            !drop[i - 1]
+        });
+        if code.len() == before {
+            break;
+        }
+    }
+}
+
+fn reg(n: u8) -> Reg {
+    Reg::new(n).unwrap_or(Reg::R0)
+}
+
+const S1: u8 = 5;
+const S2: u8 = 0;
+
+enum Item {
+    Op(Op),
+    Jmp(Op, Label),
+    Mark(Label),
+}
+
+struct Out {
+    items: Vec<(Item, Span)>,
+    span: Span,
+}
+
+impl Out {
+    fn op(&mut self, op: Op) {
+        self.items.push((Item::Op(op), self.span));
+    }
+    fn load_slot(&mut self, dst: u8, off: i16) {
+        self.op(Op::Load {
+            size: Size::DW,
+            signed: false,
+            dst: reg(dst),
+            base: Reg::R10,
+            off,
+        });
+    }
+    fn store_slot(&mut self, off: i16, src: u8) {
+        self.op(Op::Store {
+            size: Size::DW,
+            base: Reg::R10,
+            off,
+            src: Src::Reg(reg(src)),
+        });
+    }
+}
+
+/// Allocation plus rewriting: virtual code to ops with labels resolved.
+pub fn lower_to_ops(
+    code: &[VInsn],
+    nregs: u32,
+    spill_base: i16,
+    source: &str,
+) -> Result<(Vec<Op>, Vec<LineInfo>), (Span, String)> {
+    let alloc = regalloc::allocate(code, nregs, spill_base).map_err(|m| (Span::default(), m))?;
+    let loc = |v: V| -> Loc {
+        if v.is_phys() {
+            Loc::Reg(v.0 as u8)
+        } else {
+            alloc.locs.get(&v.0).copied().unwrap_or(Loc::Reg(0))
+        }
+    };
+    let mut out = Out {
+        items: Vec::new(),
+        span: Span::default(),
+    };
+    for ins in code {
+        out.span = ins.span;
+        // Brings a use into a register (scratch `s` when spilled).
+        let use_in = |out: &mut Out, v: V, s: u8| -> u8 {
+            match loc(v) {
+                Loc::Reg(r) => r,
+                Loc::Stack(off) => {
+                    out.load_slot(s, off);
+                    s
+                }
+            }
+        };
+        let src_in = |out: &mut Out, s: VSrc, scratch: u8| -> Src {
+            match s {
+                VSrc::Imm(i) => Src::Imm(i),
+                VSrc::Reg(v) => Src::Reg(reg(use_in(out, v, scratch))),
+            }
+        };
+        match ins.op {
+            VOp::Label(l) => out.items.push((Item::Mark(l), ins.span)),
+            VOp::Alu {
+                op: AluOp::Mov,
+                dst,
+                src,
+            } => match (loc(dst), src) {
+                (Loc::Reg(d), VSrc::Reg(s)) => match loc(s) {
+                    Loc::Reg(r) if r == d => {}
+                    Loc::Reg(r) => out.op(Op::Alu {
+                        width: Width::W64,
+                        op: AluOp::Mov,
+                        dst: reg(d),
+                        src: Src::Reg(reg(r)),
+                    }),
+                    Loc::Stack(off) => out.load_slot(d, off),
+                },
+                (Loc::Reg(d), VSrc::Imm(i)) => out.op(Op::Alu {
+                    width: Width::W64,
+                    op: AluOp::Mov,
+                    dst: reg(d),
+                    src: Src::Imm(i),
+                }),
+                (Loc::Stack(doff), src) => {
+                    let s = match src {
+                        VSrc::Reg(v) => use_in(&mut out, v, S1),
+                        VSrc::Imm(i) => {
+                            out.op(Op::Alu {
+                                width: Width::W64,
+                                op: AluOp::Mov,
+                                dst: reg(S1),
+                                src: Src::Imm(i),
+                            });
+                            S1
+                        }
+                    };
+                    out.store_slot(doff, s);
+                }
+            },
+            VOp::Alu { op, dst, src } => {
+                let d = use_in(&mut out, dst, S1);
+                let s = src_in(&mut out, src, S2);
+                out.op(Op::Alu {
+                    width: Width::W64,
+                    op,
+                    dst: reg(d),
+                    src: s,
+                });
+                if let Loc::Stack(off) = loc(dst) {
+                    out.store_slot(off, d);
+                }
+            }
+            VOp::Neg { dst } | VOp::Be { dst, .. } => {
+                let d = use_in(&mut out, dst, S1);
+                let op = match ins.op {
+                    VOp::Be { bits, .. } => Op::Endian {
+                        kind: bpf_bridge::isa::Endian::Be,
+                        bits,
+                        dst: reg(d),
+                    },
+                    _ => Op::Neg {
+                        width: Width::W64,
+                        dst: reg(d),
+                    },
+                };
+                out.op(op);
+                if let Loc::Stack(off) = loc(dst) {
+                    out.store_slot(off, d);
+                }
+            }
+            VOp::LoadImm { dst, .. } | VOp::LoadMap { dst, .. } | VOp::Load { dst, .. } => {
+                let d = match loc(dst) {
+                    Loc::Reg(r) => r,
+                    Loc::Stack(_) => S1,
+                };
+                let op = match ins.op {
+                    VOp::LoadImm { value, .. } => Op::LoadImm64 { dst: reg(d), value },
+                    VOp::LoadMap { map, .. } => Op::LoadMap { dst: reg(d), map },
+                    VOp::Load {
+                        size, base, off, ..
+                    } => {
+                        let b = use_in(&mut out, base, S2);
+                        Op::Load {
+                            size,
+                            signed: false,
+                            dst: reg(d),
+                            base: reg(b),
+                            off,
+                        }
+                    }
+                    _ => unreachable!("matched above"),
+                };
+                out.op(op);
+                if let Loc::Stack(off) = loc(dst) {
+                    out.store_slot(off, d);
+                }
+            }
+            VOp::Store {
+                size,
+                base,
+                off,
+                src,
+            } => {
+                let b = use_in(&mut out, base, S1);
+                let s = src_in(&mut out, src, S2);
+                out.op(Op::Store {
+                    size,
+                    base: reg(b),
+                    off,
+                    src: s,
+                });
+            }
+            VOp::Jmp { op, a, b, target } => {
+                let x = use_in(&mut out, a, S1);
+                let y = src_in(&mut out, b, S2);
+                out.items.push((
+                    Item::Jmp(
+                        Op::Jmp {
+                            width: Width::W64,
+                            op,
+                            dst: reg(x),
+                            src: y,
+                            off: 0,
+                        },
+                        target,
+                    ),
+                    ins.span,
+                ));
+            }
+            VOp::Ja { target } => out
+                .items
+                .push((Item::Jmp(Op::Ja { off: 0 }, target), ins.span)),
+            VOp::MayGoto { target } => out
+                .items
+                .push((Item::Jmp(Op::MayGoto { off: 0 }, target), ins.span)),
+            VOp::Call { helper, .. } => out.op(Op::Call { helper }),
+            VOp::Exit => out.op(Op::Exit),
+        }
+    }
+    // Slot positions, then jump offsets.
+    let mut pos = HashMap::new();
+    let mut slot = 0usize;
+    for (it, _) in &out.items {
+        match it {
+            Item::Mark(l) => {
+                pos.insert(*l, slot);
+            }
+            Item::Op(op) | Item::Jmp(op, _) => slot += op.slots(),
+        }
+    }
+    let mut ops = Vec::new();
+    let mut lines: Vec<LineInfo> = Vec::new();
+    let mut slot = 0usize;
+    for (it, span) in out.items {
+        let op = match it {
+            Item::Mark(_) => continue,
+            Item::Op(op) => op,
+            Item::Jmp(op, l) => {
+                let t = pos.get(&l).copied().unwrap_or(0) as i64;
+                let off = t - (slot as i64 + 1);
+                let off16 = i16::try_from(off).map_err(|_| {
+                    (
+                        span,
+                        "the program is too large for 16-bit jump offsets".to_string(),
+                    )
+                })?;
+                match op {
+                    Op::Jmp {
+                        width,
+                        op,
+                        dst,
+                        src,
+                        ..
+                    } => Op::Jmp {
+                        width,
+                        op,
+                        dst,
+                        src,
+                        off: off16,
+                    },
+                    Op::MayGoto { .. } => Op::MayGoto { off: off16 },
+                    _ => Op::Ja { off: off16 as i32 },
+                }
+            }
+        };
+        let (line, col) = line_col(source, span.start as usize);
+        if lines.last().is_none_or(|l| l.line != line || l.col != col) {
+            lines.push(LineInfo {
+                insn: slot,
+                line,
+                col,
+            });
+        }
+        slot += op.slots();
+        ops.push(op);
+        if op.slots() == 2 {
+            ops.push(Op::LddwHigh);
+        }
+    }
+    Ok((ops, lines))
+}

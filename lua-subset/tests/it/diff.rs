@@ -1,0 +1,154 @@
+//! Differential tests: the compiled program (on the test executor) against
+//! the oracle (real Lua 5.4), verdicts and maps, packet by packet.
+
+use bpf_bridge::engine::Engine;
+use bpf_bridge::interp::{InterpEngine, Mode};
+use lua_subset::oracle::Oracle;
+use lua_subset::{compile, CompileOptions, Cpu};
+
+/// Packets for differential runs: the shipped captures plus synthetic frames.
+pub fn packets() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let dir = super::examples::examples_dir().join("captures");
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        let mut files: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for f in files {
+            if let Ok(bytes) = std::fs::read(&f) {
+                if let Ok(frames) = bpf_bridge::capture::read_frames(&bytes) {
+                    out.extend(frames);
+                }
+            }
+        }
+    }
+    out.extend(super::packets::synthetic());
+    out
+}
+
+/// Runs `src` on the interpreter and on the oracle over `pkts`; panics with
+/// context on any difference in verdicts or maps.
+#[track_caller]
+pub fn check(name: &str, src: &str, pkts: &[Vec<u8>]) {
+    for cpu in [Cpu::V4, Cpu::V3] {
+        let opts = CompileOptions {
+            cpu,
+            ..Default::default()
+        };
+        let prog = compile(name, src, &opts).unwrap_or_else(|d| panic!("{name}: {}", d.render()));
+        let mut eng =
+            InterpEngine::new(&prog, Mode::Checked).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut oracle = Oracle::new(name, src).unwrap_or_else(|e| panic!("{name}: oracle: {e}"));
+        for (i, p) in pkts.iter().enumerate() {
+            let want = oracle.run_packet(p).expect("oracle");
+            let got = eng.run_packet(&mut p.clone());
+            let Some(want) = want else { continue };
+            match got {
+                Ok(v) => assert_eq!(
+                    v as i64,
+                    want,
+                    "{name} ({cpu:?}): packet {i} ({} bytes {:02x?}): compiled {v} vs Lua {want}\n{}",
+                    p.len(),
+                    &p[..p.len().min(64)],
+                    lua_subset::listing::listing(&prog)
+                ),
+                Err(f) => panic!("{name} ({cpu:?}): packet {i}: fault {f:?}\n{}", lua_subset::listing::listing(&prog)),
+            }
+        }
+        assert_eq!(eng.maps(), oracle.maps(), "{name} ({cpu:?}): maps differ");
+    }
+}
+
+#[test]
+fn examples_match_the_oracle() {
+    let pkts = packets();
+    assert!(pkts.len() > 20);
+    for f in super::examples::example_files() {
+        let src = std::fs::read_to_string(&f).unwrap();
+        check(&f.display().to_string(), &src, &pkts);
+    }
+}
+
+#[test]
+fn differential_run_is_meaningful() {
+    // The harness must see real work: SYN counts and drops.
+    let pkts = packets();
+    let src =
+        std::fs::read_to_string(super::examples::examples_dir().join("syn_count.lua")).unwrap();
+    let mut o = Oracle::new("syn_count.lua", &src).unwrap();
+    for p in &pkts {
+        o.run_packet(p).unwrap();
+    }
+    let m = o.maps();
+    assert!(m["syns"].len() >= 3, "{m:?}");
+    let src =
+        std::fs::read_to_string(super::examples::examples_dir().join("port_block.lua")).unwrap();
+    let prog = compile("port_block.lua", &src, &CompileOptions::default()).unwrap();
+    let mut eng = InterpEngine::new(&prog, Mode::Checked).unwrap();
+    let verdicts: Vec<_> = pkts
+        .iter()
+        .map(|p| eng.run_packet(&mut p.clone()).ok())
+        .collect();
+    assert!(verdicts.contains(&Some(1)));
+    assert!(verdicts.contains(&Some(2)));
+    assert!(
+        verdicts.contains(&Some(0)),
+        "short frames end with verdict 0"
+    );
+}
+
+#[test]
+fn generated_programs_match_the_oracle() {
+    let all = packets();
+    // A spread of frames: every tenth plus the short ones.
+    let pkts: Vec<Vec<u8>> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| i % 4 == 0 || p.len() < 40)
+        .map(|(_, p)| p.clone())
+        .collect();
+    let n: u64 = std::env::var("LUA_GEN_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    for seed in 0..n {
+        let src = super::gen::ProgGen::new(seed).program();
+        check(&format!("gen{seed}.lua"), &src, &pkts);
+    }
+}
+
+#[test]
+fn generated_programs_do_real_work() {
+    // Most generated programs must produce non-zero verdicts or map contents on
+    // some packets, or the differential test would prove little.
+    let pkts = packets();
+    let mut busy = 0;
+    for seed in 0..40 {
+        let src = super::gen::ProgGen::new(seed).program();
+        let mut o = Oracle::new("g.lua", &src).unwrap();
+        let mut nonzero = false;
+        for p in pkts.iter().step_by(5) {
+            if o.run_packet(p).unwrap().is_some_and(|v| v != 0) {
+                nonzero = true;
+            }
+        }
+        if nonzero || o.maps().values().any(|m| !m.is_empty()) {
+            busy += 1;
+        }
+        if std::env::var("SHOW_GEN").is_ok() && seed < 3 {
+            println!("---- seed {seed}\n{src}");
+        }
+    }
+    assert!(
+        busy >= 22,
+        "only {busy} of 40 generated programs did anything"
+    );
+}
+
+#[test]
+fn check_file_from_env() {
+    // Debugging aid: LUA_FILE=path runs the differential check on one file.
+    if let Ok(f) = std::env::var("LUA_FILE") {
+        let src = std::fs::read_to_string(&f).unwrap();
+        check(&f, &src, &packets());
+    }
+}

@@ -1,0 +1,2 @@
+-- expect: 2:22 library function `debug` is not available in filters
+return function(pkt) debug.traceback() return 0 end

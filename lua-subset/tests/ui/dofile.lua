@@ -1,0 +1,2 @@
+-- expect: 2:22 library function `dofile` is not available in filters
+return function(pkt) dofile("x.lua") return 0 end

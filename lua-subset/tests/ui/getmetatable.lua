@@ -1,0 +1,2 @@
+-- expect: 2:29 metatables are not supported (`getmetatable`)
+return function(pkt) return getmetatable(pkt) end

@@ -1,0 +1,2 @@
+-- expect: 2:29 unknown field `size`
+return function(pkt) return pkt.size end
