@@ -399,8 +399,8 @@ impl<'a> Checker<'a> {
                 match (taken, fall) {
                     (Some(mut t), Some(f)) => {
                         t.pc = target(&op, pc);
-                        self.fork(pc, t)?;
                         *st = f;
+                        self.fork(pc, t)?;
                     }
                     (Some(t), None) => {
                         *st = t;
@@ -619,7 +619,7 @@ impl<'a> Checker<'a> {
     /// impossible outcome.
     fn jump(
         &mut self,
-        st: &State,
+        st: &mut State,
         pc: usize,
         width: Width,
         op: JmpOp,
@@ -629,19 +629,30 @@ impl<'a> Checker<'a> {
         let a = self.reg(st, pc, dst)?;
         let b = self.operand(st, pc, src)?;
         if a.kind == Kind::Scalar && b.kind == Kind::Scalar {
-            let mk = |taken: bool| -> Option<State> {
-                let (ra, rb) = Scalar::refine(width, op, &a.var, &b.var, taken)?;
-                let mut s = st.clone();
-                set_scalar(&mut s, dst, a.id, ra);
+            let raw = self.prog.prog_type == ProgType::Raw;
+            let apply = |s: &mut State, (ra, rb): (Scalar, Scalar)| {
+                set_scalar(s, dst, a.id, ra);
                 if let Src::Reg(r) = src {
-                    set_scalar(&mut s, r, b.id, rb);
+                    set_scalar(s, r, b.id, rb);
                 }
-                if self.prog.prog_type == ProgType::Raw {
-                    propagate_len(&mut s);
+                if raw {
+                    propagate_len(s);
                 }
-                Some(s)
             };
-            return Ok((mk(true), mk(false)));
+            let t = Scalar::refine(width, op, &a.var, &b.var, true);
+            let f = Scalar::refine(width, op, &a.var, &b.var, false);
+            // Clone only when both outcomes are possible.
+            let taken = t.map(|t| {
+                let mut s = if f.is_some() { st.clone() } else { take(st) };
+                apply(&mut s, t);
+                s
+            });
+            let fall = f.map(|f| {
+                let mut s = take(st);
+                apply(&mut s, f);
+                s
+            });
+            return Ok((taken, fall));
         }
         if width == Width::W32 {
             return fail(
@@ -665,7 +676,7 @@ impl<'a> Checker<'a> {
             }
             if p.kind == Kind::MapValueOrNull {
                 let mut null = st.clone();
-                let mut some = st.clone();
+                let mut some = take(st);
                 null.for_each_reg(|r| {
                     if r.kind == Kind::MapValueOrNull && r.id == p.id {
                         *r = RegState::scalar(Scalar::konst(0));
@@ -685,9 +696,9 @@ impl<'a> Checker<'a> {
             }
             // Any other pointer is never null.
             return Ok(if op == JmpOp::Eq {
-                (None, Some(st.clone()))
+                (None, Some(take(st)))
             } else {
-                (Some(st.clone()), None)
+                (Some(take(st)), None)
             });
         }
         let (mut t, mut f) = (st.clone(), st.clone());
@@ -718,6 +729,19 @@ impl<'a> Checker<'a> {
         }
         Ok((Some(t), Some(f)))
     }
+}
+
+/// Moves the state out, leaving an empty one behind (no allocation).
+fn take(st: &mut State) -> State {
+    core::mem::replace(
+        st,
+        State {
+            frames: Vec::new(),
+            pc: st.pc,
+            depth: st.depth,
+            parent: st.parent,
+        },
+    )
 }
 
 fn target(op: &Op, pc: usize) -> usize {

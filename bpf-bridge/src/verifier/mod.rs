@@ -47,7 +47,7 @@ impl Default for VerifierConfig {
         VerifierConfig {
             max_processed: 1_000_000,
             max_states: 32_768,
-            max_states_per_insn: 64,
+            max_states_per_insn: 16,
             max_pending: 8_192,
         }
     }

@@ -4,22 +4,67 @@
 
 use super::bounds::Scalar;
 use super::state::{Byte, Frame, Kind, RegState, Slot, State};
-use alloc::vec::Vec;
 
-/// Consistent renaming of ids between the old and the current state.
-#[derive(Default)]
-struct IdMap(Vec<(u64, u64)>);
+/// Consistent renaming of ids between the old and the current state; fixed
+/// capacity (no allocation), and a full map fails the comparison.
+struct IdMap {
+    pairs: [(u64, u64); 16],
+    len: usize,
+}
 
 impl IdMap {
+    fn new() -> IdMap {
+        IdMap {
+            pairs: [(0, 0); 16],
+            len: 0,
+        }
+    }
+
     fn check(&mut self, tag: u64, old: u32, cur: u32) -> bool {
         let (o, c) = ((tag << 32) | old as u64, (tag << 32) | cur as u64);
-        for &(a, b) in &self.0 {
+        for &(a, b) in &self.pairs[..self.len] {
             if a == o || b == c {
                 return a == o && b == c;
             }
         }
-        self.0.push((o, c));
+        if self.len == self.pairs.len() {
+            return false;
+        }
+        self.pairs[self.len] = (o, c);
+        self.len += 1;
         true
+    }
+}
+
+/// A fast non-cryptographic hasher (the rustc "Fx" scheme).
+struct Fx(u64);
+
+impl core::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(v as u64);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64);
+    }
+    fn write_i32(&mut self, v: i32) {
+        self.write_u64(v as u32 as u64);
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.write_u64(v as u64);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
@@ -115,7 +160,7 @@ pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool) -> bool {
     if old.frames.len() != cur.frames.len() {
         return false;
     }
-    let mut ids = IdMap::default();
+    let mut ids = IdMap::new();
     let top = cur.frames.len() - 1;
     for (i, (of, cf)) in old.frames.iter().zip(&cur.frames).enumerate() {
         if of.callsite != cf.callsite {
@@ -164,8 +209,8 @@ pub fn widen(old: &State, cur: &mut State) {
 /// states hash alike (ids, which may be renamed, are left out).
 pub fn exact_hash(st: &State, live: &[u16]) -> u64 {
     use core::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    let reg = |r: &RegState, h: &mut std::collections::hash_map::DefaultHasher| {
+    let mut h = Fx(0);
+    let reg = |r: &RegState, h: &mut Fx| {
         r.kind.hash(h);
         match r.kind {
             Kind::NotInit | Kind::Ctx | Kind::PacketEnd => {}
