@@ -25,6 +25,7 @@ pub use bounds::Scalar;
 pub use error::{Rule, VerifyError};
 
 use crate::facts::{Access, Facts};
+use crate::isa::Op;
 use crate::program::Program;
 use core::fmt;
 
@@ -98,10 +99,16 @@ pub fn verify_with(prog: &Program, config: &VerifierConfig) -> Result<Verified, 
     let cfg = cfg::build(prog).map_err(with_source)?;
     let mut ck = check::Checker::new(prog, &cfg, config);
     ck.run().map_err(with_source)?;
+    // Memory accesses no path reached keep their run-time check.
     let accesses = ck
         .accesses
         .iter()
-        .map(|a| a.unwrap_or(Access::Check))
+        .zip(&cfg.ops)
+        .map(|(a, op)| match (a, op) {
+            (Some(a), _) => *a,
+            (None, Op::Load { .. } | Op::Store { .. } | Op::Atomic { .. }) => Access::Check,
+            (None, _) => Access::Proven,
+        })
         .collect();
     let stats = Stats {
         insns: cfg.ops.len(),
