@@ -400,13 +400,18 @@ fn random_program(rng: &mut Rng, ty: ProgType) -> Program {
 
 #[test]
 fn random_programs_never_panic() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let config = VerifierConfig {
         max_processed: 20_000,
         ..VerifierConfig::default()
     };
     let (mut accepted, mut past_structure) = (0, 0);
-    for i in 0..30_000 {
+    // LUABPF_FUZZ_ITERS raises the count for longer runs.
+    let iters: u64 = std::env::var("LUABPF_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30_000);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ iters);
+    for i in 0..iters {
         let ty = if i % 3 == 0 {
             ProgType::Raw
         } else {
@@ -442,7 +447,7 @@ fn random_programs_never_panic() {
             }
         }
     }
-    println!("random programs: {accepted} accepted, {past_structure} analysed of 30000");
+    println!("random programs: {accepted} accepted, {past_structure} analysed of {iters}");
     assert!(
         past_structure > 5_000,
         "only {past_structure} random programs reached the analysis"
@@ -514,4 +519,79 @@ fn pathological_programs_end_with_clear_errors() {
     };
     let e = verify_with(&asm_prog(&text), &config).unwrap_err();
     assert_eq!(e.rule, Rule::TooComplex, "{e}");
+}
+
+/// Runs `p` in checked mode (every access checked) and with the verifier's
+/// facts on a few inputs: an accepted program never faults, and both modes agree.
+#[track_caller]
+fn run_without_faults(name: &str, p: &Program, v: &bpf_bridge::verifier::Verified) {
+    use bpf_bridge::engine::FaultKind;
+    use bpf_bridge::interp::{Interpreter, Mode};
+    use bpf_bridge::maps::MapSet;
+    let mut checked = Interpreter::new(p, Mode::Checked).expect("loads");
+    let mut verified = Interpreter::new(p, Mode::Verified(v.facts.clone())).expect("loads");
+    checked.set_trace(Box::new(std::io::sink()));
+    verified.set_trace(Box::new(std::io::sink()));
+    for len in [0usize, 1, 7, 14, 42, 64, 300] {
+        let input: Vec<u8> = (0..len)
+            .map(|i| (i as u8).wrapping_mul(37) ^ 0x5a)
+            .collect();
+        let mut maps_c = MapSet::new(&p.maps).expect("maps");
+        let mut maps_v = MapSet::new(&p.maps).expect("maps");
+        let (mut a, mut b) = (input.clone(), input);
+        checked.set_prng_seed(len as u64);
+        verified.set_prng_seed(len as u64);
+        let rc = checked.run(&mut maps_c, &mut a);
+        let rv = verified.run(&mut maps_v, &mut b);
+        match &rc {
+            Err(f) if f.kind == FaultKind::BackEdgeLimit && v.stats.worst_case_path.is_none() => {}
+            Err(f) => panic!(
+                "{name}: accepted ({}) but faults on {len} bytes: {f:?}",
+                v.stats
+            ),
+            Ok(_) => {}
+        }
+        // ktime differs between runs.
+        let clock = p.prog_type == ProgType::Xdp
+            && bpf_bridge::isa::decode_program(&p.insns)
+                .expect("decodes")
+                .iter()
+                .any(|op| matches!(op, Op::Call { helper: 5 } | Op::CallReg { .. }));
+        if !clock && !matches!(&rc, Err(f) if f.kind == FaultKind::BackEdgeLimit) {
+            assert_eq!(
+                rc, rv,
+                "{name}: checked and verified runs differ on {len} bytes"
+            );
+            assert_eq!(a, b, "{name}: packets differ on {len} bytes");
+        }
+    }
+}
+
+#[test]
+fn accepted_programs_never_fault() {
+    let mut ran = 0;
+    for c in corpus().iter().filter(|c| c.expect) {
+        let v = verify(&c.prog).expect("accepted");
+        run_without_faults(&c.name, &c.prog, &v);
+        ran += 1;
+    }
+    let mut rng = Rng(0x5eed);
+    let config = VerifierConfig {
+        max_processed: 20_000,
+        ..VerifierConfig::default()
+    };
+    for i in 0..40_000 {
+        let ty = if i % 3 == 0 {
+            ProgType::Raw
+        } else {
+            ProgType::Xdp
+        };
+        let p = random_program(&mut rng, ty);
+        if let Ok(v) = verify_with(&p, &config) {
+            run_without_faults(&format!("random #{i}"), &p, &v);
+            ran += 1;
+        }
+    }
+    println!("ran {ran} accepted programs without faults");
+    assert!(ran > 100, "only {ran} accepted programs");
 }
