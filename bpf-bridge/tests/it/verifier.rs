@@ -595,3 +595,35 @@ fn accepted_programs_never_fault() {
     println!("ran {ran} accepted programs without faults");
     assert!(ran > 100, "only {ran} accepted programs");
 }
+
+/// Mutants of the accepted corpus programs (one offset or immediate nudged):
+/// whichever the verifier accepts must run without faults.
+#[test]
+fn accepted_mutants_never_fault() {
+    let mut rng = Rng(0xfeed_beef);
+    let (mut tried, mut accepted) = (0, 0);
+    for c in corpus().iter().filter(|c| c.expect) {
+        for _ in 0..60 {
+            let mut p = c.prog.clone();
+            let i = rng.below(p.insns.len() as u64) as usize;
+            let delta = rng.pick(&[-8i32, -4, -2, -1, 1, 2, 4, 8, 16, 64]);
+            let insn = &mut p.insns[i];
+            match insn.code & 7 {
+                // LDX, ST, STX: the offset
+                1..=3 => insn.off = insn.off.wrapping_add(delta as i16),
+                // ALU, ALU64, JMP32, JMP: the immediate of the K forms
+                4 | 5 | 6 | 7 if insn.code & 8 == 0 && insn.code != 0x85 => {
+                    insn.imm = insn.imm.wrapping_add(delta)
+                }
+                _ => continue,
+            }
+            tried += 1;
+            if let Ok(v) = verify(&p) {
+                accepted += 1;
+                run_without_faults(&format!("{} mutant of insn {i}", c.name), &p, &v);
+            }
+        }
+    }
+    println!("mutants: {accepted} accepted of {tried}");
+    assert!(accepted > 300, "only {accepted} mutants accepted");
+}
