@@ -612,7 +612,7 @@ fn accepted_mutants_never_fault() {
                 // LDX, ST, STX: the offset
                 1..=3 => insn.off = insn.off.wrapping_add(delta as i16),
                 // ALU, ALU64, JMP32, JMP: the immediate of the K forms
-                4 | 5 | 6 | 7 if insn.code & 8 == 0 && insn.code != 0x85 => {
+                4..=7 if insn.code & 8 == 0 && insn.code != 0x85 => {
                     insn.imm = insn.imm.wrapping_add(delta)
                 }
                 _ => continue,
