@@ -32,6 +32,9 @@ step benches-compile cargo bench --workspace --no-run
 if [ -d "${BPF_CONFORMANCE_DIR:-../shared/conformance/tests}" ]; then
     dir="${BPF_CONFORMANCE_DIR:-../shared/conformance/tests}"
     step conformance-interp cargo run -q -- conformance "$dir" --engine interp
+    for arch in x86_64 aarch64 riscv64; do
+        step "conformance-jit-$arch" cargo run -q -- conformance "$dir" --engine jit --arch "$arch"
+    done
 else
     if [ -n "${BPF_CONFORMANCE_DIR:-}" ]; then
         failed=$((failed + 1))
@@ -40,7 +43,7 @@ else
         echo "skipped: conformance vectors not found at ../shared/conformance/tests (set BPF_CONFORMANCE_DIR)"
     fi
 fi
-step example cargo run -q -- run examples/c/xdp_count.o --pcap examples/captures/mixed.pcap
+step example cargo run -q -- run examples/syn_count.lua --pcap examples/captures/mixed.pcap
 
 echo "steps: $passed passed, $failed failed; tests: $tests_passed passed, $tests_failed failed"
 echo "$((passed + tests_passed)) passed, $((failed + tests_failed)) failed"

@@ -19,6 +19,8 @@ pub mod btf;
 #[cfg(feature = "std")]
 pub mod capture;
 #[cfg(feature = "std")]
+pub mod conformance;
+#[cfg(feature = "std")]
 pub mod context;
 #[cfg(feature = "std")]
 pub mod disasm;

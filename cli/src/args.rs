@@ -66,6 +66,40 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run bpf_conformance test vectors (.data files) from a directory.
+    Conformance {
+        /// Directory holding .data files.
+        dir: PathBuf,
+        /// Engine to run them on.
+        #[arg(long, value_enum, default_value = "interp")]
+        engine: EngineArg,
+        /// Target architecture for --engine jit (foreign ones run emulated).
+        #[arg(long, value_enum)]
+        arch: Option<ArchArg>,
+    },
+    /// bpf_conformance's plugin protocol: program hex on stdin, memory hex as argument.
+    ConformancePlugin {
+        /// Memory as hex; further arguments (upstream runner flags) are ignored.
+        #[arg(allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
+    /// Print the native code the JIT generates for a program.
+    Jit {
+        /// The program: .lua, .bin, .s or ELF .o.
+        file: PathBuf,
+        /// Target architecture (default: this machine's).
+        #[arg(long, value_enum)]
+        arch: Option<ArchArg>,
+        /// Program type; an ELF section name overrides it.
+        #[arg(long = "type", value_enum)]
+        prog_type: Option<TypeArg>,
+        /// Program to pick from an ELF object with several.
+        #[arg(long = "prog")]
+        prog_name: Option<String>,
+        /// Checked-mode code (every access bounds-checked) instead of verified.
+        #[arg(long)]
+        unverified: bool,
+    },
     /// Run a program once per frame of a capture.
     Run(RunArgs),
 }
@@ -150,4 +184,15 @@ pub enum CpuArg {
     V3,
     /// Full ISA v4 and may_goto.
     V4,
+}
+
+impl ArchArg {
+    /// The name `jit::Arch::from_name` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            ArchArg::X86_64 => "x86_64",
+            ArchArg::Aarch64 => "aarch64",
+            ArchArg::Riscv64 => "riscv64",
+        }
+    }
 }

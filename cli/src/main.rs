@@ -25,6 +25,15 @@ fn main() -> ExitCode {
             kernel,
             json,
         } => cmd::verify::verify(&file, prog_type, prog_name, kernel, json),
+        Command::Conformance { dir, engine, arch } => cmd::conformance::run_dir(&dir, engine, arch),
+        Command::ConformancePlugin { args } => cmd::conformance::plugin(&args),
+        Command::Jit {
+            file,
+            arch,
+            prog_type,
+            prog_name,
+            unverified,
+        } => cmd::jit::show(&file, arch, prog_type, prog_name, unverified),
         Command::Run(args) => cmd::run::run(&args),
     };
     match result {

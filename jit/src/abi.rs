@@ -24,8 +24,10 @@ pub const STACK_LIMIT: i32 = 64;
 pub const HELPER_ID: i32 = 72;
 /// `extern "C" fn(r1, r2, r3, r4, r5, ctx) -> u64`: runs helper `HELPER_ID`.
 pub const HOST_HELPER: i32 = 80;
-/// `extern "C" fn(ctx, addr, packed) -> u64`: 0 when the access is allowed;
-/// otherwise it has set the fault fields. `packed = pc << 8 | write << 4 | bytes`.
+/// `extern "C" fn(ctx, addr, packed) -> CheckRet`: status 0 when the access
+/// is allowed (value = addr), 1 when it is a converted context load (value =
+/// the loaded value), 2 when it faults (the host has recorded why).
+/// `packed` is built by [`pack_check`].
 pub const HOST_CHECK: i32 = 88;
 /// Pointer to one u64 per map: the value a pseudo `lddw` src 1 loads.
 pub const MAPS: i32 = 96;
@@ -35,10 +37,38 @@ pub const MAP_VALUES: i32 = 104;
 pub const ENV: i32 = 112;
 /// The six `xdp_md` fields as full 64-bit values (verified mode's converted loads).
 pub const XDP_FIELDS: i32 = 120;
+/// The current r10, stored before host calls (the host's stack region is the frames in use).
+pub const CUR_FP: i32 = 168;
+/// `extern "C" fn(r1, r2, r3, r4, r5, ctx) -> u64`: `callx` of the value in `HELPER_ID`.
+pub const HOST_CALLX: i32 = 176;
 /// Size of the block.
-pub const SIZE: usize = 168;
+pub const SIZE: usize = 184;
 
-/// Packs the argument of a bounds check.
-pub const fn pack_check(pc: usize, write: bool, bytes: usize) -> u64 {
-    (pc as u64) << 8 | (write as u64) << 4 | bytes as u64
+/// Check status: plain memory, access it.
+pub const CHECK_PLAIN: u64 = 0;
+/// Check status: a converted context load; the value is the result.
+pub const CHECK_VALUE: u64 = 1;
+/// Check status: fault.
+pub const CHECK_FAULT: u64 = 2;
+
+/// Kinds of access, for [`pack_check`].
+pub const ACCESS_WRITE: u64 = 1 << 4;
+/// A sign-extending load.
+pub const ACCESS_SIGNED: u64 = 1 << 5;
+/// An atomic read-modify-write.
+pub const ACCESS_ATOMIC: u64 = 1 << 6;
+
+/// Packs the argument of a bounds check: `pc << 8 | kind bits | bytes`.
+pub const fn pack_check(pc: usize, kind: u64, bytes: usize) -> u64 {
+    (pc as u64) << 8 | kind | bytes as u64
+}
+
+/// What the host check returns (in the two return registers).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckRet {
+    /// [`CHECK_PLAIN`], [`CHECK_VALUE`] or [`CHECK_FAULT`].
+    pub status: u64,
+    /// The address (plain) or the converted value.
+    pub value: u64,
 }

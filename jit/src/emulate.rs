@@ -6,7 +6,7 @@
 
 use crate::abi;
 use crate::exec_mem::{Host, RunCtx};
-use crate::{Arch, Compiled, FaultKind};
+use crate::{Arch, Compiled};
 use unicorn_engine::{
     Arch as UcArch, HookType, MemType, Mode, Prot, RegisterARM64, RegisterRISCV, Unicorn,
 };
@@ -21,7 +21,8 @@ const STACK_SIZE: u64 = 256 * 1024;
 const MAGIC: u64 = 0x3000_0000;
 const MAGIC_HELPER: u64 = MAGIC;
 const MAGIC_CHECK: u64 = MAGIC + 4;
-const MAGIC_RETURN: u64 = MAGIC + 8;
+const MAGIC_CALLX: u64 = MAGIC + 8;
+const MAGIC_RETURN: u64 = MAGIC + 12;
 
 /// Why an emulated run could not complete.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,6 +159,7 @@ pub fn run(
     });
     page.ctx.set(abi::HOST_HELPER, MAGIC_HELPER);
     page.ctx.set(abi::HOST_CHECK, MAGIC_CHECK);
+    page.ctx.set(abi::HOST_CALLX, MAGIC_CALLX);
     page.ctx.set(abi::FAULT_KIND, 0);
     let ctx_addr = &mut page.ctx as *mut RunCtx as u64;
     let data = Data {
@@ -196,48 +198,33 @@ pub fn run(
         }
     }
     let args = r.args;
-    let (ret, lr, pc) = (r.ret, r.lr, r.pc);
-    uc.add_code_hook(MAGIC, MAGIC + 7, move |uc, addr, _| {
+    let (ret, ret2, lr, pc) = (r.ret, r.args[1], r.lr, r.pc);
+    uc.add_code_hook(MAGIC, MAGIC + 11, move |uc, addr, _| {
         let a: Vec<u64> = args.iter().map(|&x| uc.reg_read(x).unwrap_or(0)).collect();
         let ctx_addr = uc.get_data().ctx_addr;
-        let result = if addr == MAGIC_HELPER {
-            let id = read_u64(uc, ctx_addr + abi::HELPER_ID as u64) as i64;
-            match uc
-                .get_data_mut()
-                .host
-                .helper(id, [a[0], a[1], a[2], a[3], a[4]])
-            {
-                Ok(v) => v,
-                Err(_) => {
-                    write_u64(
-                        uc,
-                        ctx_addr + abi::FAULT_KIND as u64,
-                        FaultKind::Helper as u64,
-                    );
-                    0
-                }
-            }
+        // The context is host memory mapped into the guest; work on a copy.
+        let mut ctx = RunCtx::default();
+        for (i, w) in ctx.words.iter_mut().enumerate() {
+            *w = read_u64(uc, ctx_addr + 8 * i as u64);
+        }
+        let (r0, r1) = if addr == MAGIC_CHECK {
+            let c = crate::exec_mem::check_with(&mut ctx, uc.get_data_mut().host, a[1], a[2]);
+            (c.status, c.value)
         } else {
-            let (addr, packed) = (a[1], a[2]);
-            if uc
-                .get_data_mut()
-                .host
-                .check(addr, (packed & 0xf) as usize, packed & 0x10 != 0)
-            {
-                0
-            } else {
-                write_u64(
-                    uc,
-                    ctx_addr + abi::FAULT_KIND as u64,
-                    FaultKind::OutOfBounds as u64,
-                );
-                write_u64(uc, ctx_addr + abi::FAULT_PC as u64, packed >> 8);
-                write_u64(uc, ctx_addr + abi::HELPER_ID as u64, addr);
-                1
-            }
+            let v = crate::exec_mem::helper_with(
+                &mut ctx,
+                uc.get_data_mut().host,
+                addr == MAGIC_CALLX,
+                [a[0], a[1], a[2], a[3], a[4]],
+            );
+            (v, 0)
         };
+        for off in [abi::FAULT_KIND, abi::FAULT_PC] {
+            write_u64(uc, ctx_addr + off as u64, ctx.get(off));
+        }
         let back = uc.reg_read(lr).unwrap_or(0);
-        let _ = uc.reg_write(ret, result);
+        let _ = uc.reg_write(ret, r0);
+        let _ = uc.reg_write(ret2, r1);
         let _ = uc.reg_write(pc, back);
     })
     .map_err(|e| err("hook", e))?;
@@ -247,9 +234,19 @@ pub fn run(
         1,
         0,
         |uc, kind, addr, size, _| {
-            let write = kind == MemType::WRITE_UNMAPPED;
-            if !uc.get_data_mut().host.check(addr, size, write) {
-                uc.get_data_mut().error = Some(EmuError(format!("unmapped access at {addr:#x}")));
+            let write = if kind == MemType::WRITE_UNMAPPED {
+                abi::ACCESS_WRITE
+            } else {
+                0
+            };
+            let fp = read_u64(uc, uc.get_data().ctx_addr + abi::CUR_FP as u64);
+            let packed = abi::pack_check(0, write, size);
+            if uc.get_data_mut().host.check(addr, packed, fp) != Ok(crate::exec_mem::Checked::Plain)
+            {
+                let at = uc.pc_read().unwrap_or(0).wrapping_sub(CODE);
+                uc.get_data_mut().error = Some(EmuError(format!(
+                    "unmapped access at {addr:#x} ({size} bytes) from code offset {at:#x}"
+                )));
                 return false;
             }
             match map_host(uc, addr, addr + size as u64) {

@@ -180,16 +180,27 @@ impl Drop for ExecCode {
     }
 }
 
-/// A helper call that ends the run (unknown helper, bad argument).
+/// The host refused an access or a call; it keeps the details (the code
+/// only learns that the run ends).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HelperFailed;
+pub struct HostFault;
 
-/// What generated code calls back into: memory checks and helpers.
+/// An allowed access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checked {
+    /// Plain memory: the code accesses it.
+    Plain,
+    /// A converted context load: this is the loaded value.
+    Value(u64),
+}
+
+/// What generated code calls back into: memory checks and helpers. `fp` is
+/// the current r10 (the frames in use end there).
 pub trait Host {
-    /// Whether `[addr, addr + len)` may be read (or written).
-    fn check(&mut self, addr: u64, len: usize, write: bool) -> bool;
-    /// Runs helper `id`; `Err` ends the run with a helper fault.
-    fn helper(&mut self, id: i64, args: [u64; 5]) -> Result<u64, HelperFailed>;
+    /// Checks an access; `packed` is [`abi::pack_check`]'s (size and kind bits).
+    fn check(&mut self, addr: u64, packed: u64, fp: u64) -> Result<Checked, HostFault>;
+    /// Runs helper `id` (`call`), or the helper whose id `id` holds (`callx`).
+    fn helper(&mut self, id: u64, callx: bool, args: [u64; 5], fp: u64) -> Result<u64, HostFault>;
 }
 
 /// The run context block the code addresses through `abi` offsets.
@@ -224,34 +235,69 @@ struct Env<'a> {
     host: &'a mut dyn Host,
 }
 
-extern "C" fn host_check(ctx: *mut RunCtx, addr: u64, packed: u64) -> u64 {
+extern "C" fn host_check(ctx: *mut RunCtx, addr: u64, packed: u64) -> abi::CheckRet {
     // SAFETY: generated code passes the context it was entered with; `run`
     // holds it (and the `Env` it points to) exclusively for the whole call.
     let ctx = unsafe { &mut *ctx };
     let env = unsafe { &mut *(ctx.get(abi::ENV) as *mut Env<'_>) };
-    let len = (packed & 0xf) as usize;
-    let write = packed & 0x10 != 0;
-    if env.host.check(addr, len, write) {
-        return 0;
+    check_with(ctx, env.host, addr, packed)
+}
+
+/// The check protocol shared with the emulator: status and value, fault fields set.
+pub(crate) fn check_with(
+    ctx: &mut RunCtx,
+    host: &mut dyn Host,
+    addr: u64,
+    packed: u64,
+) -> abi::CheckRet {
+    match host.check(addr, packed, ctx.get(abi::CUR_FP)) {
+        Ok(Checked::Plain) => abi::CheckRet {
+            status: abi::CHECK_PLAIN,
+            value: addr,
+        },
+        Ok(Checked::Value(v)) => abi::CheckRet {
+            status: abi::CHECK_VALUE,
+            value: v,
+        },
+        Err(HostFault) => {
+            ctx.set(abi::FAULT_KIND, crate::FaultKind::Host as u64);
+            ctx.set(abi::FAULT_PC, packed >> 8);
+            abi::CheckRet {
+                status: abi::CHECK_FAULT,
+                value: 0,
+            }
+        }
     }
-    ctx.set(abi::FAULT_KIND, crate::FaultKind::OutOfBounds as u64);
-    ctx.set(abi::FAULT_PC, packed >> 8);
-    ctx.set(abi::HELPER_ID, addr);
-    1
+}
+
+/// The helper protocol shared with the emulator: r0, or the fault field set.
+pub(crate) fn helper_with(
+    ctx: &mut RunCtx,
+    host: &mut dyn Host,
+    callx: bool,
+    args: [u64; 5],
+) -> u64 {
+    match host.helper(ctx.get(abi::HELPER_ID), callx, args, ctx.get(abi::CUR_FP)) {
+        Ok(v) => v,
+        Err(HostFault) => {
+            ctx.set(abi::FAULT_KIND, crate::FaultKind::Host as u64);
+            0
+        }
+    }
 }
 
 extern "C" fn host_helper(r1: u64, r2: u64, r3: u64, r4: u64, r5: u64, ctx: *mut RunCtx) -> u64 {
     // SAFETY: as in `host_check`.
     let ctx = unsafe { &mut *ctx };
     let env = unsafe { &mut *(ctx.get(abi::ENV) as *mut Env<'_>) };
-    let id = ctx.get(abi::HELPER_ID) as i64;
-    match env.host.helper(id, [r1, r2, r3, r4, r5]) {
-        Ok(v) => v,
-        Err(HelperFailed) => {
-            ctx.set(abi::FAULT_KIND, crate::FaultKind::Helper as u64);
-            0
-        }
-    }
+    helper_with(ctx, env.host, false, [r1, r2, r3, r4, r5])
+}
+
+extern "C" fn host_callx(r1: u64, r2: u64, r3: u64, r4: u64, r5: u64, ctx: *mut RunCtx) -> u64 {
+    // SAFETY: as in `host_check`.
+    let ctx = unsafe { &mut *ctx };
+    let env = unsafe { &mut *(ctx.get(abi::ENV) as *mut Env<'_>) };
+    helper_with(ctx, env.host, true, [r1, r2, r3, r4, r5])
 }
 
 impl ExecCode {
@@ -269,6 +315,7 @@ impl ExecCode {
         ctx.set(abi::ENV, &mut env as *mut Env<'_> as u64);
         ctx.set(abi::HOST_CHECK, host_check as *const () as u64);
         ctx.set(abi::HOST_HELPER, host_helper as *const () as u64);
+        ctx.set(abi::HOST_CALLX, host_callx as *const () as u64);
         ctx.set(abi::FAULT_KIND, 0);
         // SAFETY: the code was produced by `compile` for this architecture and
         // sealed executable by `ExecPool::load`; it follows the C ABI, touches

@@ -25,6 +25,8 @@ mod disasm;
 #[cfg(feature = "emulate")]
 pub mod emulate;
 #[cfg(feature = "std")]
+pub mod engine;
+#[cfg(feature = "std")]
 pub mod exec_mem;
 #[cfg(feature = "std")]
 pub mod run;
@@ -33,7 +35,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use bpf_bridge::facts::Facts;
 use bpf_bridge::isa::{decode_program, DecodeError};
-use bpf_bridge::program::Program;
+use bpf_bridge::program::{ProgType, Program};
 
 /// Target architecture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -115,24 +117,24 @@ impl Options {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum FaultKind {
-    /// A load or store outside every region of the run (set by the host check).
-    OutOfBounds = 1,
+    /// The host refused an access or a helper call and recorded why.
+    Host = 1,
     /// More than the allowed nesting of local calls.
     CallDepth = 2,
     /// The backward-jump budget of checked mode ran out.
-    LoopBudget = 3,
-    /// A helper failed or does not exist (set by the host).
-    Helper = 4,
+    BackEdgeLimit = 3,
+    /// `lddw` of a map value address of a map without one.
+    BadMapValue = 4,
 }
 
 impl FaultKind {
     /// From the code stored in the run context.
     pub fn from_code(c: u64) -> Option<FaultKind> {
         Some(match c {
-            1 => FaultKind::OutOfBounds,
+            1 => FaultKind::Host,
             2 => FaultKind::CallDepth,
-            3 => FaultKind::LoopBudget,
-            4 => FaultKind::Helper,
+            3 => FaultKind::BackEdgeLimit,
+            4 => FaultKind::BadMapValue,
             _ => return None,
         })
     }
@@ -206,15 +208,36 @@ pub fn compile(
     let lowered = match arch {
         Arch::X86_64 => {
             let m = isa::x86_64::masm::X64Masm::new(cap, opts.movbe);
-            lower::lower(m, &ops, prog.maps.len(), facts, &opts)?
+            lower::lower(
+                m,
+                &ops,
+                &prog.maps,
+                prog.prog_type == ProgType::Xdp,
+                facts,
+                &opts,
+            )?
         }
         Arch::Aarch64 => {
             let m = isa::aarch64::masm::A64Masm::new(cap);
-            lower::lower(m, &ops, prog.maps.len(), facts, &opts)?
+            lower::lower(
+                m,
+                &ops,
+                &prog.maps,
+                prog.prog_type == ProgType::Xdp,
+                facts,
+                &opts,
+            )?
         }
         Arch::Riscv64 => {
             let m = isa::riscv64::masm::Rv64Masm::new(cap);
-            lower::lower(m, &ops, prog.maps.len(), facts, &opts)?
+            lower::lower(
+                m,
+                &ops,
+                &prog.maps,
+                prog.prog_type == ProgType::Xdp,
+                facts,
+                &opts,
+            )?
         }
     };
     Ok(Compiled {

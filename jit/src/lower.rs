@@ -9,7 +9,8 @@ use crate::{FaultKind, JitError, Options};
 use alloc::vec;
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
-use bpf_bridge::isa::{semantics, AluOp, Endian, Op, Reg, Size, Src, Width};
+use bpf_bridge::isa::{semantics, AluOp, Endian, JmpOp, Op, Reg, Size, Src, Width};
+use bpf_bridge::program::MapDef;
 
 /// Bytes of eBPF stack per frame.
 pub const FRAME_SIZE: i32 = 512;
@@ -28,9 +29,21 @@ struct FaultStub {
     kind: FaultKind,
 }
 
+/// A checked load of an XDP program that may hit the context: its out-of-line
+/// path moves the converted value (in T0) into `dst`.
+struct CtxPath {
+    label: Label,
+    done: Label,
+    dst: VReg,
+    swap: Option<u8>,
+}
+
 struct Lowering<'a, M: MacroAssembler> {
     m: M,
     ops: &'a [Op],
+    maps: &'a [MapDef],
+    xdp: bool,
+    ctx_paths: Vec<CtxPath>,
     facts: Option<&'a Facts>,
     opts: &'a Options,
     labels: Vec<Label>,
@@ -45,11 +58,13 @@ struct Lowering<'a, M: MacroAssembler> {
     key: u64,
 }
 
-/// Lowers a decoded program with `m`. `facts` selects verified mode.
+/// Lowers a decoded program with `m`. `facts` selects verified mode; `xdp`
+/// says the context is an `xdp_md` (whose checked loads may be converted).
 pub fn lower<M: MacroAssembler>(
     mut m: M,
     ops: &[Op],
-    maps: usize,
+    maps: &[MapDef],
+    xdp: bool,
     facts: Option<&Facts>,
     opts: &Options,
 ) -> Result<Lowered, JitError> {
@@ -61,7 +76,7 @@ pub fn lower<M: MacroAssembler>(
             });
         }
     }
-    let (frame, is_target) = scan(ops, maps, facts, opts)?;
+    let (frame, is_target) = scan(ops, maps.len(), facts, opts)?;
     let mut saved_on_call = Vec::new();
     for r in 6..=9u8 {
         if frame.uses(VReg(r)) {
@@ -74,6 +89,9 @@ pub fn lower<M: MacroAssembler>(
     let mut l = Lowering {
         m,
         ops,
+        maps,
+        xdp,
+        ctx_paths: Vec::new(),
         facts,
         opts,
         labels,
@@ -98,16 +116,20 @@ pub fn lower<M: MacroAssembler>(
     while pc < ops.len() {
         l.m.bind(l.labels[pc]);
         offsets[pc] = l.m.pos() as u32;
-        pc += l.op(pc, &is_target);
+        let n = l.op(pc, &is_target);
+        // A fused slot has no code of its own: it starts where the next does.
+        for o in &mut offsets[pc + 1..pc + n] {
+            *o = l.m.pos() as u32;
+        }
+        pc += n;
     }
     l.tail();
     let (code, map) = l.m.finish(opts.shrink_branches).map_err(|e| match e {
         BufferError::OutOfRange => JitError::TooLarge,
         BufferError::Unbound => JitError::Internal("unbound label"),
     })?;
-    for o in &mut offsets {
-        *o = map.map(*o as usize) as u32;
-    }
+    // Slots are emitted in order, so their offsets ascend.
+    map.map_ascending(&mut offsets);
     Ok(Lowered { code, offsets })
 }
 
@@ -179,6 +201,10 @@ fn scan(
         }
     }
     used |= 1; // r0 is the result
+    if ctx {
+        // Host calls receive the current r10 (the stack in use).
+        used |= 1 << 10;
+    }
     if opts.blind.is_some() {
         used |= 1 << VReg::T0.0 | 1 << VReg::T1.0;
     }
@@ -216,23 +242,33 @@ impl<M: MacroAssembler> Lowering<'_, M> {
 
     /// Address for an access at `pc`: the base register itself when proven,
     /// else T0 after the run-time check.
-    fn address(
-        &mut self,
-        pc: usize,
-        base: Reg,
-        off: i16,
-        bytes: usize,
-        write: bool,
-    ) -> (VReg, i32) {
+    fn address(&mut self, pc: usize, base: Reg, off: i16, bytes: usize, kind: u64) -> (VReg, i32) {
         if self.access(pc) == Access::Proven {
             return (VReg::bpf(base), off as i32);
         }
         self.uses_check = true;
         self.m.lea(VReg::T0, VReg::bpf(base), off as i32);
-        self.m
-            .mov_imm64(VReg::T1, abi::pack_check(pc, write, bytes));
+        self.m.mov_imm64(VReg::T1, abi::pack_check(pc, kind, bytes));
         self.m.call_check(self.check);
         (VReg::T0, 0)
+    }
+
+    /// After a checked load's check: a converted context value goes out of line.
+    fn ctx_path(&mut self, dst: Reg, swap: Option<u8>) -> Option<Label> {
+        if !self.xdp {
+            return None;
+        }
+        let label = self.m.new_label();
+        let done = self.m.new_label();
+        self.m
+            .branch(Width::W64, JmpOp::Ne, VReg::T1, Operand::Imm(0), label);
+        self.ctx_paths.push(CtxPath {
+            label,
+            done,
+            dst: VReg::bpf(dst),
+            swap,
+        });
+        Some(done)
     }
 
     /// Lowers the op at `pc`; returns how many slots it consumed.
@@ -259,6 +295,13 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             }
             Op::LoadMapValue { dst, map, offset } => {
                 let d = VReg::bpf(dst);
+                let def = &self.maps[map as usize];
+                if !def.kind.is_array() || offset >= def.value_size {
+                    // As the interpreter: only array values have an address.
+                    let f = self.fault(pc, FaultKind::BadMapValue);
+                    self.m.jump(f);
+                    return 1;
+                }
                 self.m.load_ctx(d, abi::MAP_VALUES);
                 self.m.load(Size::DW, false, d, d, 8 * map as i32);
                 if offset != 0 {
@@ -280,7 +323,9 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                         .load_ctx(VReg::bpf(dst), abi::XDP_FIELDS + 8 * ctx_index(field));
                     return 1;
                 }
-                let (b, o) = self.address(pc, base, off, size.bytes(), false);
+                let kind = if signed { abi::ACCESS_SIGNED } else { 0 };
+                let (b, o) = self.address(pc, base, off, size.bytes(), kind);
+                let checked = b == VReg::T0;
                 // Fuse with a following byte swap of the loaded register.
                 if let Some(Op::Endian {
                     kind: Endian::Be | Endian::Swap,
@@ -293,11 +338,27 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                         && *bits as usize == size.bytes() * 8
                         && !is_target[pc + 1]
                     {
+                        let done = if checked {
+                            self.ctx_path(dst, Some(*bits))
+                        } else {
+                            None
+                        };
                         self.m.load_swapped(size, VReg::bpf(dst), b, o);
+                        if let Some(d) = done {
+                            self.m.bind(d);
+                        }
                         return 2;
                     }
                 }
+                let done = if checked {
+                    self.ctx_path(dst, None)
+                } else {
+                    None
+                };
                 self.m.load(size, signed, VReg::bpf(dst), b, o);
+                if let Some(d) = done {
+                    self.m.bind(d);
+                }
             }
             Op::Store {
                 size,
@@ -305,7 +366,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 off,
                 src,
             } => {
-                let (b, o) = self.address(pc, base, off, size.bytes(), true);
+                let (b, o) = self.address(pc, base, off, size.bytes(), abi::ACCESS_WRITE);
                 let s = self.src(src, VReg::T1);
                 self.m.store(size, b, o, s);
             }
@@ -318,13 +379,14 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 src,
             } => {
                 let bytes = if width == Width::W64 { 8 } else { 4 };
-                let (b, o) = self.address(pc, base, off, bytes, true);
+                let (b, o) =
+                    self.address(pc, base, off, bytes, abi::ACCESS_WRITE | abi::ACCESS_ATOMIC);
                 self.m.atomic(width, op, fetch, b, o, VReg::bpf(src));
             }
             Op::Ja { off } => {
                 let t = (pc as i64 + 1 + off as i64) as usize;
                 if self.facts.is_none() && t <= pc {
-                    let f = self.fault(pc, FaultKind::LoopBudget);
+                    let f = self.fault(pc, FaultKind::BackEdgeLimit);
                     self.m.count_down(abi::LOOPS, f);
                 }
                 self.m.jump(self.labels[t]);
@@ -338,27 +400,22 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             } => {
                 let t = (pc as i64 + 1 + off as i64) as usize;
                 let b = self.src(src, VReg::T0);
-                let target = if self.facts.is_none() && t <= pc {
-                    let tramp = self.m.new_label();
-                    self.back_edges.push((tramp, t, pc));
-                    tramp
-                } else {
-                    self.labels[t]
-                };
+                let target = self.edge(pc, t);
                 self.m.branch(width, op, VReg::bpf(dst), b, target);
             }
             Op::MayGoto { off } => {
                 let t = (pc as i64 + 1 + off as i64) as usize;
-                self.m.count_down(abi::BUDGET, self.labels[t]);
+                let target = self.edge(pc, t);
+                self.m.count_down(abi::BUDGET, target);
             }
             Op::Call { helper } => {
                 self.m.store_ctx(abi::HELPER_ID, Operand::Imm(helper));
-                self.helper_call(pc);
+                self.helper_call(pc, HostFn::Helper);
             }
             Op::CallReg { reg } => {
                 self.m
                     .store_ctx(abi::HELPER_ID, Operand::Reg(VReg::bpf(reg)));
-                self.helper_call(pc);
+                self.helper_call(pc, HostFn::Callx);
             }
             Op::CallLocal { off } => {
                 let t = (pc as i64 + 1 + off as i64) as usize;
@@ -387,9 +444,23 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         1
     }
 
-    fn helper_call(&mut self, pc: usize) {
-        self.m.call_host(HostFn::Helper);
-        let f = self.fault(pc, FaultKind::Helper);
+    /// The label a taken branch from `pc` to `t` goes to: in checked mode a
+    /// backward one first draws on the back-edge budget.
+    fn edge(&mut self, pc: usize, t: usize) -> Label {
+        if self.facts.is_none() && t <= pc {
+            let tramp = self.m.new_label();
+            self.back_edges.push((tramp, t, pc));
+            tramp
+        } else {
+            self.labels[t]
+        }
+    }
+
+    fn helper_call(&mut self, pc: usize, f: HostFn) {
+        self.m
+            .store_ctx(abi::CUR_FP, Operand::Reg(VReg::bpf(Reg::R10)));
+        self.m.call_host(f);
+        let f = self.fault(pc, FaultKind::Host);
         self.m.branch_ctx_nonzero(abi::FAULT_KIND, f);
     }
 
@@ -469,13 +540,21 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     fn tail(&mut self) {
         for (tramp, t, pc) in core::mem::take(&mut self.back_edges) {
             self.m.bind(tramp);
-            let f = self.fault(pc, FaultKind::LoopBudget);
+            let f = self.fault(pc, FaultKind::BackEdgeLimit);
             self.m.count_down(abi::LOOPS, f);
             self.m.jump(self.labels[t]);
         }
+        for c in core::mem::take(&mut self.ctx_paths) {
+            self.m.bind(c.label);
+            self.m.mov(Width::W64, c.dst, Operand::Reg(VReg::T0));
+            if let Some(bits) = c.swap {
+                self.m.bswap(bits, c.dst);
+            }
+            self.m.jump(c.done);
+        }
         for s in core::mem::take(&mut self.stubs) {
             self.m.bind(s.label);
-            if s.kind != FaultKind::Helper {
+            if s.kind != FaultKind::Host {
                 self.m
                     .store_ctx(abi::FAULT_KIND, Operand::Imm(s.kind as i32));
             }

@@ -67,6 +67,8 @@ pub enum DivOp {
 pub enum HostFn {
     /// The helper whose id is in `abi::HELPER_ID`; args r1..r5, result in r0.
     Helper,
+    /// `callx` of the value in `abi::HELPER_ID`.
+    Callx,
 }
 
 /// What the entry sequence must set up and save.
@@ -153,10 +155,12 @@ pub trait MacroAssembler {
     fn ret(&mut self);
     /// Calls a host function.
     fn call_host(&mut self, f: HostFn);
-    /// Calls the bounds-check routine at `check` (address in T0, packed argument in T1).
+    /// Calls the bounds-check routine at `check` (address in T0, packed argument
+    /// in T1). On return T1 holds the status (`abi::CHECK_PLAIN` or
+    /// `CHECK_VALUE`) and T0 the address or the converted value.
     fn call_check(&mut self, check: Label);
-    /// The bounds-check routine: saves caller-saved registers, calls the host's
-    /// check, restores; on a denied access goes to `fault`.
+    /// The bounds-check routine: saves caller-saved registers, stores r10 to
+    /// `abi::CUR_FP`, calls the host's check, restores; on a fault goes to `fault`.
     fn check_routine(&mut self, fault: Label);
     /// A trapping instruction (unreachable code).
     fn trap(&mut self);

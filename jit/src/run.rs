@@ -18,27 +18,25 @@ pub const BUDGET: u64 = 65_536;
 pub struct Fault {
     /// Slot index of the faulting instruction.
     pub pc: usize,
-    /// What went wrong.
+    /// What went wrong ([`FaultKind::Host`]: the host knows the details).
     pub kind: FaultKind,
-    /// For out-of-bounds accesses, the address.
-    pub addr: u64,
 }
 
 impl std::fmt::Display for Fault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.kind {
-            FaultKind::OutOfBounds => write!(
-                f,
-                "instruction {}: out-of-bounds access at {:#x}",
-                self.pc, self.addr
-            ),
+            FaultKind::Host => write!(f, "instruction {}: refused by the host", self.pc),
             FaultKind::CallDepth => write!(
                 f,
                 "instruction {}: call depth exceeds {MAX_FRAMES} frames",
                 self.pc
             ),
-            FaultKind::LoopBudget => write!(f, "instruction {}: loop budget exhausted", self.pc),
-            FaultKind::Helper => write!(f, "instruction {}: helper call failed", self.pc),
+            FaultKind::BackEdgeLimit => {
+                write!(f, "instruction {}: too many backward jumps", self.pc)
+            }
+            FaultKind::BadMapValue => {
+                write!(f, "instruction {}: map has no value address", self.pc)
+            }
         }
     }
 }
@@ -146,27 +144,48 @@ impl JitProgram {
         }
         let r0 = match &self.code {
             Some(code) => code.run(&mut ctx, host),
-            None => self.emulate(&mut ctx, host)?,
+            None => {
+                // Tables the code reads besides the stack: map handles and values.
+                let tables = [
+                    (args.maps.as_ptr() as u64, 8 * args.maps.len() as u64),
+                    (
+                        args.map_values.as_ptr() as u64,
+                        8 * args.map_values.len() as u64,
+                    ),
+                ];
+                self.emulate(&mut ctx, &tables, host)?
+            }
         };
         match FaultKind::from_code(ctx.get(abi::FAULT_KIND)) {
             None => Ok(r0),
             Some(kind) => Err(RunError::Fault(Fault {
                 pc: ctx.get(abi::FAULT_PC) as usize,
                 kind,
-                addr: ctx.get(abi::HELPER_ID),
             })),
         }
     }
 
     #[cfg(feature = "emulate")]
-    fn emulate(&mut self, ctx: &mut RunCtx, host: &mut dyn Host) -> Result<u64, RunError> {
+    fn emulate(
+        &mut self,
+        ctx: &mut RunCtx,
+        tables: &[(u64, u64)],
+        host: &mut dyn Host,
+    ) -> Result<u64, RunError> {
         let (lo, _) = self.stack_range();
-        crate::emulate::run(&self.compiled, ctx, &[(lo, STACK_SIZE as u64)], host)
+        let mut regions = vec![(lo, STACK_SIZE as u64)];
+        regions.extend_from_slice(tables);
+        crate::emulate::run(&self.compiled, ctx, &regions, host)
             .map_err(|e| RunError::Emulator(e.0))
     }
 
     #[cfg(not(feature = "emulate"))]
-    fn emulate(&mut self, _ctx: &mut RunCtx, _host: &mut dyn Host) -> Result<u64, RunError> {
+    fn emulate(
+        &mut self,
+        _ctx: &mut RunCtx,
+        _tables: &[(u64, u64)],
+        _host: &mut dyn Host,
+    ) -> Result<u64, RunError> {
         Err(RunError::Emulator(
             "built without the `emulate` feature".into(),
         ))

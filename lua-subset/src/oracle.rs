@@ -137,7 +137,8 @@ pub struct Oracle {
     steps: Rc<Cell<u64>>,
     runaway: Rc<Cell<bool>>,
     /// VM instructions (in thousands) after which a packet is abandoned.
-    pub limit_k: u64,
+    #[allow(dead_code)]
+    limit_k: u64,
     packets: u64,
 }
 
@@ -191,30 +192,41 @@ impl Oracle {
         env.set("math", math)?;
         let steps = Rc::new(Cell::new(0u64));
         let runaway = Rc::new(Cell::new(false));
-        let func: mlua::Function = lua
+        let limit_k = 200_000;
+        Self::install_hook(&lua, &steps, &runaway, limit_k)?;
+        let chunk = lua
             .load(source)
             .set_name(format!("@{file}"))
-            .set_environment(env)
-            .call(())?;
-        let mut o = Oracle {
+            .set_environment(env);
+        let func = match chunk.call::<Value>(())? {
+            Value::Function(f) => f,
+            other => {
+                return Err(OracleError(format!(
+                    "the chunk returned a {}, not a function",
+                    other.type_name()
+                )))
+            }
+        };
+        Ok(Oracle {
             lua,
             func,
             maps,
             names: crate::map_names(source),
             steps,
             runaway,
-            limit_k: 200_000,
+            limit_k,
             packets: 0,
-        };
-        o.install_hook()?;
-        Ok(o)
+        })
     }
 
-    fn install_hook(&mut self) -> Result<(), OracleError> {
-        let steps = self.steps.clone();
-        let runaway = self.runaway.clone();
-        let limit = self.limit_k;
-        self.lua.set_hook(
+    fn install_hook(
+        lua: &Lua,
+        steps: &Rc<Cell<u64>>,
+        runaway: &Rc<Cell<bool>>,
+        limit: u64,
+    ) -> Result<(), OracleError> {
+        let (steps, runaway) = (steps.clone(), runaway.clone());
+        lua.set_hook(
             HookTriggers::new().every_nth_instruction(1000),
             move |_, _| {
                 steps.set(steps.get() + 1);

@@ -250,13 +250,29 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     };
     let mut locs: HashMap<u32, Loc> = HashMap::new();
     let mut active: Vec<Interval> = Vec::new();
-    let mut next_slot = spill_base;
-    let mut spill = |locs: &mut HashMap<u32, Loc>, v: u32| -> Result<(), String> {
-        if next_slot < -512 + 8 {
-            return Err("too many values are live at once for the 512-byte eBPF stack".into());
-        }
-        locs.insert(v, Loc::Stack(next_slot));
-        next_slot -= 8;
+    // Spill slots are reused once every interval in them has ended before the
+    // new one starts (intervals arrive by increasing start).
+    let mut slots: Vec<(i16, u32)> = Vec::new();
+    let mut lowest = spill_base + 8;
+    let mut spill = |locs: &mut HashMap<u32, Loc>, iv: &Interval| -> Result<(), String> {
+        let slot = match slots.iter_mut().find(|(_, until)| *until < iv.start) {
+            Some(s) => {
+                s.1 = iv.end;
+                s.0
+            }
+            None => {
+                let off = spill_base - 8 * slots.len() as i16;
+                if off < -512 {
+                    return Err(
+                        "too many values are live at once for the 512-byte eBPF stack".into(),
+                    );
+                }
+                slots.push((off, iv.end));
+                lowest = off;
+                off
+            }
+        };
+        locs.insert(iv.v, Loc::Stack(slot));
         Ok(())
     };
     for iv in intervals {
@@ -294,16 +310,16 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
                     Some(Loc::Reg(r)) => *r,
                     _ => continue,
                 };
-                spill(&mut locs, a.v)?;
+                spill(&mut locs, &a)?;
                 active.remove(i);
                 locs.insert(iv.v, Loc::Reg(r));
                 active.push(iv);
             }
-            _ => spill(&mut locs, iv.v)?,
+            _ => spill(&mut locs, &iv)?,
         }
     }
     Ok(Allocation {
         locs,
-        min_offset: next_slot + 8,
+        min_offset: lowest,
     })
 }

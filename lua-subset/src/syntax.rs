@@ -6,6 +6,64 @@ use crate::diag::Span;
 /// Maximum nesting of brackets and blocks we accept.
 pub const MAX_DEPTH: usize = 48;
 
+/// Maximum operator characters in one expression (full_moon computes spans
+/// of operator chains recursively).
+pub const MAX_CHAIN: usize = 400;
+
+/// What [`precheck`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// Brackets, blocks or operator chains nest too deeply.
+    TooDeep,
+    /// A backtick, which the Lua 5.4 lexer does not know.
+    Backtick,
+}
+
+/// The first problem that would trouble the parser, if any.
+pub fn precheck(src: &str) -> Option<(Span, Problem)> {
+    if let Some(i) = src.find('`') {
+        // Inside a string or comment it is harmless to Lua, but full_moon's
+        // lexer (without Luau) cannot handle it anywhere outside one either.
+        if outside_strings(src, i) {
+            return Some((Span::new(i, i + 1), Problem::Backtick));
+        }
+    }
+    too_deep(src).map(|s| (s, Problem::TooDeep))
+}
+
+/// Whether byte `at` is outside string literals and comments (a rough scan).
+fn outside_strings(src: &str, at: usize) -> bool {
+    let b = src.as_bytes();
+    let mut i = 0;
+    while i < at {
+        match b[i] {
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                if i >= at {
+                    return false;
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q && b[i] != b'\n' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                if i >= at {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The position where nesting first exceeds [`MAX_DEPTH`], if it does.
 /// Counting is lexical and rough (strings and comments are skipped), which is
 /// enough to keep the recursive-descent parser within its stack.
@@ -14,6 +72,7 @@ pub fn too_deep(src: &str) -> Option<Span> {
     let mut depth: usize = 0;
     let mut i = 0;
     let mut unary_run = 0usize;
+    let mut chain = 0usize;
     while i < b.len() {
         let c = b[i];
         match c {
@@ -46,22 +105,46 @@ pub fn too_deep(src: &str) -> Option<Span> {
                 while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                     i += 1;
                 }
-                match &src[start..i] {
+                let word = &src[start..i];
+                match word {
                     "function" | "do" | "then" | "repeat" => depth += 1,
                     "end" | "until" | "elseif" => depth = depth.saturating_sub(1),
                     "not" => unary_run += 1,
                     _ => unary_run = 0,
                 }
-                if depth > MAX_DEPTH || unary_run > MAX_DEPTH {
+                match word {
+                    "and" | "or" => chain += 1,
+                    "local" | "return" | "then" | "do" | "end" | "else" | "elseif" | "until"
+                    | "function" | "repeat" | "if" | "while" | "for" => chain = 0,
+                    _ => {}
+                }
+                if depth > MAX_DEPTH || unary_run > MAX_DEPTH || chain > MAX_CHAIN {
                     return Some(Span::new(start, i));
                 }
                 continue;
             }
-            b'-' | b'~' | b'#' => unary_run += 1,
+            b'-' | b'~' | b'#' => {
+                unary_run += 1;
+                chain += 1;
+            }
+            b'=' if b.get(i + 1) != Some(&b'=')
+                && !matches!(b.get(i.wrapping_sub(1)), Some(b'=' | b'<' | b'>' | b'~')) =>
+            {
+                chain = 0;
+                unary_run = 0;
+            }
+            b',' | b';' => {
+                chain = 0;
+                unary_run = 0;
+            }
+            b'+' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'<' | b'>' | b'=' | b'.' => {
+                chain += 1;
+                unary_run = 0;
+            }
             b' ' | b'\t' | b'\r' | b'\n' => {}
             _ => unary_run = 0,
         }
-        if depth > MAX_DEPTH || unary_run > MAX_DEPTH {
+        if depth > MAX_DEPTH || unary_run > MAX_DEPTH || chain > MAX_CHAIN {
             return Some(Span::new(i, i + 1));
         }
         i += 1;

@@ -87,6 +87,11 @@ macro_rules! define_cop {
             Atomic,
             /// `pc = off`.
             Ja,
+            /// Checked mode's backward `ja`: counts against the back-edge limit.
+            JaBack,
+            /// Checked mode's backward conditional jump: `aux` = [`JmpOp`] code |
+            /// 0x40 if the operand is `imm` | 0x80 if 64-bit.
+            JmpBack,
             /// `may_goto` to `off`.
             MayGoto,
             /// Helper `imm`.
@@ -145,6 +150,31 @@ pub(super) const AUX_IMM: u8 = 0x40;
 pub(super) const AUX_FETCH: u8 = 0x08;
 pub(super) const AUX_W64: u8 = 0x10;
 pub(super) const AUX_CHECKED: u8 = 0x20;
+pub(super) const AUX_JMP64: u8 = 0x80;
+
+const JMP_OPS: [JmpOp; 11] = [
+    JmpOp::Eq,
+    JmpOp::Gt,
+    JmpOp::Ge,
+    JmpOp::Set,
+    JmpOp::Ne,
+    JmpOp::Sgt,
+    JmpOp::Sge,
+    JmpOp::Lt,
+    JmpOp::Le,
+    JmpOp::Slt,
+    JmpOp::Sle,
+];
+
+/// The [`JmpOp`] coded in the low bits of a `JmpBack`'s `aux`.
+#[inline(always)]
+pub(super) fn jmp_op(aux: u8) -> JmpOp {
+    JMP_OPS[(aux & 0xf) as usize % JMP_OPS.len()]
+}
+
+fn jmp_code(op: JmpOp) -> u8 {
+    JMP_OPS.iter().position(|&o| o == op).unwrap_or(0) as u8
+}
 
 fn atomic_code(op: AtomicOp) -> u8 {
     match op {
@@ -188,7 +218,9 @@ fn invalid(insn: usize, reason: impl Into<String>) -> LoadError {
     }
 }
 
-/// Translates decoded ops (one per slot) using the verifier's facts.
+/// Translates decoded ops (one per slot) using the verifier's facts. With
+/// `bounded` (checked mode), backward jumps become `JaBack`/`JmpBack`, which count
+/// against the back-edge limit; forward jumps stay free of that cost.
 ///
 /// Establishes what the run loop relies on to fetch without bounds checks: every
 /// jump and call target is a slot index, `lddw` is followed by its second slot, and
@@ -198,6 +230,7 @@ pub(super) fn translate(
     facts: &Facts,
     prog_type: ProgType,
     maps: &[MapDef],
+    bounded: bool,
 ) -> Result<Vec<CInsn>, LoadError> {
     if facts.accesses.len() != ops.len() {
         return Err(LoadError::FactsLength {
@@ -399,10 +432,34 @@ pub(super) fn translate(
                     ..insn(COp::Atomic)
                 }
             }
-            Op::Ja { .. } => CInsn {
-                off: target()?,
-                ..insn(COp::Ja)
-            },
+            Op::Ja { .. } => {
+                let t = target()?;
+                let back = bounded && t as usize <= pc;
+                CInsn {
+                    off: t,
+                    ..insn(if back { COp::JaBack } else { COp::Ja })
+                }
+            }
+            Op::Jmp {
+                width,
+                op,
+                dst,
+                src,
+                ..
+            } if bounded && target()? as usize <= pc => {
+                let (src, imm, is_imm) = match src {
+                    Src::Imm(i) => (0, imm_operand(i), AUX_IMM),
+                    Src::Reg(r) => (r.num(), 0, 0),
+                };
+                CInsn {
+                    op: COp::JmpBack,
+                    dst: dst.num(),
+                    src,
+                    aux: jmp_code(op) | is_imm | if width == Width::W64 { AUX_JMP64 } else { 0 },
+                    off: target()?,
+                    imm,
+                }
+            }
             Op::Jmp {
                 width,
                 op,

@@ -2,7 +2,8 @@
 //! local array, and memory checks only where the op says so.
 
 use super::code::{
-    atomic_op, with_op_table, CInsn, COp, AUX_CHECKED, AUX_FETCH, AUX_IMM, AUX_SIGNED, AUX_W64,
+    atomic_op, jmp_op, with_op_table, CInsn, COp, AUX_CHECKED, AUX_FETCH, AUX_IMM, AUX_JMP64,
+    AUX_SIGNED, AUX_W64,
 };
 use super::State;
 use crate::context::{ctx_field_value, field_from_code, xdp_load};
@@ -171,15 +172,18 @@ pub(super) fn execute<const BOUNDED: bool>(
         };
     }
     macro_rules! jump {
+        ($target:expr) => {
+            pc = $target as usize
+        };
+    }
+    // Backward jumps of checked mode (`JaBack`, `JmpBack`, may_goto) count here.
+    macro_rules! jump_back {
         ($target:expr) => {{
-            let t = $target as usize;
-            if BOUNDED && t < pc {
-                back_edges += 1;
-                if back_edges > CHECKED_BACK_EDGE_LIMIT {
-                    fault!(FaultKind::BackEdgeLimit);
-                }
+            back_edges += 1;
+            if BOUNDED && back_edges > CHECKED_BACK_EDGE_LIMIT {
+                fault!(FaultKind::BackEdgeLimit);
             }
-            pc = t;
+            pc = $target as usize;
         }};
     }
     macro_rules! reg {
@@ -310,9 +314,21 @@ pub(super) fn execute<const BOUNDED: bool>(
             }
         }
         COp::Ja => jump!(i.off),
+        COp::JaBack => jump_back!(i.off),
+        COp::JmpBack => {
+            let width = if i.aux & AUX_JMP64 != 0 { Width::W64 } else { Width::W32 };
+            let b = if i.aux & AUX_IMM != 0 { i.imm } else { reg!(i.src) };
+            if jmp_taken(width, jmp_op(i.aux), reg!(i.dst), b) {
+                jump_back!(i.off);
+            }
+        }
         COp::MayGoto => {
             if budget == 0 {
-                jump!(i.off);
+                if (i.off as usize) < pc {
+                    jump_back!(i.off);
+                } else {
+                    jump!(i.off);
+                }
             } else {
                 budget -= 1;
             }

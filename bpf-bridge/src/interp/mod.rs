@@ -112,7 +112,7 @@ impl Interpreter {
             Mode::Checked => (Facts::unproven(ops.len()), true),
             Mode::Verified(f) => (f, false),
         };
-        let code = code::translate(&ops, &facts, prog.prog_type, &prog.maps)?;
+        let code = code::translate(&ops, &facts, prog.prog_type, &prog.maps, bounded)?;
         Ok(Interpreter {
             code,
             prog_type: prog.prog_type,

@@ -1260,3 +1260,50 @@ fn a_foreign_map_set_is_refused() {
     let mut own = MapSet::new(&prog.maps).unwrap();
     assert_eq!(i.run(&mut own, &mut []), Ok(1));
 }
+
+#[test]
+fn backward_jumps_loop_in_both_modes() {
+    // sum 1..=10 with a 64-bit backward jlt, then with a 32-bit register jne.
+    let ops = [
+        mov(0, 0),
+        mov(1, 1),
+        alur(Width::W64, AluOp::Add, 0, 1),
+        a64(AluOp::Add, 1, 1),
+        jmp(JmpOp::Le, 1, 10, -3),
+        EXIT,
+    ];
+    assert_eq!(run_raw(&ops, &[]), Ok(55));
+    let ops = [
+        mov(0, 0),
+        mov(1, 0),
+        lddw(2, 0x7_0000_0005),
+        a64(AluOp::Add, 0, 2),
+        a64(AluOp::Add, 1, 1),
+        Op::Jmp {
+            width: Width::W32,
+            op: JmpOp::Ne,
+            dst: r(1),
+            src: Src::Reg(r(2)),
+            off: -3,
+        },
+        EXIT,
+    ];
+    assert_eq!(run_raw(&ops, &[]), Ok(10));
+}
+
+#[test]
+fn exhausted_backward_may_goto_hits_the_checked_loop_limit() {
+    // Spend the budget, then loop through an exhausted (hence jumping) backward may_goto.
+    let ops = [
+        mov(0, 0),
+        Op::MayGoto { off: 1 },
+        Op::Ja { off: -2 },
+        a64(AluOp::Add, 0, 1),
+        Op::MayGoto { off: -2 },
+        EXIT,
+    ];
+    let prog = program(ProgType::Raw, &ops);
+    let mut e = InterpEngine::new(&prog, Mode::Checked).unwrap();
+    let f = e.run_packet(&mut []).unwrap_err();
+    assert_eq!((f.insn, f.kind), (4, FaultKind::BackEdgeLimit));
+}

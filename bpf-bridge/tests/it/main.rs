@@ -5,6 +5,7 @@ mod asm;
 mod conformance;
 mod elf;
 mod elf_write;
+mod fuzz_corpus;
 mod interp;
 #[cfg(target_os = "linux")]
 mod kernel;

@@ -2,6 +2,8 @@
 
 pub mod asm;
 pub mod compile;
+pub mod conformance;
+pub mod jit;
 
 pub mod run;
 pub mod verify;

@@ -1,6 +1,6 @@
 //! `luabpf run`: a program once per frame of a capture.
 
-use crate::args::{EngineArg, RunArgs, TypeArg};
+use crate::args::{ArchArg, EngineArg, RunArgs, TypeArg};
 use bpf_bridge::capture;
 use bpf_bridge::engine::{run_capture, Engine, FaultSummary};
 use bpf_bridge::interp::{InterpEngine, Mode};
@@ -51,6 +51,21 @@ pub fn run(args: &RunArgs) -> Result<u8, Failure> {
             Box::new(engine.map_err(|e| Failure::rejected(e.to_string()))?)
         }
         EngineArg::Kernel => Box::new(load_kernel(&program)?),
+        EngineArg::Jit => {
+            let arch = luabpf::jitsel::arch(args.arch.map(ArchArg::name))?;
+            let facts = if args.unverified {
+                None
+            } else {
+                Some(verified(&program)?)
+            };
+            let pool = jit::exec_mem::ExecPool::new();
+            Box::new(luabpf::jitsel::engine(
+                &program,
+                facts.as_ref(),
+                arch,
+                &pool,
+            )?)
+        }
         other => {
             let msg = format!("engine {other:?} is not available in this build");
             return Err(Failure::input(msg));
@@ -64,8 +79,7 @@ fn finish(engine: &mut dyn Engine, frames: Vec<Vec<u8>>, json: bool) -> Result<u
     let (report, faults) = run_capture(engine, frames);
     print_report(&report, &faults, json);
     // Frames the kernel cannot present whole have no verdict but are not faults.
-    let faulted = faults.by_kind.keys().any(|kind| *kind != "engine");
-    Ok(if faulted {
+    Ok(if faults.faulted() {
         Failure::runtime("").code
     } else {
         0
@@ -73,7 +87,7 @@ fn finish(engine: &mut dyn Engine, frames: Vec<Vec<u8>>, json: bool) -> Result<u
 }
 
 /// The verifier's facts, or its refusal (`--unverified` skips it and checks every access).
-fn verified(program: &Program) -> Result<bpf_bridge::facts::Facts, Failure> {
+pub fn verified(program: &Program) -> Result<bpf_bridge::facts::Facts, Failure> {
     match bpf_bridge::verifier::verify(program) {
         Ok(v) => Ok(v.facts),
         Err(e) => Err(Failure::rejected(format!(
@@ -99,13 +113,8 @@ fn print_report(report: &RunReport, faults: &FaultSummary, json: bool) {
     } else {
         print!("{}", summary(report));
     }
-    for (kind, (n, first)) in &faults.by_kind {
-        if *kind == "engine" {
-            eprintln!("{n} packets not run ({}): no verdict", first.kind);
-        } else {
-            eprintln!("{n} packets faulted ({kind}), first: {first}");
-        }
-    }
+    // Faults by kind, then packets not run by cause (each cause its own line).
+    eprint!("{faults}");
 }
 
 /// The human summary: packets, count per verdict, maps.

@@ -2,6 +2,7 @@
 //! and both must agree on r0, memory and faults.
 
 mod conformance;
+mod examples;
 mod harness;
 mod ops;
 mod random;

@@ -8,6 +8,22 @@ use crate::luaops;
 use crate::types;
 use bpf_bridge::isa::{AluOp, JmpOp};
 
+/// Whether evaluating `e` may call a function (the only way an expression has
+/// effects besides failing).
+pub(crate) fn has_call(e: &Expr) -> bool {
+    match e.kind {
+        ExprKind::Call { .. } => true,
+        ExprKind::Const(_) | ExprKind::Var(_) => false,
+        ExprKind::PktLen(a) | ExprKind::Unary(_, a) | ExprKind::Abs(a) => has_call(a),
+        ExprKind::PktLoad { pkt, off, .. } => has_call(pkt) || has_call(off),
+        ExprKind::MapGet { key, .. } | ExprKind::TableGet { key, .. } => has_call(key),
+        ExprKind::Binary(_, a, b) | ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+            has_call(a) || has_call(b)
+        }
+        ExprKind::MinMax { args, .. } => args.iter().any(has_call),
+    }
+}
+
 /// The jump condition that is true exactly when `op` is false.
 fn negate(op: JmpOp) -> JmpOp {
     match op {
@@ -191,10 +207,8 @@ impl<'m, 'a> Gen<'m, 'a> {
                 }
             }
             ExprKind::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
-                let va = self.eval(a);
-                let va = self.int_of(va);
-                let vb = self.eval(b);
-                let vb = self.int_of(vb);
+                // Lua evaluates both operands before it checks their types.
+                let (va, vb) = self.int_pair(a, b);
                 self.span = e.span;
                 let jop = match op {
                     BinOp::Lt => JmpOp::Slt,
@@ -347,15 +361,37 @@ impl<'m, 'a> Gen<'m, 'a> {
                 }
             }
             ExprKind::Binary(op, a, b) => {
-                let va = self.eval(a);
-                let oa = self.int_of(va);
-                let vb = self.eval(b);
-                let ob = self.int_of(vb);
+                let (oa, ob) = self.int_pair(a, b);
+                self.finish_arith(op, oa, ob, e)
+            }
+            ExprKind::Or(a, b) if matches!(a.kind, ExprKind::MapGet { .. }) => {
+                // `m[k] or d`: the pointer decides, no tagged value needed.
+                let ExprKind::MapGet { map, key } = a.kind else {
+                    unreachable!("matched")
+                };
+                let k = self.eval(key);
+                let k = self.int_of(k);
                 self.span = e.span;
-                match self.arith(op, oa, ob) {
-                    Opnd::Imm(i) => Val::K(Konst::Int(i)),
-                    Opnd::Reg(r) => Val::Int(r),
-                }
+                let p = self.map_lookup_ptr(map, k);
+                let res = self.alloc_repr(self.types.expr(e), e.span);
+                let miss = self.label();
+                let done = self.label();
+                self.emit(VOp::Jmp {
+                    op: JmpOp::Eq,
+                    a: p,
+                    b: VSrc::Imm(0),
+                    target: miss,
+                });
+                let v = self.map_value(map, p);
+                self.coerce(Val::Int(v), res);
+                self.emit(VOp::Ja { target: done });
+                self.place(miss);
+                let saved = self.checked;
+                let vb = self.eval(b);
+                self.coerce(vb, res);
+                self.checked = saved;
+                self.place(done);
+                res
             }
             ExprKind::And(a, b) | ExprKind::Or(a, b) => {
                 let is_and = matches!(e.kind, ExprKind::And(..));
@@ -385,11 +421,8 @@ impl<'m, 'a> Gen<'m, 'a> {
             }
             ExprKind::Call { func, args } => self.call(func, args, e.span),
             ExprKind::MinMax { max, args } => {
-                let mut ops = Vec::new();
-                for a in args {
-                    let v = self.eval(a);
-                    ops.push(self.int_of(v));
-                }
+                let vals: Vec<Val> = args.iter().map(|a| self.eval(a)).collect();
+                let ops: Vec<Opnd> = vals.into_iter().map(|v| self.int_of(v)).collect();
                 self.span = e.span;
                 let r = self.new_v();
                 let first = ops.first().copied().unwrap_or(Opnd::Imm(0));
@@ -429,6 +462,44 @@ impl<'m, 'a> Gen<'m, 'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// Both operands of an arithmetic or ordering operator, as integers, in
+    /// Lua's order (both evaluated, then checked). A map read whose miss would
+    /// be the error skips the tagged value; the left one may fail early only
+    /// when the right one has no effects (every error ends in verdict 0).
+    fn int_pair(&mut self, a: &Expr<'a>, b: &Expr<'a>) -> (Opnd, Opnd) {
+        let early = match a.kind {
+            ExprKind::MapGet { map, key } if !has_call(b) => Ok(self.eval_map_int(map, key)),
+            _ => Err(self.eval(a)),
+        };
+        let ob = match b.kind {
+            ExprKind::MapGet { map, key } => Ok(self.eval_map_int(map, key)),
+            _ => Err(self.eval(b)),
+        };
+        let oa = match early {
+            Ok(o) => o,
+            Err(v) => self.int_of(v),
+        };
+        let ob = match ob {
+            Ok(o) => o,
+            Err(v) => self.int_of(v),
+        };
+        (oa, ob)
+    }
+
+    fn eval_map_int(&mut self, map: usize, key: &Expr<'a>) -> Opnd {
+        let k = self.eval(key);
+        let k = self.int_of(k);
+        self.map_get_int(map, k)
+    }
+
+    fn finish_arith(&mut self, op: BinOp, oa: Opnd, ob: Opnd, e: &Expr<'a>) -> Val {
+        self.span = e.span;
+        match self.arith(op, oa, ob) {
+            Opnd::Imm(i) => Val::K(Konst::Int(i)),
+            Opnd::Reg(r) => Val::Int(r),
         }
     }
 

@@ -189,8 +189,13 @@ impl<'m, 'a> Gen<'m, 'a> {
                 let mut keys = Vec::new();
                 for (t, _) in targets {
                     if let Target::Map { key, .. } = t {
+                        // Checked when the store happens, after the values.
                         let k = self.eval(key);
-                        let k = self.int_of(k);
+                        let k = if targets.len() > 1 && self.aliases_mutable(key) {
+                            self.copy(k)
+                        } else {
+                            k
+                        };
                         keys.push(Some(k));
                     } else {
                         keys.push(None);
@@ -217,7 +222,8 @@ impl<'m, 'a> Gen<'m, 'a> {
                             }
                         }
                         Target::Map { map, .. } => {
-                            let k = keys[i].unwrap_or(Opnd::Imm(0));
+                            let k = keys[i].unwrap_or(Val::K(Konst::Nil));
+                            let k = self.int_of(k);
                             self.map_store(*map, k, v);
                         }
                     }
@@ -315,8 +321,8 @@ impl<'m, 'a> Gen<'m, 'a> {
     ) {
         let before = self.checked;
         let a = self.eval(start);
-        let a = self.int_of(a);
         let l = self.eval(limit);
+        let a = self.int_of(a);
         let l = self.int_of(l);
         self.span = s.span;
         let exit = self.label();

@@ -25,6 +25,9 @@ pub(crate) enum LVal<'a> {
     Error(Span),
 }
 
+/// Deepest expression tree the later (recursive) passes accept.
+pub(crate) const MAX_EXPR_DEPTH: u32 = 128;
+
 const METATABLE_FNS: &[&str] = &[
     "setmetatable",
     "getmetatable",
@@ -169,6 +172,24 @@ impl<'a> Lowerer<'a> {
 
     pub(crate) fn lval(&mut self, e: &ast::Expression) -> LVal<'a> {
         let span = sp(e);
+        if self.expr_depth >= MAX_EXPR_DEPTH {
+            if !self.depth_reported {
+                self.depth_reported = true;
+                self.err(
+                    span,
+                    "expression is nested too deeply",
+                    Some("split it with local variables"),
+                );
+            }
+            return LVal::Error(span);
+        }
+        self.expr_depth += 1;
+        let r = self.lval_inner(e, span);
+        self.expr_depth -= 1;
+        r
+    }
+
+    fn lval_inner(&mut self, e: &ast::Expression, span: Span) -> LVal<'a> {
         match e {
             ast::Expression::Parentheses { expression, .. } => {
                 // Parentheses keep a single value; nothing else changes here.

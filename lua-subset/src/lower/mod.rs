@@ -56,6 +56,8 @@ pub(crate) struct Lowerer<'a> {
     pub(crate) top: bool,
     /// Length of the source, for diagnostics at its end.
     pub(crate) src_len: usize,
+    pub(crate) expr_depth: u32,
+    pub(crate) depth_reported: bool,
 }
 
 /// Span of any full_moon node (empty at 0 if it has no tokens).
@@ -91,6 +93,8 @@ impl<'a> Lowerer<'a> {
             loop_depth: 0,
             top: true,
             src_len: 0,
+            expr_depth: 0,
+            depth_reported: false,
         }
     }
 
@@ -538,15 +542,34 @@ impl<'a> Lowerer<'a> {
 /// Parses and lowers `source`; diagnostics in the sink on failure.
 pub(crate) fn lower<'a>(arena: &'a Bump, source: &str) -> Result<Module<'a>, Sink> {
     let mut sink = Sink::default();
-    if let Some(span) = crate::syntax::too_deep(source) {
+    match crate::syntax::precheck(source) {
+        Some((span, crate::syntax::Problem::TooDeep)) => {
+            sink.error(
+                span,
+                "nesting or operator chain is too deep",
+                Some("split the expression or the code into smaller functions"),
+            );
+            return Err(sink);
+        }
+        Some((span, crate::syntax::Problem::Backtick)) => {
+            sink.error(span, "syntax error: unexpected character '`'", None);
+            return Err(sink);
+        }
+        None => {}
+    }
+    // The guards above keep full_moon away from inputs known to crash it; a
+    // panic that still escapes becomes a diagnostic, never an abort.
+    let parsed = std::panic::catch_unwind(|| {
+        full_moon::parse_fallible(source, full_moon::LuaVersion::lua54())
+    });
+    let Ok(result) = parsed else {
         sink.error(
-            span,
-            "nesting is too deep",
-            Some("split the expression or the code into smaller functions"),
+            Span::new(0, 0),
+            "syntax error: the parser could not read this file",
+            None,
         );
         return Err(sink);
-    }
-    let result = full_moon::parse_fallible(source, full_moon::LuaVersion::lua54());
+    };
     if !result.errors().is_empty() {
         for e in result.errors() {
             let (a, b) = e.range();

@@ -54,7 +54,20 @@ pub fn check(name: &str, src: &str, pkts: &[Vec<u8>]) {
                 Err(f) => panic!("{name} ({cpu:?}): packet {i}: fault {f:?}\n{}", lua_subset::listing::listing(&prog)),
             }
         }
-        assert_eq!(eng.maps(), oracle.maps(), "{name} ({cpu:?}): maps differ");
+        let (got, want) = (eng.maps(), oracle.maps());
+        if got != want {
+            let mut diffs = Vec::new();
+            for (m, entries) in &want {
+                let other = got.get(m).cloned().unwrap_or_default();
+                for e in entries.iter().filter(|e| !other.contains(e)) {
+                    diffs.push(format!("{m}: Lua has {e:?}"));
+                }
+                for e in other.iter().filter(|e| !entries.contains(e)) {
+                    diffs.push(format!("{m}: compiled has {e:?}"));
+                }
+            }
+            panic!("{name} ({cpu:?}): maps differ: {}", diffs.join("; "));
+        }
     }
 }
 
@@ -110,7 +123,11 @@ fn generated_programs_match_the_oracle() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(300);
-    for seed in 0..n {
+    let start: u64 = std::env::var("LUA_GEN_START")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    for seed in start..start + n {
         let src = super::gen::ProgGen::new(seed).program();
         check(&format!("gen{seed}.lua"), &src, &pkts);
     }

@@ -2,7 +2,10 @@
 
 mod diff;
 mod examples;
+mod fuzz;
 mod gen;
+mod hand;
 mod kernel;
+mod kernel_gen;
 mod packets;
 mod ui;

@@ -429,16 +429,16 @@ impl MacroAssembler for A64Masm {
     }
 
     fn call_host(&mut self, f: HostFn) {
-        match f {
-            HostFn::Helper => {
-                self.asm.push1(XReg::LR);
-                self.mem(MemOp::load(8), XReg::IP0, CTX, abi::HOST_HELPER);
-                self.asm.mov_rr(true, XReg(5), CTX);
-                self.asm.blr(XReg::IP0);
-                self.asm.mov_rr(true, r(VReg(0)), XReg(0));
-                self.asm.pop1(XReg::LR);
-            }
-        }
+        let slot = match f {
+            HostFn::Helper => abi::HOST_HELPER,
+            HostFn::Callx => abi::HOST_CALLX,
+        };
+        self.asm.push1(XReg::LR);
+        self.mem(MemOp::load(8), XReg::IP0, CTX, slot);
+        self.asm.mov_rr(true, XReg(5), CTX);
+        self.asm.blr(XReg::IP0);
+        self.asm.mov_rr(true, r(VReg(0)), XReg(0));
+        self.asm.pop1(XReg::LR);
     }
 
     fn call_check(&mut self, check: Label) {
@@ -455,18 +455,24 @@ impl MacroAssembler for A64Masm {
             XReg(3),
             XReg(4),
             XReg(7),
-            XReg(9),
             XReg::LR,
         ];
         self.push_list(&save);
+        self.mem(MemOp::store(8), r(VReg(10)), CTX, abi::CUR_FP);
         self.asm.mov_rr(true, XReg(0), CTX);
         self.asm.mov_rr(true, XReg(1), r(VReg::T0));
         self.asm.mov_rr(true, XReg(2), r(VReg::T1));
         self.mem(MemOp::load(8), XReg::IP0, CTX, abi::HOST_CHECK);
         self.asm.blr(XReg::IP0);
-        self.asm.mov_rr(true, XReg::IP0, XReg(0));
+        self.asm.mov_rr(true, r(VReg::T1), XReg(0));
+        self.asm.mov_rr(true, r(VReg::T0), XReg(1));
         self.pop_list(&save);
-        self.asm.cbz(true, true, XReg::IP0, fault);
+        self.asm.cmp_ri(
+            true,
+            r(VReg::T1),
+            Imm12::try_from(abi::CHECK_FAULT as i64).expect("2 fits"),
+        );
+        self.asm.bcond(Cond::Eq, fault);
         self.asm.ret();
     }
 

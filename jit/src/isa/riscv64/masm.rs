@@ -525,22 +525,23 @@ impl MacroAssembler for Rv64Masm {
     }
 
     fn call_host(&mut self, f: HostFn) {
-        match f {
-            HostFn::Helper => {
-                self.push_list(&[Xr::RA]);
-                self.asm.load(
-                    8,
-                    false,
-                    S4,
-                    CTX,
-                    Imm12::try_from(abi::HOST_HELPER as i64).expect("fits"),
-                );
-                self.asm.mv(Xr(15), CTX);
-                self.asm.jalr(Xr::RA, S4);
-                self.asm.mv(r(VReg(0)), Xr::A0);
-                self.pop_list(&[Xr::RA]);
-            }
-        }
+        let slot = match f {
+            HostFn::Helper => abi::HOST_HELPER,
+            HostFn::Callx => abi::HOST_CALLX,
+        };
+        self.push_list(&[Xr::RA]);
+        self.asm.load(
+            8,
+            false,
+            S4,
+            CTX,
+            Imm12::try_from(slot as i64).expect("fits"),
+        );
+        // a5 is r0, which the call replaces anyway.
+        self.asm.mv(Xr(15), CTX);
+        self.asm.jalr(Xr::RA, S4);
+        self.asm.mv(r(VReg(0)), Xr::A0);
+        self.pop_list(&[Xr::RA]);
     }
 
     fn call_check(&mut self, check: Label) {
@@ -550,31 +551,20 @@ impl MacroAssembler for Rv64Masm {
     }
 
     fn check_routine(&mut self, fault: Label) {
-        let save = [
-            Xr(10),
-            Xr(11),
-            Xr(12),
-            Xr(13),
-            Xr(14),
-            Xr(15),
-            Xr(5),
-            Xr::RA,
-        ];
+        let save = [Xr(10), Xr(11), Xr(12), Xr(13), Xr(14), Xr(15), Xr::RA];
         self.push_list(&save);
+        let z = |o: i32| Imm12::try_from(o as i64).expect("context offsets are small");
+        self.asm.store(8, r(VReg(10)), CTX, z(abi::CUR_FP));
         self.asm.mv(Xr(10), CTX);
         self.asm.mv(Xr(11), r(VReg::T0));
         self.asm.mv(Xr(12), r(VReg::T1));
-        self.asm.load(
-            8,
-            false,
-            S4,
-            CTX,
-            Imm12::try_from(abi::HOST_CHECK as i64).expect("fits"),
-        );
+        self.asm.load(8, false, S4, CTX, z(abi::HOST_CHECK));
         self.asm.jalr(Xr::RA, S4);
-        self.asm.mv(S4, Xr::A0);
+        self.asm.mv(r(VReg::T1), Xr(10));
+        self.asm.mv(r(VReg::T0), Xr(11));
         self.pop_list(&save);
-        self.asm.branch(Bcc::Ne, S4, Xr::ZERO, fault);
+        self.asm.li(S4, abi::CHECK_FAULT as i64);
+        self.asm.branch(Bcc::Eq, r(VReg::T1), S4, fault);
         self.asm.jalr(Xr::ZERO, Xr::RA);
     }
 

@@ -541,15 +541,15 @@ impl MacroAssembler for X64Masm {
     }
 
     fn call_host(&mut self, f: HostFn) {
-        match f {
-            HostFn::Helper => {
-                self.asm.mov_rr(true, Gpr::R9, CTX);
-                self.asm.call_m(Mem {
-                    base: CTX,
-                    disp: abi::HOST_HELPER,
-                });
-            }
-        }
+        let slot = match f {
+            HostFn::Helper => abi::HOST_HELPER,
+            HostFn::Callx => abi::HOST_CALLX,
+        };
+        self.asm.mov_rr(true, Gpr::R9, CTX);
+        self.asm.call_m(Mem {
+            base: CTX,
+            disp: slot,
+        });
     }
 
     fn call_check(&mut self, check: Label) {
@@ -557,18 +557,20 @@ impl MacroAssembler for X64Masm {
     }
 
     fn check_routine(&mut self, fault: Label) {
-        const SAVE: [Gpr; 7] = [
-            Gpr::RAX,
-            Gpr::RDI,
-            Gpr::RSI,
-            Gpr::RDX,
-            Gpr::RCX,
-            Gpr::R8,
-            Gpr::R11,
-        ];
+        const SAVE: [Gpr; 6] = [Gpr::RAX, Gpr::RDI, Gpr::RSI, Gpr::RDX, Gpr::RCX, Gpr::R8];
         for g in SAVE {
             self.asm.push(g);
         }
+        // Entered at 8 mod 16; six pushes and this keep the host call aligned.
+        self.asm.alu_ri(Alu::Sub, true, Gpr::RSP, 8);
+        self.asm.store(
+            8,
+            Mem {
+                base: CTX,
+                disp: abi::CUR_FP,
+            },
+            r(VReg(10)),
+        );
         self.asm.mov_rr(true, Gpr::RDI, CTX);
         self.asm.mov_rr(true, Gpr::RSI, Gpr::R11);
         self.asm.mov_rr(true, Gpr::RDX, Gpr::R10);
@@ -576,11 +578,15 @@ impl MacroAssembler for X64Masm {
             base: CTX,
             disp: abi::HOST_CHECK,
         });
-        self.asm.test_rr(true, Gpr::RAX, Gpr::RAX);
+        self.asm.mov_rr(true, Gpr::R10, Gpr::RAX);
+        self.asm.mov_rr(true, Gpr::R11, Gpr::RDX);
+        self.asm.alu_ri(Alu::Add, true, Gpr::RSP, 8);
         for g in SAVE.iter().rev() {
             self.asm.pop(*g);
         }
-        self.asm.jcc(Cond::Ne, fault);
+        self.asm
+            .alu_ri(Alu::Cmp, true, Gpr::R10, abi::CHECK_FAULT as i32);
+        self.asm.jcc(Cond::E, fault);
         self.asm.ret();
     }
 
