@@ -6,7 +6,7 @@ use bpf_bridge::facts::{Access, Facts};
 use bpf_bridge::isa::{insns_to_bytes, AluOp, Insn, JmpOp, Op, Reg, Size, Src, Width};
 use bpf_bridge::program::{ProgType, Program};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use jit::exec_mem::{ExecPool, HelperFailed, Host};
+use jit::exec_mem::{Checked, ExecPool, Host, HostFault};
 use jit::run::{JitProgram, RunArgs};
 use jit::{Arch, Options};
 use std::hint::black_box;
@@ -113,11 +113,16 @@ fn program(n: usize) -> Vec<Insn> {
 struct PacketHost(u64, u64);
 
 impl Host for PacketHost {
-    fn check(&mut self, addr: u64, len: usize, _w: bool) -> bool {
-        addr >= self.0 && addr + len as u64 <= self.0 + self.1
+    fn check(&mut self, addr: u64, packed: u64, _fp: u64) -> Result<Checked, HostFault> {
+        let len = packed & 0xf;
+        if addr >= self.0 && addr + len <= self.0 + self.1 {
+            Ok(Checked::Plain)
+        } else {
+            Err(HostFault)
+        }
     }
-    fn helper(&mut self, _id: i64, _a: [u64; 5]) -> Result<u64, HelperFailed> {
-        Err(HelperFailed)
+    fn helper(&mut self, _id: u64, _callx: bool, _a: [u64; 5], _fp: u64) -> Result<u64, HostFault> {
+        Err(HostFault)
     }
 }
 
@@ -125,7 +130,7 @@ fn compile(c: &mut Criterion) {
     let mut g = c.benchmark_group("jit-compile");
     let opts = Options::for_host();
     let pool = ExecPool::new();
-    for n in [16usize, 256, 4096] {
+    for n in [16usize, 256, 1024, 4096] {
         let insns = program(n);
         let bytes = insns_to_bytes(&insns);
         let prog = Program::new("bench", ProgType::Raw, insns.clone());
@@ -152,6 +157,10 @@ fn compile(c: &mut Criterion) {
                 JitProgram::load(&c, &pool).unwrap()
             })
         });
+        if n > 256 {
+            // rbpf's JIT has a fixed-size code buffer.
+            continue;
+        }
         g.bench_with_input(BenchmarkId::new("rbpf", n), &bytes, |b, bytes| {
             b.iter(|| {
                 let mut vm = rbpf::EbpfVmRaw::new(Some(black_box(bytes))).unwrap();

@@ -46,9 +46,14 @@ pub enum FaultKind {
     BackEdgeLimit,
     /// The second slot of `lddw` was executed (cannot happen for decoded programs).
     InvalidInsn,
-    /// The engine could not run the packet (e.g. the map set does not belong to the
-    /// program, or the kernel cannot present a frame that large).
+    /// The engine failed to run the packet (e.g. the map set does not belong to
+    /// the program, or a bpf() call failed).
     Engine(&'static str),
+    /// The engine could not present the packet to the program, so it was not
+    /// run: no verdict, but no fault of the program either (e.g. a frame the
+    /// kernel cannot show an XDP program whole). The text is the cause;
+    /// [`FaultSummary`] counts these by it.
+    NotRun(&'static str),
 }
 
 impl FaultKind {
@@ -65,6 +70,7 @@ impl FaultKind {
             FaultKind::BackEdgeLimit => "back-edge-limit",
             FaultKind::InvalidInsn => "invalid-insn",
             FaultKind::Engine(_) => "engine",
+            FaultKind::NotRun(_) => "not-run",
         }
     }
 }
@@ -89,7 +95,7 @@ impl fmt::Display for FaultKind {
             ),
             FaultKind::BackEdgeLimit => write!(f, "too many backward jumps (loop limit)"),
             FaultKind::InvalidInsn => write!(f, "invalid instruction"),
-            FaultKind::Engine(why) => write!(f, "{why}"),
+            FaultKind::Engine(why) | FaultKind::NotRun(why) => write!(f, "{why}"),
         }
     }
 }
@@ -126,31 +132,52 @@ pub trait Engine {
     fn maps(&self) -> BTreeMap<String, MapContents>;
 }
 
-/// Per-kind fault counts of a capture run.
+/// Per-kind fault counts of a capture run, and the packets not run by cause.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct FaultSummary {
-    /// Packets that faulted.
+    /// Packets that faulted (not counting packets not run).
     pub count: usize,
     /// By [`FaultKind::name`]: how many, and the first fault of that kind.
+    /// Packets not run are not here but in [`FaultSummary::not_run`].
     pub by_kind: BTreeMap<&'static str, (usize, Fault)>,
+    /// Packets not run ([`FaultKind::NotRun`]), by cause.
+    pub not_run: BTreeMap<&'static str, usize>,
 }
 
 impl FaultSummary {
-    /// Records one fault.
+    /// Records one fault, or one packet not run.
     pub fn add(&mut self, fault: Fault) {
+        if let FaultKind::NotRun(cause) = fault.kind {
+            *self.not_run.entry(cause).or_default() += 1;
+            return;
+        }
         self.count += 1;
         self.by_kind
             .entry(fault.kind.name())
             .and_modify(|(n, _)| *n += 1)
             .or_insert((1, fault));
     }
+
+    /// Whether any packet really faulted (packets not run do not count).
+    pub fn faulted(&self) -> bool {
+        self.count > 0
+    }
+
+    /// Packets not run, all causes together.
+    pub fn not_run_total(&self) -> usize {
+        self.not_run.values().sum()
+    }
 }
 
 impl fmt::Display for FaultSummary {
-    /// One line per kind: `N packets faulted (KIND), first: instruction I: …`.
+    /// One line per kind, `N packets faulted (KIND), first: instruction I: …`,
+    /// then one per cause of packets not run, `N packets not run (CAUSE): no verdict`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (name, (n, first)) in &self.by_kind {
             writeln!(f, "{n} packets faulted ({name}), first: {first}")?;
+        }
+        for (cause, n) in &self.not_run {
+            writeln!(f, "{n} packets not run ({cause}): no verdict")?;
         }
         Ok(())
     }
@@ -182,4 +209,37 @@ where
         maps: engine.maps(),
     };
     (report, faults)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packets_not_run_are_counted_by_cause_apart_from_faults() {
+        let mut s = FaultSummary::default();
+        let not_run = |cause| Fault {
+            insn: 0,
+            kind: FaultKind::NotRun(cause),
+        };
+        s.add(not_run("too short"));
+        s.add(not_run("too long"));
+        s.add(not_run("too short"));
+        assert!(!s.faulted());
+        assert_eq!(s.not_run_total(), 3);
+        assert_eq!(s.not_run["too short"], 2);
+        assert_eq!(s.not_run["too long"], 1);
+        s.add(Fault {
+            insn: 7,
+            kind: FaultKind::CallDepth,
+        });
+        assert!(s.faulted());
+        assert_eq!(s.count, 1);
+        assert_eq!(
+            s.to_string(),
+            "1 packets faulted (call-depth), first: instruction 7: call depth exceeds 8 frames\n\
+             1 packets not run (too long): no verdict\n\
+             2 packets not run (too short): no verdict\n"
+        );
+    }
 }

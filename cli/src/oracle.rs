@@ -31,7 +31,7 @@ impl Engine for OracleEngine {
             // Real Lua has no loop budget: such packets have no comparable verdict.
             Ok(None) => Err(Fault {
                 insn: 0,
-                kind: FaultKind::Engine("loop budget exhausted under real Lua"),
+                kind: FaultKind::NotRun("loop budget exhausted under real Lua"),
             }),
             Err(_) => Err(Fault {
                 insn: 0,

@@ -2,9 +2,9 @@
 .map bad hash key=4 value=8 entries=128
     ldxw %r6, [%r1+0]
     ldxw %r7, [%r1+4]
-    mov %r2, %r7
-    sub %r2, %r6
-    jslt %r2, 34, pass
+    mov %r2, %r6
+    add %r2, 34
+    jgt %r2, %r7, pass          # pkt.len < 34
     ldxh %r2, [%r6+12]
     jne %r2, 0x8, pass
     ldxb %r3, [%r6+14]

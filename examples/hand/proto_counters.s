@@ -6,15 +6,21 @@
     mov %r7, %r3
     sub %r7, %r2                # len
     mov %r6, 255                # slot
-    jlt %r7, 14, count
+    mov %r4, %r2
+    add %r4, 14
+    jgt %r4, %r3, count
     ldxh %r4, [%r2+12]
     jne %r4, 0x8, ipv6
-    jlt %r7, 34, count
+    mov %r5, %r2
+    add %r5, 34
+    jgt %r5, %r3, count
     ldxb %r6, [%r2+23]
     ja count
 ipv6:
     jne %r4, 0xdd86, count
-    jlt %r7, 54, count
+    mov %r5, %r2
+    add %r5, 54
+    jgt %r5, %r3, count
     ldxb %r6, [%r2+20]
 count:
     stxw [%r10-4], %r6

@@ -28,7 +28,7 @@ pub trait LabelUse: Copy {
 }
 
 /// Rounds of shrinking; each round can only enable more short branches.
-pub const SHRINK_ROUNDS: usize = 3;
+pub const SHRINK_ROUNDS: usize = 2;
 
 const UNBOUND: u32 = u32::MAX;
 
@@ -68,8 +68,8 @@ impl<K: LabelUse> CodeBuffer<K> {
     pub fn with_capacity(bytes: usize) -> Self {
         CodeBuffer {
             code: Vec::with_capacity(bytes),
-            labels: Vec::new(),
-            fixups: Vec::new(),
+            labels: Vec::with_capacity(bytes / 8),
+            fixups: Vec::with_capacity(bytes / 32),
         }
     }
 
@@ -152,12 +152,11 @@ impl<K: LabelUse> CodeBuffer<K> {
                     if f.short {
                         continue;
                     }
-                    let Some(slen) = f.kind.short_len() else {
+                    if f.kind.short_len().is_none() {
                         continue;
-                    };
+                    }
                     let target = self.labels[f.label.0 as usize] as usize;
                     let d = map.map(target) as i64 - map.map(f.at as usize) as i64;
-                    let _ = slen;
                     if f.kind.short_fits(d) {
                         self.fixups[i].short = true;
                         changed = true;

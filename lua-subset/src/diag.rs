@@ -68,6 +68,38 @@ pub fn line_col(source: &str, offset: usize) -> (u32, u32) {
     (line as u32, col as u32)
 }
 
+/// Line starts of a source, for many position lookups.
+pub struct LineIndex<'s> {
+    src: &'s str,
+    starts: Vec<usize>,
+}
+
+impl<'s> LineIndex<'s> {
+    /// Indexes `src`.
+    pub fn new(src: &'s str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            src.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { src, starts }
+    }
+
+    /// 1-based line and column (characters) of a byte offset, as [`line_col`].
+    pub fn line_col(&self, offset: usize) -> (u32, u32) {
+        let mut off = offset.min(self.src.len());
+        while !self.src.is_char_boundary(off) {
+            off -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= off);
+        let start = self.starts[line - 1];
+        let col = self.src[start..off].chars().count() + 1;
+        (line as u32, col as u32)
+    }
+}
+
 /// Collects diagnostics while a pass runs.
 #[derive(Default, Debug)]
 pub struct Sink {

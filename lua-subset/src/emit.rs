@@ -2,17 +2,17 @@
 //! label resolution and the line table.
 
 use crate::codegen::vcode::*;
-use crate::diag::{line_col, Span};
+use crate::diag::{LineIndex, Span};
+use crate::fastmap::FastMap as HashMap;
 use crate::regalloc::{self, Loc};
 use bpf_bridge::isa::{AluOp, Op, Reg, Size, Src, Width};
 use bpf_bridge::program::LineInfo;
-use std::collections::HashMap;
 
 /// Removes unreachable instructions and jumps to the next instruction.
 pub fn simplify(code: &mut Vec<VInsn>) {
     loop {
         let before = code.len();
-        let mut label_at = HashMap::new();
+        let mut label_at = HashMap::default();
         for (i, ins) in code.iter().enumerate() {
             if let VOp::Label(l) = ins.op {
                 label_at.insert(l, i);
@@ -288,7 +288,7 @@ pub fn lower_to_ops(
         }
     }
     // Slot positions, then jump offsets.
-    let mut pos = HashMap::new();
+    let mut pos = HashMap::default();
     let mut slot = 0usize;
     for (it, _) in &out.items {
         match it {
@@ -301,6 +301,8 @@ pub fn lower_to_ops(
     let mut ops = Vec::new();
     let mut lines: Vec<LineInfo> = Vec::new();
     let mut slot = 0usize;
+    let index = LineIndex::new(source);
+    let mut last: Option<(u32, (u32, u32))> = None;
     for (it, span) in out.items {
         let op = match it {
             Item::Mark(_) => continue,
@@ -333,7 +335,14 @@ pub fn lower_to_ops(
                 }
             }
         };
-        let (line, col) = line_col(source, span.start as usize);
+        let (line, col) = match last {
+            Some((start, lc)) if start == span.start => lc,
+            _ => {
+                let lc = index.line_col(span.start as usize);
+                last = Some((span.start, lc));
+                lc
+            }
+        };
         if lines.last().is_none_or(|l| l.line != line || l.col != col) {
             lines.push(LineInfo {
                 insn: slot,

@@ -10,6 +10,7 @@
 pub mod codegen;
 pub mod diag;
 pub mod emit;
+mod fastmap;
 pub mod ir;
 pub mod listing;
 mod lower;

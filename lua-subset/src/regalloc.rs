@@ -4,7 +4,7 @@
 //! values live across a call land in r6–r9 or on the stack.
 
 use crate::codegen::vcode::*;
-use std::collections::HashMap;
+use crate::fastmap::FastMap as HashMap;
 
 /// Where a virtual register lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub(crate) fn cfg(code: &[VInsn]) -> Cfg {
             start = i;
         }
     }
-    let mut label_block = HashMap::new();
+    let mut label_block = HashMap::default();
     for (b, &(s, e)) in blocks.iter().enumerate() {
         for ins in &code[s..=e] {
             if let VOp::Label(l) = ins.op {
@@ -145,21 +145,19 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     while changed {
         changed = false;
         for b in (0..nb).rev() {
-            let mut out = BitSet::new(n);
-            for &s in &g.succs[b] {
-                for (w, x) in out.0.iter_mut().zip(&live_in[s].0) {
-                    *w |= *x;
+            let words = live_out[b].0.len();
+            for w in 0..words {
+                let mut x = 0;
+                for &s in &g.succs[b] {
+                    x |= live_in[s].0[w];
+                }
+                live_out[b].0[w] = x;
+                let inn = buse[b].0[w] | (x & !bdef[b].0[w]);
+                if inn != live_in[b].0[w] {
+                    live_in[b].0[w] = inn;
+                    changed = true;
                 }
             }
-            let mut inn = BitSet::new(n);
-            for w in 0..inn.0.len() {
-                inn.0[w] = buse[b].0[w] | (out.0[w] & !bdef[b].0[w]);
-            }
-            if inn.0 != live_in[b].0 {
-                live_in[b] = inn;
-                changed = true;
-            }
-            live_out[b] = out;
         }
     }
     // Interval hulls for virtual registers; exact segments for fixed ones.
@@ -232,7 +230,7 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
         .collect();
     intervals.sort_by_key(|iv| (iv.start, iv.v));
     // Move hints: `mov d, s` where s dies there prefers s's register.
-    let mut hints: HashMap<u32, u32> = HashMap::new();
+    let mut hints: HashMap<u32, u32> = HashMap::default();
     for ins in code {
         if let VOp::Alu {
             op: bpf_bridge::isa::AluOp::Mov,
@@ -248,7 +246,7 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     let conflicts_fixed = |r: u8, s: u32, e: u32| -> bool {
         (r as u32) < FIXED && fixed[r as usize].iter().any(|&(a, b)| a <= e && s <= b)
     };
-    let mut locs: HashMap<u32, Loc> = HashMap::new();
+    let mut locs: HashMap<u32, Loc> = HashMap::default();
     let mut active: Vec<Interval> = Vec::new();
     // Spill slots are reused once every interval in them has ended before the
     // new one starts (intervals arrive by increasing start).

@@ -20,8 +20,9 @@ use crate::program::ProgType;
 /// Taken may_goto budget per run (CONTRACTS.md).
 pub const MAY_GOTO_BUDGET: u32 = 65_536;
 
-/// Backward jumps allowed per run in checked mode, where no verifier proved
-/// termination: the bound that keeps an unverified loop from hanging.
+/// Default number of backward jumps allowed per run in checked mode, where no
+/// verifier proved termination: the bound that keeps an unverified loop from
+/// hanging (see [`super::Interpreter::set_back_edge_limit`]).
 pub const CHECKED_BACK_EDGE_LIMIT: u64 = 1 << 24;
 
 #[inline(always)]
@@ -162,6 +163,7 @@ pub(super) fn execute<const BOUNDED: bool>(
     let mut depth: usize = 0;
     let mut budget = MAY_GOTO_BUDGET;
     let mut back_edges: u64 = 0;
+    let back_edge_limit = st.back_edge_limit;
 
     macro_rules! fault {
         ($kind:expr) => {
@@ -180,7 +182,7 @@ pub(super) fn execute<const BOUNDED: bool>(
     macro_rules! jump_back {
         ($target:expr) => {{
             back_edges += 1;
-            if BOUNDED && back_edges > CHECKED_BACK_EDGE_LIMIT {
+            if BOUNDED && back_edges > back_edge_limit {
                 fault!(FaultKind::BackEdgeLimit);
             }
             pc = $target as usize;

@@ -83,6 +83,7 @@ struct State {
     prng: Prng,
     epoch: Instant,
     trace: Box<dyn Write + Send>,
+    back_edge_limit: u64,
 }
 
 /// A loaded program, ready to run on packets.
@@ -125,6 +126,7 @@ impl Interpreter {
                 prng: Prng::default(),
                 epoch: Instant::now(),
                 trace: Box::new(std::io::stderr()),
+                back_edge_limit: CHECKED_BACK_EDGE_LIMIT,
             },
         })
     }
@@ -132,6 +134,13 @@ impl Interpreter {
     /// Sends `trace_printk` output to `w` instead of stderr.
     pub fn set_trace(&mut self, w: Box<dyn Write + Send>) {
         self.state.trace = w;
+    }
+
+    /// Sets how many backward jumps a checked-mode run may take before it faults
+    /// with [`FaultKind::BackEdgeLimit`] (default [`CHECKED_BACK_EDGE_LIMIT`];
+    /// verified mode has no limit: the verifier proved termination).
+    pub fn set_back_edge_limit(&mut self, limit: u64) {
+        self.state.back_edge_limit = limit;
     }
 
     /// Reseeds `get_prandom_u32`.

@@ -1,6 +1,6 @@
 //! The kernel as an [`Engine`]: `--engine kernel`.
 
-use super::{KernelProgram, NotRunCause};
+use super::KernelProgram;
 use crate::engine::{Engine, Fault, FaultKind};
 use crate::report::MapContents;
 use std::collections::BTreeMap;
@@ -12,23 +12,20 @@ impl Engine for KernelProgram {
 
     /// One BPF_PROG_TEST_RUN; `pkt` receives the packet as the program left
     /// it. r0 is the kernel's 32 bits, zero-extended. Frames the kernel cannot
-    /// show whole are not run and give an [`FaultKind::Engine`] fault (also
-    /// counted by cause in [`KernelProgram::not_run`]).
+    /// show whole are not run and give a [`FaultKind::NotRun`] with the cause
+    /// (also counted in [`KernelProgram::not_run`]); a failed bpf() call is a
+    /// [`FaultKind::Engine`] fault.
     fn run_packet(&mut self, pkt: &mut [u8]) -> Result<u64, Fault> {
-        let fault = |why| Fault {
-            insn: 0,
-            kind: FaultKind::Engine(why),
-        };
+        let fault = |kind| Fault { insn: 0, kind };
         let cause = self.check_frame(pkt).err();
         match self.run_in_place(pkt) {
             Ok(Some(r0)) => Ok(r0 as u64),
-            Ok(None) => Err(fault(match cause {
-                Some(NotRunCause::TooShort { .. }) => {
-                    "frame shorter than an Ethernet header: the kernel refuses it"
-                }
-                _ => "frame longer than the kernel shows an XDP program whole",
-            })),
-            Err(_) => Err(fault("BPF_PROG_TEST_RUN failed")),
+            Ok(None) => Err(fault(FaultKind::NotRun(
+                cause.map_or("frame the kernel cannot show an XDP program whole", |c| {
+                    c.reason()
+                }),
+            ))),
+            Err(_) => Err(fault(FaultKind::Engine("BPF_PROG_TEST_RUN failed"))),
         }
     }
 

@@ -41,6 +41,24 @@ pub enum NotRunCause {
     },
 }
 
+impl NotRunCause {
+    /// The cause as a fixed text, the key of [`crate::engine::FaultSummary::not_run`].
+    pub fn reason(&self) -> &'static str {
+        match self {
+            NotRunCause::TooShort { .. } => {
+                "frame shorter than an Ethernet header (14 bytes): the kernel refuses it"
+            }
+            // The usual limit (4 KiB pages); other page sizes give another.
+            NotRunCause::TooLong { max: 3520, .. } => {
+                "frame over the 3,520 bytes the kernel shows an XDP program whole"
+            }
+            NotRunCause::TooLong { .. } => {
+                "frame longer than the kernel shows an XDP program whole"
+            }
+        }
+    }
+}
+
 /// Frames not run, by cause.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NotRunCounts {

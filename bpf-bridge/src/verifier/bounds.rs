@@ -100,7 +100,21 @@ impl Scalar {
     pub fn sync(mut self) -> Option<Scalar> {
         const SIGN: u64 = 1 << 63;
         const SIGN32: u64 = 1 << 31;
+        if let Some(v) = self.t.is_const().then_some(self.t.value) {
+            // A known value: the bounds either hold it or the state is impossible.
+            let k = Scalar::konst(v);
+            return (self.umin <= v
+                && v <= self.umax
+                && self.smin <= v as i64
+                && v as i64 <= self.smax
+                && self.u32min <= v as u32
+                && v as u32 <= self.u32max
+                && self.s32min <= v as i32
+                && v as i32 <= self.s32max)
+                .then_some(k);
+        }
         for _ in 0..3 {
+            let before = self;
             let t = self.t;
             self.umin = self.umin.max(t.min());
             self.umax = self.umax.min(t.max());
@@ -159,6 +173,9 @@ impl Scalar {
                 .low32()
                 .intersect(Tnum::range(self.u32min as u64, self.u32max as u64))?;
             self.t = t.with_low32(low);
+            if self == before {
+                break;
+            }
         }
         self.consistent().then_some(self)
     }
@@ -325,7 +342,7 @@ fn alu64(op: AluOp, a: &Scalar, b: &Scalar, shmask: u64) -> Scalar {
     match op {
         AluOp::Mov => return *b,
         AluOp::Add => {
-            r.t = a.t.add(b.t);
+            r.t = a.t.wrapping_add(b.t);
             if let (Some(lo), Some(hi)) = (a.umin.checked_add(b.umin), a.umax.checked_add(b.umax)) {
                 (r.umin, r.umax) = (lo, hi);
             }
@@ -334,7 +351,7 @@ fn alu64(op: AluOp, a: &Scalar, b: &Scalar, shmask: u64) -> Scalar {
             }
         }
         AluOp::Sub => {
-            r.t = a.t.sub(b.t);
+            r.t = a.t.wrapping_sub(b.t);
             if a.umin >= b.umax {
                 (r.umin, r.umax) = (a.umin - b.umax, a.umax - b.umin);
             }
@@ -343,7 +360,7 @@ fn alu64(op: AluOp, a: &Scalar, b: &Scalar, shmask: u64) -> Scalar {
             }
         }
         AluOp::Mul => {
-            r.t = a.t.mul(b.t);
+            r.t = a.t.wrapping_mul(b.t);
             if a.umax <= u32::MAX as u64 && b.umax <= u32::MAX as u64 {
                 (r.umin, r.umax) = (a.umin * b.umin, a.umax * b.umax);
             }
@@ -525,10 +542,10 @@ impl fmt::Display for Scalar {
         if self.umin != 0 || self.umax != u64::MAX {
             parts.push(alloc::format!("umin={},umax={}", self.umin, self.umax));
         }
-        if self.smin != i64::MIN || self.smax != i64::MAX {
-            if (self.smin as u64, self.smax as u64) != (self.umin, self.umax) {
-                parts.push(alloc::format!("smin={},smax={}", self.smin, self.smax));
-            }
+        if (self.smin != i64::MIN || self.smax != i64::MAX)
+            && (self.smin as u64, self.smax as u64) != (self.umin, self.umax)
+        {
+            parts.push(alloc::format!("smin={},smax={}", self.smin, self.smax));
         }
         if self.t.mask != u64::MAX && (self.t != Tnum::range(self.umin, self.umax)) {
             parts.push(alloc::format!("var_off={:?}", self.t));

@@ -4,7 +4,7 @@
 
 use super::error::{fail, Rule, VerifyError};
 use crate::isa::{decode_program, AluOp, Op, Src, Width};
-use crate::program::{helper_id, Program};
+use crate::program::{helper_id, MapKind, Program};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -28,6 +28,8 @@ pub fn helper_args(id: i32) -> usize {
         helper_id::MAP_LOOKUP_ELEM | helper_id::MAP_DELETE_ELEM => 2,
         helper_id::MAP_UPDATE_ELEM => 4,
         helper_id::TRACE_PRINTK => 5,
+        // For `raw` programs the conformance helper 5 returns r1.
+        helper_id::KTIME_GET_NS => 1,
         _ => 0,
     }
 }
@@ -109,12 +111,12 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
                     );
                 };
                 if let Op::LoadMapValue { offset, .. } = *op {
-                    if !def.kind.is_array() {
+                    if def.kind != MapKind::Array || def.max_entries != 1 {
                         return fail(
                             pc,
                             Rule::BadMap,
                             format!(
-                                "direct value access needs an array map, {} is not",
+                                "direct value access needs an array map of one entry, {} is not",
                                 def.name
                             ),
                         );

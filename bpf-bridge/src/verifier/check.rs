@@ -31,6 +31,8 @@ pub(crate) struct Visited {
     max_exit: Option<u64>,
     /// Some path through this state has no proven bound (may_goto loop).
     unbounded: bool,
+    /// [`prune::exact_hash`] of the state.
+    hash: u64,
 }
 
 /// How a path ended.
@@ -60,6 +62,7 @@ pub(crate) struct Checker<'a> {
     pub processed: u64,
     pub peak_states: usize,
     pub total_states: usize,
+    live_states: usize,
     pub accesses: Vec<Option<Access>>,
     pub max_stack: u32,
     pub worst: u64,
@@ -81,6 +84,7 @@ impl<'a> Checker<'a> {
             processed: 0,
             peak_states: 0,
             total_states: 0,
+            live_states: 0,
             accesses: vec![None; n],
             max_stack: 0,
             worst: 0,
@@ -184,14 +188,8 @@ impl<'a> Checker<'a> {
             self.visited[p as usize].branches += 1;
         }
         self.pending.push(other);
-        self.peak_states = self
-            .peak_states
-            .max(self.pending.len() + self.live_visited());
+        self.peak_states = self.peak_states.max(self.pending.len() + self.live_states);
         Ok(())
-    }
-
-    fn live_visited(&self) -> usize {
-        self.total_states
     }
 
     /// At a prune point: stop when covered, detect loops that cannot end,
@@ -201,6 +199,7 @@ impl<'a> Checker<'a> {
         let may_goto = matches!(self.cfg.ops[pc], Op::MayGoto { .. });
         let mut in_loop = false;
         let mut widen_from = None;
+        let hash = prune::exact_hash(st, &self.cfg.live);
         for &i in &self.at[pc] {
             let v = &self.visited[i as usize];
             let Some(old) = &v.state else { continue };
@@ -211,7 +210,7 @@ impl<'a> Checker<'a> {
                         return Ok(Some(PathEnd::Pruned(None)));
                     }
                     widen_from = Some(i);
-                } else if prune::subsumes(old, st, &self.cfg.live, true) {
+                } else if v.hash == hash && prune::subsumes(old, st, &self.cfg.live, true) {
                     return fail(
                         pc,
                         Rule::InfiniteLoop,
@@ -240,7 +239,7 @@ impl<'a> Checker<'a> {
         if in_loop && !may_goto && self.processed.saturating_sub(self.last_loop_add) < 100 {
             return Ok(None);
         }
-        if self.total_states >= self.config.max_states {
+        if self.live_states >= self.config.max_states {
             return Ok(None);
         }
         if in_loop {
@@ -257,33 +256,32 @@ impl<'a> Checker<'a> {
             depth: st.depth,
             max_exit: None,
             unbounded: false,
+            hash,
         });
         self.at[pc].push(idx);
         st.parent = Some(idx);
         self.total_states += 1;
-        self.peak_states = self.peak_states.max(self.pending.len() + self.total_states);
+        self.live_states += 1;
+        self.peak_states = self.peak_states.max(self.pending.len() + self.live_states);
         Ok(None)
     }
 
-    /// Keeps the per-slot list short by forgetting the oldest complete states.
+    /// Keeps the per-slot list short: forgets the oldest states (complete
+    /// ones first). Forgetting only loses pruning (and, for states still being
+    /// explored, early detection of a repeating loop, which the instruction
+    /// limit then catches).
     fn trim(&mut self, pc: usize) {
-        let limit = self.config.max_states_per_insn;
-        if self.at[pc].len() < limit {
-            return;
+        let limit = self.config.max_states_per_insn.max(1);
+        let list = &mut self.at[pc];
+        while list.len() >= limit {
+            let pos = list
+                .iter()
+                .position(|&i| self.visited[i as usize].branches == 0)
+                .unwrap_or(0);
+            let i = list.remove(pos);
+            self.visited[i as usize].state = None;
+            self.live_states -= 1;
         }
-        let visited = &mut self.visited;
-        let mut dropped = 0;
-        let excess = self.at[pc].len() + 1 - limit;
-        self.at[pc].retain(|&i| {
-            let v = &mut visited[i as usize];
-            if dropped < excess && v.branches == 0 {
-                v.state = None;
-                dropped += 1;
-                false
-            } else {
-                true
-            }
-        });
     }
 
     pub fn reg(&self, st: &State, pc: usize, r: Reg) -> Result<RegState, VerifyError> {
@@ -401,8 +399,8 @@ impl<'a> Checker<'a> {
                 match (taken, fall) {
                     (Some(mut t), Some(f)) => {
                         t.pc = target(&op, pc);
-                        self.fork(pc, t)?;
                         *st = f;
+                        self.fork(pc, t)?;
                     }
                     (Some(t), None) => {
                         *st = t;
@@ -621,7 +619,7 @@ impl<'a> Checker<'a> {
     /// impossible outcome.
     fn jump(
         &mut self,
-        st: &State,
+        st: &mut State,
         pc: usize,
         width: Width,
         op: JmpOp,
@@ -631,19 +629,30 @@ impl<'a> Checker<'a> {
         let a = self.reg(st, pc, dst)?;
         let b = self.operand(st, pc, src)?;
         if a.kind == Kind::Scalar && b.kind == Kind::Scalar {
-            let mk = |taken: bool| -> Option<State> {
-                let (ra, rb) = Scalar::refine(width, op, &a.var, &b.var, taken)?;
-                let mut s = st.clone();
-                set_scalar(&mut s, dst, a.id, ra);
+            let raw = self.prog.prog_type == ProgType::Raw;
+            let apply = |s: &mut State, (ra, rb): (Scalar, Scalar)| {
+                set_scalar(s, dst, a.id, ra);
                 if let Src::Reg(r) = src {
-                    set_scalar(&mut s, r, b.id, rb);
+                    set_scalar(s, r, b.id, rb);
                 }
-                if self.prog.prog_type == ProgType::Raw {
-                    propagate_len(&mut s);
+                if raw {
+                    propagate_len(s);
                 }
-                Some(s)
             };
-            return Ok((mk(true), mk(false)));
+            let t = Scalar::refine(width, op, &a.var, &b.var, true);
+            let f = Scalar::refine(width, op, &a.var, &b.var, false);
+            // Clone only when both outcomes are possible.
+            let taken = t.map(|t| {
+                let mut s = if f.is_some() { st.clone() } else { take(st) };
+                apply(&mut s, t);
+                s
+            });
+            let fall = f.map(|f| {
+                let mut s = take(st);
+                apply(&mut s, f);
+                s
+            });
+            return Ok((taken, fall));
         }
         if width == Width::W32 {
             return fail(
@@ -667,7 +676,7 @@ impl<'a> Checker<'a> {
             }
             if p.kind == Kind::MapValueOrNull {
                 let mut null = st.clone();
-                let mut some = st.clone();
+                let mut some = take(st);
                 null.for_each_reg(|r| {
                     if r.kind == Kind::MapValueOrNull && r.id == p.id {
                         *r = RegState::scalar(Scalar::konst(0));
@@ -687,9 +696,9 @@ impl<'a> Checker<'a> {
             }
             // Any other pointer is never null.
             return Ok(if op == JmpOp::Eq {
-                (None, Some(st.clone()))
+                (None, Some(take(st)))
             } else {
-                (Some(st.clone()), None)
+                (Some(take(st)), None)
             });
         }
         let (mut t, mut f) = (st.clone(), st.clone());
@@ -720,6 +729,19 @@ impl<'a> Checker<'a> {
         }
         Ok((Some(t), Some(f)))
     }
+}
+
+/// Moves the state out, leaving an empty one behind (no allocation).
+fn take(st: &mut State) -> State {
+    core::mem::replace(
+        st,
+        State {
+            frames: Vec::new(),
+            pc: st.pc,
+            depth: st.depth,
+            parent: st.parent,
+        },
+    )
 }
 
 fn target(op: &Op, pc: usize) -> usize {

@@ -328,7 +328,13 @@ impl Checker<'_> {
                     );
                 }
                 self.max_stack = self.max_stack.max((-o) as u32);
-                let fr = &st.frames[p.aux as usize];
+                let Some(fr) = st.frames.get(p.aux as usize) else {
+                    return fail(
+                        pc,
+                        Rule::HelperArg,
+                        "pointer into a stack frame that is gone",
+                    );
+                };
                 for a in o..end {
                     match fr.byte(a) {
                         (Byte::Invalid, _) => {
@@ -395,7 +401,13 @@ fn stack_read(
     size: Size,
     signed: bool,
 ) -> Result<RegState, VerifyError> {
-    let fr = &st.frames[frame];
+    let Some(fr) = st.frames.get(frame) else {
+        return fail(
+            pc,
+            Rule::MemAccess,
+            "pointer into a stack frame that is gone",
+        );
+    };
     let n = size.bytes();
     if let (Byte::Spill, Some(slot)) = fr.byte(off) {
         if n == 8 {
@@ -445,7 +457,13 @@ fn stack_write(
     v: RegState,
 ) -> Result<(), VerifyError> {
     let n = size.bytes();
-    let fr = &mut st.frames[frame];
+    let Some(fr) = st.frames.get_mut(frame) else {
+        return fail(
+            pc,
+            Rule::MemAccess,
+            "pointer into a stack frame that is gone",
+        );
+    };
     let slot = fr.slot_mut(off);
     if n == 8 {
         slot.bytes = [Byte::Spill; 8];

@@ -25,6 +25,7 @@ pub use bounds::Scalar;
 pub use error::{Rule, VerifyError};
 
 use crate::facts::{Access, Facts};
+use crate::isa::Op;
 use crate::program::Program;
 use core::fmt;
 
@@ -33,7 +34,8 @@ use core::fmt;
 pub struct VerifierConfig {
     /// Instructions processed over all paths before giving up (the kernel's 1M).
     pub max_processed: u64,
-    /// States recorded for pruning, in total (bounds memory).
+    /// States held for pruning at once (bounds memory; beyond it no new
+    /// state is recorded).
     pub max_states: usize,
     /// States kept per instruction (older complete ones are forgotten).
     pub max_states_per_insn: usize,
@@ -46,7 +48,7 @@ impl Default for VerifierConfig {
         VerifierConfig {
             max_processed: 1_000_000,
             max_states: 32_768,
-            max_states_per_insn: 64,
+            max_states_per_insn: 16,
             max_pending: 8_192,
         }
     }
@@ -59,7 +61,7 @@ pub struct Stats {
     pub insns: usize,
     /// Instructions processed over all explored paths.
     pub processed: u64,
-    /// Most states held at once (recorded plus pending).
+    /// Most states held at once (recorded for pruning plus pending branches).
     pub peak_states: usize,
     /// States recorded for pruning.
     pub total_states: usize,
@@ -97,10 +99,16 @@ pub fn verify_with(prog: &Program, config: &VerifierConfig) -> Result<Verified, 
     let cfg = cfg::build(prog).map_err(with_source)?;
     let mut ck = check::Checker::new(prog, &cfg, config);
     ck.run().map_err(with_source)?;
+    // Memory accesses no path reached keep their run-time check.
     let accesses = ck
         .accesses
         .iter()
-        .map(|a| a.unwrap_or(Access::Check))
+        .zip(&cfg.ops)
+        .map(|(a, op)| match (a, op) {
+            (Some(a), _) => *a,
+            (None, Op::Load { .. } | Op::Store { .. } | Op::Atomic { .. }) => Access::Check,
+            (None, _) => Access::Proven,
+        })
         .collect();
     let stats = Stats {
         insns: cfg.ops.len(),

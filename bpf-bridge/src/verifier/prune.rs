@@ -4,22 +4,67 @@
 
 use super::bounds::Scalar;
 use super::state::{Byte, Frame, Kind, RegState, Slot, State};
-use alloc::vec::Vec;
 
-/// Consistent renaming of ids between the old and the current state.
-#[derive(Default)]
-struct IdMap(Vec<(u64, u64)>);
+/// Consistent renaming of ids between the old and the current state; fixed
+/// capacity (no allocation), and a full map fails the comparison.
+struct IdMap {
+    pairs: [(u64, u64); 16],
+    len: usize,
+}
 
 impl IdMap {
+    fn new() -> IdMap {
+        IdMap {
+            pairs: [(0, 0); 16],
+            len: 0,
+        }
+    }
+
     fn check(&mut self, tag: u64, old: u32, cur: u32) -> bool {
         let (o, c) = ((tag << 32) | old as u64, (tag << 32) | cur as u64);
-        for &(a, b) in &self.0 {
+        for &(a, b) in &self.pairs[..self.len] {
             if a == o || b == c {
                 return a == o && b == c;
             }
         }
-        self.0.push((o, c));
+        if self.len == self.pairs.len() {
+            return false;
+        }
+        self.pairs[self.len] = (o, c);
+        self.len += 1;
         true
+    }
+}
+
+/// A fast non-cryptographic hasher (the rustc "Fx" scheme).
+struct Fx(u64);
+
+impl core::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(v as u64);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64);
+    }
+    fn write_i32(&mut self, v: i32) {
+        self.write_u64(v as u32 as u64);
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.write_u64(v as u64);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
@@ -115,7 +160,7 @@ pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool) -> bool {
     if old.frames.len() != cur.frames.len() {
         return false;
     }
-    let mut ids = IdMap::default();
+    let mut ids = IdMap::new();
     let top = cur.frames.len() - 1;
     for (i, (of, cf)) in old.frames.iter().zip(&cur.frames).enumerate() {
         if of.callsite != cf.callsite {
@@ -158,4 +203,50 @@ pub fn widen(old: &State, cur: &mut State) {
             }
         }
     }
+}
+
+/// A hash that agrees with exact equality ([`subsumes`] with `exact`): equal
+/// states hash alike (ids, which may be renamed, are left out).
+pub fn exact_hash(st: &State, live: &[u16]) -> u64 {
+    use core::hash::{Hash, Hasher};
+    let mut h = Fx(0);
+    let reg = |r: &RegState, h: &mut Fx| {
+        r.kind.hash(h);
+        match r.kind {
+            Kind::NotInit | Kind::Ctx | Kind::PacketEnd => {}
+            Kind::Scalar => (r.var, r.len, r.id == 0).hash(h),
+            Kind::MapPtr => r.aux.hash(h),
+            _ => (r.aux, r.off, r.var, r.range).hash(h),
+        }
+    };
+    let top = st.frames.len() - 1;
+    st.frames.len().hash(&mut h);
+    for (i, f) in st.frames.iter().enumerate() {
+        f.callsite.hash(&mut h);
+        let mask = if i == top {
+            live.get(st.pc).copied().unwrap_or(u16::MAX)
+        } else {
+            live.get(st.frames[i + 1].callsite + 1)
+                .copied()
+                .unwrap_or(u16::MAX)
+                & !0x3f
+        };
+        for (n, r) in f.regs.iter().enumerate() {
+            if mask & (1 << n) != 0 {
+                reg(r, &mut h);
+            }
+        }
+        let used = f
+            .stack
+            .iter()
+            .rposition(|s| *s != Slot::EMPTY)
+            .map_or(0, |i| i + 1);
+        for s in &f.stack[..used] {
+            s.bytes.hash(&mut h);
+            if s.bytes[0] == Byte::Spill {
+                reg(&s.spill, &mut h);
+            }
+        }
+    }
+    h.finish()
 }

@@ -262,7 +262,10 @@ impl State {
         if self.frames.len() > 1 {
             let _ = write!(s, "frame{}: ", self.frames.len() - 1);
         }
-        for (i, r) in self.frame().regs.iter().enumerate() {
+        let Some(frame) = self.frames.last() else {
+            return s;
+        };
+        for (i, r) in frame.regs.iter().enumerate() {
             if r.kind != Kind::NotInit {
                 if !s.is_empty() && !s.ends_with(": ") {
                     s.push(' ');

@@ -84,7 +84,7 @@ impl Tnum {
     }
 
     /// Sum.
-    pub fn add(self, o: Tnum) -> Tnum {
+    pub fn wrapping_add(self, o: Tnum) -> Tnum {
         let sm = self.mask.wrapping_add(o.mask);
         let sv = self.value.wrapping_add(o.value);
         let sigma = sm.wrapping_add(sv);
@@ -97,7 +97,7 @@ impl Tnum {
     }
 
     /// Difference.
-    pub fn sub(self, o: Tnum) -> Tnum {
+    pub fn wrapping_sub(self, o: Tnum) -> Tnum {
         let dv = self.value.wrapping_sub(o.value);
         let alpha = dv.wrapping_add(self.mask);
         let beta = dv.wrapping_sub(o.mask);
@@ -141,19 +141,19 @@ impl Tnum {
     }
 
     /// Product (the kernel's shift-and-add formulation).
-    pub fn mul(self, o: Tnum) -> Tnum {
+    pub fn wrapping_mul(self, o: Tnum) -> Tnum {
         let mut a = self;
         let mut b = o;
         let acc_v = a.value.wrapping_mul(b.value);
         let mut acc_m = Tnum::konst(0);
         while a.value != 0 || a.mask != 0 {
             if a.value & 1 != 0 {
-                acc_m = acc_m.add(Tnum {
+                acc_m = acc_m.wrapping_add(Tnum {
                     value: 0,
                     mask: b.mask,
                 });
             } else if a.mask & 1 != 0 {
-                acc_m = acc_m.add(Tnum {
+                acc_m = acc_m.wrapping_add(Tnum {
                     value: 0,
                     mask: b.value | b.mask,
                 });
@@ -161,7 +161,7 @@ impl Tnum {
             a = a.rshift(1);
             b = b.lshift(1);
         }
-        Tnum::konst(acc_v).add(acc_m)
+        Tnum::konst(acc_v).wrapping_add(acc_m)
     }
 
     /// Left shift by a known amount (below 64).
@@ -258,9 +258,9 @@ mod tests {
             for &b in &tn {
                 for x in members(a, &probe) {
                     for y in members(b, &probe) {
-                        assert!(a.add(b).contains(Tnum::konst(x.wrapping_add(y))));
-                        assert!(a.sub(b).contains(Tnum::konst(x.wrapping_sub(y))));
-                        assert!(a.mul(b).contains(Tnum::konst(x.wrapping_mul(y))));
+                        assert!(a.wrapping_add(b).contains(Tnum::konst(x.wrapping_add(y))));
+                        assert!(a.wrapping_sub(b).contains(Tnum::konst(x.wrapping_sub(y))));
+                        assert!(a.wrapping_mul(b).contains(Tnum::konst(x.wrapping_mul(y))));
                         assert!(a.and(b).contains(Tnum::konst(x & y)));
                         assert!(a.or(b).contains(Tnum::konst(x | y)));
                         assert!(a.xor(b).contains(Tnum::konst(x ^ y)));

@@ -144,3 +144,33 @@ fn engines_plug_in_as_closures() {
         Outcome::Fail("r0 = 0x0, expected 0x2a".into())
     );
 }
+
+/// Vectors the verifier accepts pass in verified mode with the verifier's own
+/// facts (proven accesses unchecked, context loads converted).
+#[test]
+fn accepted_vectors_pass_with_verifier_facts() {
+    use bpf_bridge::interp::{InterpEngine, Mode};
+    let Some(dir) = vectors_dir() else { return };
+    let mut accepted = 0;
+    let mut engine = |prog: &Program, mem: &mut [u8]| -> Result<u64, String> {
+        match bpf_bridge::verifier::verify(prog) {
+            Ok(v) => {
+                accepted += 1;
+                let mut e =
+                    InterpEngine::new(prog, Mode::Verified(v.facts)).map_err(|e| e.to_string())?;
+                bpf_bridge::engine::Engine::run_packet(&mut e, mem).map_err(|f| f.to_string())
+            }
+            // Refused programs run checked, so every vector still has a verdict.
+            Err(_) => InterpConformance::checked().run(prog, mem),
+        }
+    };
+    let results = run_dir(&dir, &mut engine).unwrap();
+    let bad: Vec<String> = results
+        .iter()
+        .filter(|r| r.outcome != Outcome::Pass)
+        .map(ToString::to_string)
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    println!("verifier accepted {accepted} of {} vectors", results.len());
+    assert!(accepted > 100, "verifier accepted only {accepted}");
+}

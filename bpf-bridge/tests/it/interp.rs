@@ -1307,3 +1307,75 @@ fn exhausted_backward_may_goto_hits_the_checked_loop_limit() {
     let f = e.run_packet(&mut []).unwrap_err();
     assert_eq!((f.insn, f.kind), (4, FaultKind::BackEdgeLimit));
 }
+
+/// Random decodable programs never panic or touch memory outside their regions in
+/// checked mode: every run ends with r0 or a fault.
+#[test]
+fn random_programs_run_safely_in_checked_mode() {
+    use bpf_bridge::isa::decode_one;
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let maps = vec![
+        map("a", MapKind::Array, 4, 8, 4),
+        map("h", MapKind::Hash, 4, 8, 4),
+    ];
+    let (mut ran, mut faulted) = (0, 0);
+    for case in 0..3000 {
+        let len = 2 + (next() % 14) as usize;
+        let mut insns: Vec<Insn> = Vec::new();
+        while insns.len() < len {
+            let v = next();
+            let code = v as u8;
+            let regs = ((v >> 8) as u8 % 11) | (((v >> 12) as u8 % 11) << 4);
+            // A target inside the program (the final exit is slot `len`).
+            let target = ((v >> 16) % (len as u64 + 1)) as i64;
+            let off = (target - insns.len() as i64 - 1) as i16;
+            let imm = match (v >> 40) % 4 {
+                0 => ((v >> 44) % 16) as i32 - 4,
+                1 => (v >> 32) as i32,
+                2 => ((v >> 44) % 9) as i32,
+                _ => 64,
+            };
+            let mut cand = vec![
+                Insn::new(code, regs & 0xf, regs >> 4, off, imm),
+                Insn::new(0, 0, 0, 0, 0),
+            ];
+            if let Ok(op) = decode_one(&cand, 0) {
+                let slots = op.slots();
+                if let Op::LoadMap { map: m, .. } | Op::LoadMapValue { map: m, .. } = op {
+                    if m >= 2 {
+                        continue;
+                    }
+                }
+                cand.truncate(slots);
+                insns.extend(cand);
+            }
+        }
+        insns.extend(encode_program(&[EXIT]));
+        let ty = if case % 3 == 0 {
+            ProgType::Xdp
+        } else {
+            ProgType::Raw
+        };
+        let mut prog = Program::new("rand", ty, insns);
+        prog.maps = maps.clone();
+        // Checked mode only: pointer values differ between engines, so a run of an
+        // arbitrary program may take another path in another engine, and verified
+        // mode has no loop limit.
+        let Ok(mut e) = InterpEngine::new(&prog, Mode::Checked) else {
+            continue;
+        };
+        e.interpreter_mut().set_back_edge_limit(10_000);
+        e.interpreter_mut().set_trace(Box::new(std::io::sink()));
+        let mut pkt = vec![0x5au8; 64];
+        ran += 1;
+        faulted += e.run_packet(&mut pkt).is_err() as usize;
+    }
+    assert!(ran > 1000, "only {ran} programs loaded");
+    assert!(faulted > 100 && faulted < ran, "{faulted} of {ran} faulted");
+}

@@ -10,6 +10,7 @@ mod interp;
 #[cfg(target_os = "linux")]
 mod kernel;
 mod progs;
+mod verifier;
 
 use std::path::{Path, PathBuf};
 

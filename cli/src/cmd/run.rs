@@ -79,8 +79,7 @@ fn finish(engine: &mut dyn Engine, frames: Vec<Vec<u8>>, json: bool) -> Result<u
     let (report, faults) = run_capture(engine, frames);
     print_report(&report, &faults, json);
     // Frames the kernel cannot present whole have no verdict but are not faults.
-    let faulted = faults.by_kind.keys().any(|kind| *kind != "engine");
-    Ok(if faulted {
+    Ok(if faults.faulted() {
         Failure::runtime("").code
     } else {
         0
@@ -114,13 +113,8 @@ fn print_report(report: &RunReport, faults: &FaultSummary, json: bool) {
     } else {
         print!("{}", summary(report));
     }
-    for (kind, (n, first)) in &faults.by_kind {
-        if *kind == "engine" {
-            eprintln!("{n} packets not run ({}): no verdict", first.kind);
-        } else {
-            eprintln!("{n} packets faulted ({kind}), first: {first}");
-        }
-    }
+    // Faults by kind, then packets not run by cause (each cause its own line).
+    eprint!("{faults}");
 }
 
 /// The human summary: packets, count per verdict, maps.

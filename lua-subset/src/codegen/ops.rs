@@ -309,8 +309,8 @@ impl<'m, 'a> Gen<'m, 'a> {
     }
 
     /// `m[k]`: the value, or nil on a miss.
-    pub(crate) fn map_lookup(&mut self, map: usize, key: Opnd) -> Val {
-        let vs = self.m.maps.get(map).map_or(8, |d| d.value_size);
+    /// Looks `key` up; returns the register holding the value pointer (or 0).
+    pub(crate) fn map_lookup_ptr(&mut self, map: usize, key: Opnd) -> V {
         self.key_args(map, key);
         self.emit(VOp::Call {
             helper: helper_id::MAP_LOOKUP_ELEM,
@@ -318,6 +318,34 @@ impl<'m, 'a> Gen<'m, 'a> {
         });
         let p = self.new_v();
         self.mov(p, V::phys(0));
+        p
+    }
+
+    /// Loads the value a non-null lookup pointer points at.
+    pub(crate) fn map_value(&mut self, map: usize, p: V) -> V {
+        let vs = self.m.maps.get(map).map_or(8, |d| d.value_size);
+        let val = self.new_v();
+        self.emit(VOp::Load {
+            size: size_of(vs),
+            dst: val,
+            base: p,
+            off: 0,
+        });
+        if vs == 4 {
+            self.ranges.insert(val, (0, u32::MAX as i64));
+        }
+        val
+    }
+
+    /// `m[k]`: the value, or nil on a miss.
+    pub(crate) fn map_lookup(&mut self, map: usize, key: Opnd) -> Val {
+        let p = self.map_lookup_ptr(map, key);
+        self.map_deref(map, p)
+    }
+
+    /// The value a lookup pointer designates, or nil when it is null.
+    pub(crate) fn map_deref(&mut self, map: usize, p: V) -> Val {
+        let vs = self.m.maps.get(map).map_or(8, |d| d.value_size);
         let tag = self.new_v();
         let val = self.new_v();
         let done = self.label();
@@ -338,6 +366,19 @@ impl<'m, 'a> Gen<'m, 'a> {
         self.mov_imm(tag, TAG_INT as i64);
         self.place(done);
         Val::Dyn(tag, val)
+    }
+
+    /// `m[k]` where nil would be a runtime error anyway (an arithmetic operand).
+    pub(crate) fn map_get_int(&mut self, map: usize, key: Opnd) -> Opnd {
+        let p = self.map_lookup_ptr(map, key);
+        let err = self.err;
+        self.emit(VOp::Jmp {
+            op: JmpOp::Eq,
+            a: p,
+            b: VSrc::Imm(0),
+            target: err,
+        });
+        Opnd::Reg(self.map_value(map, p))
     }
 
     fn map_update(&mut self, map: usize, key: Opnd, val: Opnd) {
@@ -364,6 +405,36 @@ impl<'m, 'a> Gen<'m, 'a> {
             helper: helper_id::MAP_DELETE_ELEM,
             nargs: 2,
         });
+    }
+
+    /// `m[k] = v` where the value was computed with `p`, the pointer `m[k]`
+    /// looked up: an integer is stored in place when the key exists.
+    pub(crate) fn map_store_at(&mut self, map: usize, key: Opnd, p: V, v: Val) {
+        let vs = self.m.maps.get(map).map_or(8, |d| d.value_size);
+        let src = match v {
+            Val::K(Konst::Int(i)) if i32::try_from(i).is_ok() || vs == 4 => VSrc::Imm(i as i32),
+            Val::K(Konst::Int(i)) => VSrc::Reg(self.reg_of(Opnd::Imm(i))),
+            Val::Int(r) => VSrc::Reg(r),
+            other => return self.map_store(map, key, other),
+        };
+        let slow = self.label();
+        let done = self.label();
+        self.emit(VOp::Jmp {
+            op: JmpOp::Eq,
+            a: p,
+            b: VSrc::Imm(0),
+            target: slow,
+        });
+        self.emit(VOp::Store {
+            size: size_of(vs),
+            base: p,
+            off: 0,
+            src,
+        });
+        self.emit(VOp::Ja { target: done });
+        self.place(slow);
+        self.map_store(map, key, v);
+        self.place(done);
     }
 
     /// `m[k] = v` (nil deletes from a hash map; errors on an array).

@@ -1,5 +1,6 @@
 //! Statements, loops and the hoisting of packet bounds checks.
 
+use super::expr::{has_call, reads_map};
 use super::vcode::*;
 use super::{Gen, Opnd, Val, MAX_PKT_END};
 use crate::ir::*;
@@ -185,6 +186,7 @@ impl<'m, 'a> Gen<'m, 'a> {
                     }
                 }
             }
+            StmtKind::Assign { targets, values } if self.in_place_update(targets, values) => {}
             StmtKind::Assign { targets, values } => {
                 let mut keys = Vec::new();
                 for (t, _) in targets {
@@ -285,6 +287,32 @@ impl<'m, 'a> Gen<'m, 'a> {
                 self.ret(v);
             }
         }
+    }
+
+    /// `m[k] = f(m[k])` without calls: one lookup, the value computed from its
+    /// pointer, stored in place when the key exists (nothing else can run
+    /// between the read and the write). Returns false when the pattern does not apply.
+    fn in_place_update(
+        &mut self,
+        targets: &[(Target<'a>, crate::diag::Span)],
+        values: &[Expr<'a>],
+    ) -> bool {
+        let ([(Target::Map { map, key }, tspan)], [value]) = (targets, values) else {
+            return false;
+        };
+        if has_call(key) || has_call(value) || !reads_map(value, *map, key) {
+            return false;
+        }
+        let k = self.eval(key);
+        let k = self.int_of(k);
+        self.span = *tspan;
+        let p = self.map_lookup_ptr(*map, k);
+        self.map_hint = Some((*map, *key, p));
+        let v = self.eval(value);
+        self.map_hint = None;
+        self.span = *tspan;
+        self.map_store_at(*map, k, p, v);
+        true
     }
 
     fn if_stmt(&mut self, arms: &[(Expr<'a>, Block<'a>)], otherwise: Option<Block<'a>>) {

@@ -28,6 +28,17 @@ fn hand_twins_match_their_lua_files() {
             lua.insns.len(),
             hand.insns.len()
         );
+        match bpf_bridge::kernel::KernelProgram::load(&hand) {
+            Ok(_) => {}
+            Err(bpf_bridge::kernel::KernelError::Unavailable(e)) => {
+                assert!(
+                    !bpf_bridge::kernel::kernel_required(),
+                    "kernel required: {e}"
+                );
+                println!("skipped kernel load: {e}");
+            }
+            Err(e) => panic!("{stem}.s: the kernel refused it: {e}"),
+        }
         let mut eng = InterpEngine::new(&hand, Mode::Checked).unwrap();
         let mut oracle = Oracle::new(&stem, &src).unwrap();
         for (i, p) in pkts.iter().enumerate() {

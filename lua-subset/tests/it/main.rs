@@ -7,5 +7,6 @@ mod fuzz_corpus;
 mod gen;
 mod hand;
 mod kernel;
+mod kernel_gen;
 mod packets;
 mod ui;
