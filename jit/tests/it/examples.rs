@@ -23,6 +23,8 @@ fn programs() -> Vec<(String, Program)> {
         .filter(|p| p.extension().is_some_and(|e| e == "o"))
         .collect();
     files.sort();
+    // The legacy-maps object is a reader fixture rather than an example; run it too.
+    files.push(root().join("bpf-bridge/tests/fixtures/xdp_legacy.o"));
     for f in files {
         let bytes = std::fs::read(&f).expect("read object");
         for p in bpf_bridge::elf::read_object(&bytes).expect("object reads") {
