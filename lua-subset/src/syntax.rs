@@ -21,9 +21,9 @@ pub enum Problem {
 
 /// The first problem that would trouble the parser, if any.
 pub fn precheck(src: &str) -> Option<(Span, Problem)> {
-    if let Some(i) = src.find('`') {
-        // Inside a string or comment it is harmless to Lua, but full_moon's
-        // lexer (without Luau) cannot handle it anywhere outside one either.
+    // Inside a string or comment a backtick is harmless to Lua, but full_moon's
+    // lexer (without Luau) cannot handle one anywhere outside: check them all.
+    for (i, _) in src.match_indices('`') {
         if outside_strings(src, i) {
             return Some((Span::new(i, i + 1), Problem::Backtick));
         }
@@ -150,4 +150,15 @@ pub fn too_deep(src: &str) -> Option<Span> {
         i += 1;
     }
     None
+}
+
+#[cfg(test)]
+mod backtick_tests {
+    use super::*;
+
+    #[test]
+    fn a_backtick_after_one_in_a_comment_is_found() {
+        let src = "--`\n`";
+        assert_eq!(precheck(src), Some((Span::new(4, 5), Problem::Backtick)));
+    }
 }
