@@ -310,6 +310,11 @@ fn summary(_: &mut Criterion) {
     let ours_syn = ns_per_run(|| {
         black_box(ours.run_packet(black_box(&mut frame)).expect("jit run"));
     });
+    // Our own per-call overhead, as the kernel rows subtract theirs.
+    let mut empty = jit_engine(&kernel::empty_program(), &pool);
+    let ours_empty = ns_per_run(|| {
+        black_box(empty.run_packet(black_box(&mut frame)).expect("jit run"));
+    });
     let mut syns = HashMap::new();
     let native_s = ns_per_run(|| {
         black_box(native_syn(black_box(&frame), &mut syns));
@@ -320,6 +325,13 @@ fn summary(_: &mut Criterion) {
         "  syn_count ratios: ours/kernel(net) = {}  ours/native = {}",
         ratio(ours_syn, kern_syn.map(|k| k.1)),
         ratio(ours_syn, Some(native_s)),
+    );
+    let ours_net = ours_syn - ours_empty;
+    println!(
+        "  luabpf-jit empty program {ours_empty:.1} ns; net of it: {ours_net:.1} ns, \
+         ours(net)/kernel(net) = {}  ours(net)/native = {}",
+        ratio(ours_net, kern_syn.map(|k| k.1)),
+        ratio(ours_net, Some(native_s)),
     );
 }
 
