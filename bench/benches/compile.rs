@@ -30,16 +30,11 @@ fn stages(c: &mut Criterion) {
     for (name, src) in examples() {
         let lines = src.lines().count();
         for (cpu, tag) in [(Cpu::V4, "v4"), (Cpu::V3, "v3")] {
-            let opts = CompileOptions {
-                cpu,
-                ..Default::default()
-            };
+            let opts = CompileOptions { cpu, ..Default::default() };
             compile(&name, &src, &opts).expect("examples compile");
-            g.bench_with_input(
-                BenchmarkId::new(format!("{tag}/{lines}_lines"), &name),
-                &src,
-                |b, src| b.iter(|| compile(black_box(&name), black_box(src), &opts).unwrap()),
-            );
+            g.bench_with_input(BenchmarkId::new(format!("{tag}/{lines}_lines"), &name), &src, |b, src| {
+                b.iter(|| compile(black_box(&name), black_box(src), &opts).unwrap())
+            });
         }
         g.bench_with_input(BenchmarkId::new("front_end_only", &name), &src, |b, src| {
             b.iter(|| full_moon_parse(black_box(src)))
