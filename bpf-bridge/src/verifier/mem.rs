@@ -210,14 +210,30 @@ impl Checker<'_> {
         src: Src,
     ) -> Result<(), VerifyError> {
         let b = self.reg(st, pc, base)?;
-        let v = match src {
+        let mut v = match src {
             Src::Reg(r) => self.reg(st, pc, r)?,
             Src::Imm(i) => RegState::scalar(Scalar::konst(semantics::imm_operand(i))),
         };
         let region = self.region(pc, &b, base, off, size.bytes(), Use::Write)?;
         self.record(pc, Access::Proven)?;
         match region {
-            Region::Stack { frame, off } => stack_write(st, pc, frame, off, size, v),
+            Region::Stack { frame, off } => {
+                // A full spill links the slot and the register like a `mov`
+                // (the kernel's `assign_scalar_id_before_mov` on spills): a
+                // bound later learnt on either, or on a fill of the slot,
+                // holds for all of them.
+                if let Src::Reg(r) = src {
+                    if size.bytes() == 8
+                        && v.kind == Kind::Scalar
+                        && v.id == 0
+                        && v.var.as_const().is_none()
+                    {
+                        v.id = self.fresh_id();
+                        st.frame_mut().regs[r.idx()].id = v.id;
+                    }
+                }
+                stack_write(st, pc, frame, off, size, v)
+            }
             _ => {
                 if v.kind.is_ptr() {
                     return fail(

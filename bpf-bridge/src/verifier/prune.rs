@@ -190,7 +190,12 @@ pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool) -> bool {
 pub fn widen(old: &State, cur: &mut State) {
     let forget = |o: &RegState, c: &mut RegState| {
         if o.kind == Kind::Scalar && c.kind == Kind::Scalar && !o.var.contains(&c.var) {
-            *c = RegState::scalar(Scalar::UNKNOWN);
+            // The id stays: scalars linked by it are still equal, and a bound
+            // later learnt on one of them (a spill and its fills) holds for all.
+            *c = RegState {
+                id: c.id,
+                ..RegState::scalar(Scalar::UNKNOWN)
+            };
         }
     };
     for (of, cf) in old.frames.iter().zip(cur.frames.iter_mut()) {

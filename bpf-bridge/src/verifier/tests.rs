@@ -1,5 +1,6 @@
 //! Unit tests on programs built from `Op` lists.
 
+use super::state::{Byte, Frame, Kind, RegState, Slot, State};
 use super::*;
 use crate::isa::{encode_program, AluOp, AtomicOp, JmpOp, Op, Reg, Size, Src, Width};
 use crate::program::{helper_id, MapDef, MapKind, ProgType, Program};
@@ -620,4 +621,80 @@ fn error_display_and_json() {
     });
     let e = verify(&p).unwrap_err();
     assert!(e.to_string().starts_with("f.lua:4: insn 1"), "{e}");
+}
+
+/// A full spill links the slot with the register (as the kernel does since
+/// 6.8): a bound learnt on a fill holds for the slot and every later fill, but
+/// not once the register has been changed.
+#[test]
+fn spill_links_scalar_ids() {
+    let r5 = Reg::R5;
+    let r6 = Reg::R6;
+    let prog = |changed: bool| {
+        let mut v = vec![
+            movr(r6, R1),
+            Op::Call { helper: 5 },
+            stx(Size::DW, R10, -8, R0),
+        ];
+        if changed {
+            v.push(alu(AluOp::Add, R0, 1));
+            v.push(ji(JmpOp::Gt, R0, 64, 9));
+        } else {
+            v.push(ldx(Size::DW, r5, R10, -8));
+            v.push(ji(JmpOp::Gt, r5, 64, 9));
+        }
+        v.extend([
+            ldx(Size::W, R2, r6, 0),
+            ldx(Size::W, R3, r6, 4),
+            ldx(Size::DW, R4, R10, -8),
+            alur(AluOp::Add, R2, R4),
+            movr(R4, R2),
+            alu(AluOp::Add, R4, 1),
+            jr(JmpOp::Gt, R4, R3, 2),
+            ldx(Size::B, R0, R2, 0),
+            EXIT,
+            mov(R0, 1),
+            EXIT,
+        ]);
+        v
+    };
+    accept(XDP, &prog(false));
+    reject(XDP, &prog(true), Rule::PointerArith);
+}
+
+/// Widening at a may_goto forgets a scalar's bounds but keeps its id: the
+/// spill and its fills stay equal, so a bound on one still bounds the others.
+#[test]
+fn widen_keeps_scalar_ids() {
+    let mut old = State {
+        frames: vec![Frame::new(0, 0)],
+        pc: 0,
+        depth: 0,
+        parent: None,
+    };
+    let mut cur = old.clone();
+    let linked = |hi: u64| RegState {
+        id: 7,
+        ..RegState::scalar(Scalar::urange(0, hi))
+    };
+    old.frames[0].regs[3] = linked(10);
+    cur.frames[0].regs[3] = linked(20);
+    *cur.frames[0].slot_mut(-8) = Slot {
+        bytes: [Byte::Spill; 8],
+        spill: linked(20),
+    };
+    *old.frames[0].slot_mut(-8) = Slot {
+        bytes: [Byte::Spill; 8],
+        spill: linked(10),
+    };
+    prune::widen(&old, &mut cur);
+    let r = cur.frames[0].regs[3];
+    assert_eq!((r.kind, r.var, r.id), (Kind::Scalar, Scalar::UNKNOWN, 7));
+    let s = cur.frames[0].stack[0].spill;
+    assert_eq!((s.var, s.id), (Scalar::UNKNOWN, 7));
+    // Contained values stay as they are.
+    old.frames[0].regs[4] = linked(30);
+    cur.frames[0].regs[4] = linked(20);
+    prune::widen(&old, &mut cur);
+    assert_eq!(cur.frames[0].regs[4], linked(20));
 }

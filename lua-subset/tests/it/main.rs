@@ -10,3 +10,4 @@ mod kernel;
 mod kernel_gen;
 mod packets;
 mod ui;
+mod verifier_accepts;
