@@ -60,10 +60,20 @@ fn lua_filters_agree_with_real_lua_on_every_packet() {
         }
         let file = path.to_str().unwrap();
         let lua = run_json(&["run", file, "--pcap", PCAP, "--engine", "lua", "--json"]);
-        // Unverified: this test is about meaning; acceptance is tested on its own.
-        let interp = run_json(&["run", file, "--pcap", PCAP, "--unverified", "--json"]);
-        assert_eq!(lua["verdicts"], interp["verdicts"], "{file}");
-        assert_eq!(lua["maps"], interp["maps"], "{file}");
+        // Every engine, verified (the default) and checked, on the host JIT too.
+        let runs: [&[&str]; 4] = [
+            &["--engine", "interp"],
+            &["--engine", "interp", "--unverified"],
+            &["--engine", "jit"],
+            &["--engine", "jit", "--unverified"],
+        ];
+        for extra in runs {
+            let mut args = vec!["run", file, "--pcap", PCAP, "--json"];
+            args.extend_from_slice(extra);
+            let other = run_json(&args);
+            assert_eq!(lua["verdicts"], other["verdicts"], "{file} {extra:?}");
+            assert_eq!(lua["maps"], other["maps"], "{file} {extra:?}");
+        }
     }
 }
 
