@@ -495,16 +495,7 @@ impl<'m, 'a> Gen<'m, 'a> {
                     Opnd::Imm(i) => Val::K(Konst::Int(i.wrapping_abs())),
                     Opnd::Reg(s) => {
                         let r = self.new_v();
-                        let done = self.label();
-                        self.mov(r, s);
-                        self.emit(VOp::Jmp {
-                            op: JmpOp::Sge,
-                            a: r,
-                            b: VSrc::Imm(0),
-                            target: done,
-                        });
-                        self.emit(VOp::Neg { dst: r });
-                        self.place(done);
+                        self.abs_into(r, s);
                         Val::Int(r)
                     }
                 }

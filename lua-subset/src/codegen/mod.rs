@@ -12,7 +12,7 @@ use crate::diag::{Sink, Span};
 use crate::ir::*;
 use crate::types::{self, Types};
 use crate::{CompileOptions, Cpu};
-use bpf_bridge::isa::{AluOp, Size};
+use bpf_bridge::isa::{AluOp, JmpOp, Size};
 use vcode::*;
 
 /// Stack slot of map keys passed to helpers.
@@ -107,6 +107,20 @@ impl<'m, 'a> Gen<'m, 'a> {
 
     pub(crate) fn place(&mut self, l: Label) {
         self.emit(VOp::Label(l));
+    }
+
+    /// `dst = |src|`, wrapping (the minimum integer stays itself, as in Lua).
+    pub(crate) fn abs_into(&mut self, dst: V, src: V) {
+        let done = self.label();
+        self.mov(dst, src);
+        self.emit(VOp::Jmp {
+            op: JmpOp::Sge,
+            a: dst,
+            b: VSrc::Imm(0),
+            target: done,
+        });
+        self.emit(VOp::Neg { dst });
+        self.place(done);
     }
 
     pub(crate) fn mov(&mut self, dst: V, src: V) {

@@ -72,26 +72,8 @@ impl<'m, 'a> Gen<'m, 'a> {
             // Unsigned ops on magnitudes; signs restored after.
             let ua = self.new_v();
             let ub = self.new_v();
-            let l1 = self.label();
-            let l2 = self.label();
-            self.mov(ua, ar);
-            self.emit(VOp::Jmp {
-                op: JmpOp::Sge,
-                a: ua,
-                b: VSrc::Imm(0),
-                target: l1,
-            });
-            self.emit(VOp::Neg { dst: ua });
-            self.place(l1);
-            self.mov(ub, br);
-            self.emit(VOp::Jmp {
-                op: JmpOp::Sge,
-                a: ub,
-                b: VSrc::Imm(0),
-                target: l2,
-            });
-            self.emit(VOp::Neg { dst: ub });
-            self.place(l2);
+            self.abs_into(ua, ar);
+            self.abs_into(ub, br);
             self.mov(q, ua);
             self.alu(AluOp::Div, q, VSrc::Reg(ub));
             self.mov(r, ua);
