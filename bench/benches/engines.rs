@@ -11,13 +11,14 @@
 //! `cargo bench -p luabpf-bench --bench engines -- --warm-up-time 1 --measurement-time 3`
 
 use bpf_bridge::engine::Engine;
-use bpf_bridge::isa::{encode_program, insns_to_bytes, AluOp, Insn, JmpOp, Op, Reg, Src, Width};
+use bpf_bridge::isa::{encode_program, insns_to_bytes, AluOp, Insn, JmpOp, Op, Src, Width};
 use bpf_bridge::kernel::{self, KernelError, KernelProgram};
 use bpf_bridge::program::{ProgType, Program};
 use criterion::{criterion_group, criterion_main, Criterion};
 use jit::engine::JitEngine;
 use jit::exec_mem::ExecPool;
 use jit::{Arch, Options};
+use luabpf_bench::ops::{alu, alur, r};
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -26,26 +27,6 @@ use std::time::{Duration, Instant};
 const KERNEL_REPEAT: u32 = 1_000_000;
 /// Iterations of the compute loop.
 const LOOP_N: i32 = 1000;
-
-fn r(n: u8) -> Reg {
-    Reg::new(n).expect("register")
-}
-fn alu(op: AluOp, d: u8, imm: i32) -> Op {
-    Op::Alu {
-        width: Width::W64,
-        op,
-        dst: r(d),
-        src: Src::Imm(imm),
-    }
-}
-fn alur(op: AluOp, d: u8, s: u8) -> Op {
-    Op::Alu {
-        width: Width::W64,
-        op,
-        dst: r(d),
-        src: Src::Reg(r(s)),
-    }
-}
 
 /// A 1000-iteration mixing loop (xorshift over a multiplied counter); the
 /// result is masked to a valid XDP verdict so the kernel accepts it.

@@ -11,67 +11,12 @@
 
 use bpf_bridge::facts::{Access, Facts};
 use bpf_bridge::interp::{Interpreter, Mode};
-use bpf_bridge::isa::{
-    encode_program, insns_to_bytes, AluOp, Endian, JmpOp, Op, Reg, Size, Src, Width,
-};
+use bpf_bridge::isa::{encode_program, insns_to_bytes, AluOp, JmpOp, Op, Size};
 use bpf_bridge::maps::MapSet;
 use bpf_bridge::program::{ProgType, Program};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use luabpf_bench::ops::*;
 use std::hint::black_box;
-
-fn r(n: u8) -> Reg {
-    Reg::new(n).expect("register")
-}
-fn alu(op: AluOp, d: u8, imm: i32) -> Op {
-    Op::Alu {
-        width: Width::W64,
-        op,
-        dst: r(d),
-        src: Src::Imm(imm),
-    }
-}
-fn alur(op: AluOp, d: u8, s: u8) -> Op {
-    Op::Alu {
-        width: Width::W64,
-        op,
-        dst: r(d),
-        src: Src::Reg(r(s)),
-    }
-}
-fn jmp(op: JmpOp, d: u8, imm: i32, off: i16) -> Op {
-    Op::Jmp {
-        width: Width::W64,
-        op,
-        dst: r(d),
-        src: Src::Imm(imm),
-        off,
-    }
-}
-fn jmpr(op: JmpOp, d: u8, s: u8, off: i16) -> Op {
-    Op::Jmp {
-        width: Width::W64,
-        op,
-        dst: r(d),
-        src: Src::Reg(r(s)),
-        off,
-    }
-}
-fn ldx(size: Size, d: u8, base: u8, off: i16) -> Op {
-    Op::Load {
-        size,
-        signed: false,
-        dst: r(d),
-        base: r(base),
-        off,
-    }
-}
-fn be16(d: u8) -> Op {
-    Op::Endian {
-        kind: Endian::Be,
-        bits: 16,
-        dst: r(d),
-    }
-}
 
 /// A 1000-iteration mixing loop (xorshift over a multiplied counter).
 fn compute_loop() -> Vec<Op> {
