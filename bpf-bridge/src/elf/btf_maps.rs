@@ -226,6 +226,10 @@ fn map_def(name: &str, ty: u32, key: u64, value: u64, entries: u64) -> Result<Ma
             .filter(|&v| v > 0)
             .ok_or_else(|| err(format!("{what} {v} must be between 1 and 2^32-1")))
     };
+    // The kernel refuses any other key size for arrays (the index is a u32).
+    if kind.is_array() && key != 4 {
+        return Err(err(format!("array maps have 4-byte keys, not {key}")));
+    }
     Ok(MapDef {
         name: name.to_string(),
         kind,
@@ -411,6 +415,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("no BTF variable"), "{e}");
+    }
+
+    #[test]
+    fn array_maps_need_four_byte_keys() {
+        let e = map_def("a", 2, 8, 8, 4).unwrap_err();
+        assert!(e.to_string().contains("4-byte keys"), "{e}");
+        assert_eq!(map_def("a", 2, 4, 8, 4).unwrap().key_size, 4);
+        assert_eq!(map_def("h", 1, 8, 8, 4).unwrap().key_size, 8);
     }
 
     #[test]
