@@ -206,6 +206,26 @@ fn syn_bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// The empty program (`r0 = 2; exit`): each engine's own per-call overhead.
+fn empty_bench(c: &mut Criterion) {
+    let prog = kernel::empty_program();
+    let pool = ExecPool::new();
+    let mut ours = jit_engine(&prog, &pool);
+    let mut frame = syn_frame();
+    let bytes = insns_to_bytes(&prog.insns);
+    let mut vm = rbpf::EbpfVmRaw::new(Some(&bytes)).expect("rbpf accepts the empty program");
+    vm.jit_compile().expect("rbpf JIT");
+    let mut g = c.benchmark_group("engines-empty");
+    g.bench_function("luabpf-jit", |b| {
+        b.iter(|| ours.run_packet(black_box(&mut frame)).expect("jit run"))
+    });
+    // SAFETY: the program touches no memory.
+    g.bench_function("rbpf-jit", |b| {
+        b.iter(|| unsafe { vm.execute_program_jit(black_box(&mut frame)).expect("rbpf") })
+    });
+    g.finish();
+}
+
 /// Least over 21 short batches of the mean ns per call of `f`: on a shared
 /// machine the least is the batch least disturbed by other processes (the
 /// kernel's repeat loop likewise stops its clock while it reschedules).
@@ -322,5 +342,5 @@ fn row(name: &str, ours: f64, rbpf: Option<f64>, kern: Option<(f64, f64)>, nativ
     println!("{name:<12} {ours:>10.1} {rbpf:>10} {kern:>14} {native:>10.1}");
 }
 
-criterion_group!(benches, loop_bench, syn_bench, summary);
+criterion_group!(benches, empty_bench, loop_bench, syn_bench, summary);
 criterion_main!(benches);

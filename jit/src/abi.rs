@@ -41,8 +41,23 @@ pub const XDP_FIELDS: i32 = 120;
 pub const CUR_FP: i32 = 168;
 /// `extern "C" fn(r1, r2, r3, r4, r5, ctx) -> u64`: `callx` of the value in `HELPER_ID`.
 pub const HOST_CALLX: i32 = 176;
+/// Helpers with a slot of their own: `extern "C" fn(r1, r2, r3, r4, r5, ctx) -> u64`
+/// for ids 1 to [`HELPER_SLOTS`] (id `i` at `HELPERS + 8 * (i - 1)`), called
+/// directly by generated code (no `HELPER_ID` store, no dispatch on the id).
+pub const HELPERS: i32 = 184;
+/// Number of helper slots.
+pub const HELPER_SLOTS: usize = 8;
 /// Size of the block.
-pub const SIZE: usize = 184;
+pub const SIZE: usize = 184 + 8 * HELPER_SLOTS;
+
+/// The context offset of helper `id`'s own slot, if it has one.
+pub const fn helper_slot(id: i32) -> Option<i32> {
+    if id >= 1 && id <= HELPER_SLOTS as i32 {
+        Some(HELPERS + 8 * (id - 1))
+    } else {
+        None
+    }
+}
 
 /// Check status: plain memory, access it.
 pub const CHECK_PLAIN: u64 = 0;

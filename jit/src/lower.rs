@@ -408,10 +408,13 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 let target = self.edge(pc, t);
                 self.m.count_down(abi::BUDGET, target);
             }
-            Op::Call { helper } => {
-                self.m.store_ctx(abi::HELPER_ID, Operand::Imm(helper));
-                self.helper_call(pc, HostFn::Helper);
-            }
+            Op::Call { helper } => match abi::helper_slot(helper) {
+                Some(slot) => self.helper_call(pc, HostFn::Slot(slot)),
+                None => {
+                    self.m.store_ctx(abi::HELPER_ID, Operand::Imm(helper));
+                    self.helper_call(pc, HostFn::Helper);
+                }
+            },
             Op::CallReg { reg } => {
                 self.m
                     .store_ctx(abi::HELPER_ID, Operand::Reg(VReg::bpf(reg)));

@@ -2,6 +2,7 @@
 //! operation, on virtual registers. Implementations pick machine forms and call
 //! their encoders; they never see an eBPF opcode.
 
+use crate::abi;
 use crate::buffer::{BufferError, Label, OffsetMap};
 use bpf_bridge::isa::{AtomicOp, JmpOp, Reg, Size, Width};
 
@@ -69,6 +70,19 @@ pub enum HostFn {
     Helper,
     /// `callx` of the value in `abi::HELPER_ID`.
     Callx,
+    /// The helper with its own slot at this context offset ([`abi::helper_slot`]).
+    Slot(i32),
+}
+
+impl HostFn {
+    /// Offset of the function's address in the run context.
+    pub fn ctx_offset(self) -> i32 {
+        match self {
+            HostFn::Helper => abi::HOST_HELPER,
+            HostFn::Callx => abi::HOST_CALLX,
+            HostFn::Slot(off) => off,
+        }
+    }
 }
 
 /// What the entry sequence must set up and save.

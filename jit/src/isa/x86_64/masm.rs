@@ -541,10 +541,7 @@ impl MacroAssembler for X64Masm {
     }
 
     fn call_host(&mut self, f: HostFn) {
-        let slot = match f {
-            HostFn::Helper => abi::HOST_HELPER,
-            HostFn::Callx => abi::HOST_CALLX,
-        };
+        let slot = f.ctx_offset();
         self.asm.mov_rr(true, Gpr::R9, CTX);
         self.asm.call_m(Mem {
             base: CTX,
