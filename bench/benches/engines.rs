@@ -118,6 +118,12 @@ fn native_syn(pkt: &[u8], syns: &mut HashMap<u32, u64>) -> u32 {
     PASS
 }
 
+/// Our JIT in checked mode: every access checked at run time, no verifier.
+fn jit_checked(prog: &Program, pool: &ExecPool) -> JitEngine {
+    JitEngine::new(prog, None, Arch::X86_64, Options::for_host(), pool)
+        .unwrap_or_else(|e| panic!("JIT of {}: {e}", prog.name))
+}
+
 fn jit_engine(prog: &Program, pool: &ExecPool) -> JitEngine {
     let facts = bpf_bridge::verifier::verify(prog)
         .unwrap_or_else(|e| panic!("our verifier rejects {}: {e}", prog.name))
@@ -189,10 +195,14 @@ fn syn_bench(c: &mut Criterion) {
     let mut ours = jit_engine(&prog, &pool);
     let mut frame = syn_frame();
     assert_eq!(ours.run_packet(&mut frame).expect("jit run"), 2);
+    let mut checked = jit_checked(&prog, &pool);
     let mut syns = HashMap::new();
     let mut g = c.benchmark_group("engines-syn_count");
     g.bench_function("luabpf-jit", |b| {
         b.iter(|| ours.run_packet(black_box(&mut frame)).expect("jit run"))
+    });
+    g.bench_function("luabpf-jit-checked", |b| {
+        b.iter(|| checked.run_packet(black_box(&mut frame)).expect("jit run"))
     });
     g.bench_function("native", |b| {
         b.iter(|| native_syn(black_box(&frame), &mut syns))
@@ -316,6 +326,10 @@ fn summary(_: &mut Criterion) {
     let ours_empty = ns_per_run(|| {
         black_box(empty.run_packet(black_box(&mut frame)).expect("jit run"));
     });
+    let mut checked = jit_checked(&syn, &pool);
+    let ours_checked = ns_per_run(|| {
+        black_box(checked.run_packet(black_box(&mut frame)).expect("jit run"));
+    });
     let mut syns = HashMap::new();
     let native_s = ns_per_run(|| {
         black_box(native_syn(black_box(&frame), &mut syns));
@@ -333,6 +347,10 @@ fn summary(_: &mut Criterion) {
          ours(net)/kernel(net) = {}  ours(net)/native = {}",
         ratio(ours_net, kern_syn.map(|k| k.1)),
         ratio(ours_net, Some(native_s)),
+    );
+    println!(
+        "  luabpf-jit checked mode {ours_checked:.1} ns: checked/verified = {}",
+        ratio(ours_checked, Some(ours_syn)),
     );
 }
 

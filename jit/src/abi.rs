@@ -47,8 +47,30 @@ pub const HOST_CALLX: i32 = 176;
 pub const HELPERS: i32 = 184;
 /// Number of helper slots.
 pub const HELPER_SLOTS: usize = 8;
+/// Start of the packet region, for the inline fast path of checked accesses.
+pub const PKT_START: i32 = 248;
+/// Four [`packet_limit`]s of the packet region, for accesses of 1, 2, 4 and 8
+/// bytes: such an access at `addr` lies in the packet when
+/// `addr - PKT_START < limit` (unsigned). Zero (the default) sends every
+/// access to the host check.
+pub const PKT_LIMITS: i32 = 256;
 /// Size of the block.
-pub const SIZE: usize = 184 + 8 * HELPER_SLOTS;
+pub const SIZE: usize = 288;
+
+/// The [`PKT_LIMITS`] entry for accesses of `bytes` bytes to a `len`-byte packet:
+/// `len - bytes + 1`, or 0 when none fits.
+pub const fn packet_limit(len: u64, bytes: u64) -> u64 {
+    if len >= bytes {
+        len - bytes + 1
+    } else {
+        0
+    }
+}
+
+/// The offset of the [`PKT_LIMITS`] entry for accesses of `bytes` (1, 2, 4, 8) bytes.
+pub const fn packet_limit_slot(bytes: usize) -> i32 {
+    PKT_LIMITS + 8 * bytes.trailing_zeros() as i32
+}
 
 /// The context offset of helper `id`'s own slot, if it has one.
 pub const fn helper_slot(id: i32) -> Option<i32> {

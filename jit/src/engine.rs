@@ -10,11 +10,11 @@
 //! use the generic [`Host`] path.
 
 use crate::exec_mem::{self, Checked, ExecMemError, ExecPool, HelperFn, Host, HostFault, RunCtx};
-use crate::run::{JitProgram, RunArgs, RunError, BUDGET};
+use crate::run::{set_packet, JitProgram, RunArgs, RunError, BUDGET};
 use crate::{abi, Arch, JitError, Options};
 use bpf_bridge::context::{ctx_field_value, xdp_load};
 use bpf_bridge::engine::{Engine, Fault, FaultKind};
-use bpf_bridge::facts::{CtxField, Facts};
+use bpf_bridge::facts::{Access, CtxField, Facts};
 use bpf_bridge::helpers::{self, HelperEnv, Prng};
 use bpf_bridge::interp::CHECKED_BACK_EDGE_LIMIT;
 use bpf_bridge::maps::{map_handle, MapError, MapSet};
@@ -53,6 +53,8 @@ pub struct JitEngine {
     program: JitProgram,
     arch: Arch,
     checked: bool,
+    /// Whether any access is checked at run time (the inline checks need the packet).
+    checks: bool,
     rt: Box<Runtime>,
     /// The `xdp_md` object r1 points to (its loads are converted).
     ctx_obj: Storage,
@@ -91,7 +93,7 @@ impl JitEngine {
             .map(|i| maps.array_value_addr(i, 0).unwrap_or(0))
             .collect();
         let (_, stack_top) = program.stack_range();
-        let rt = Box::new(Runtime {
+        let mut rt = Box::new(Runtime {
             maps,
             mem: Memory::default(),
             stack_top,
@@ -101,12 +103,24 @@ impl JitEngine {
             trace: Box::new(std::io::stderr()),
             fault: None,
         });
+        let ctx_obj = Storage::zeroed(CtxField::XDP_MD_SIZE);
+        rt.mem.ctx = if prog.prog_type == ProgType::Xdp {
+            Region::new(ctx_obj.as_ptr(), ctx_obj.len(), false)
+        } else {
+            Region::EMPTY
+        };
+        rt.mem.stack = Region {
+            start: stack_top - STACK_FRAME_SIZE as u64,
+            end: stack_top,
+            writable: true,
+        };
         let mut e = JitEngine {
             program,
             arch,
             checked: facts.is_none(),
+            checks: facts.is_none_or(|f| f.accesses.contains(&Access::Check)),
             rt,
-            ctx_obj: Storage::zeroed(CtxField::XDP_MD_SIZE),
+            ctx_obj,
             handles,
             values,
             ctx: Box::default(),
@@ -166,7 +180,8 @@ impl JitEngine {
         &mut self.rt.maps
     }
 
-    /// Sets the run's regions for `pkt` and returns the packet region.
+    /// Sets the run's packet region (the stack's follows r10 at each host
+    /// call, the context's is fixed) and returns it.
     #[inline(always)]
     fn start_run(&mut self, pkt: &mut [u8]) -> Region {
         let packet = if pkt.is_empty() {
@@ -174,21 +189,7 @@ impl JitEngine {
         } else {
             Region::new(pkt.as_mut_ptr(), pkt.len(), true)
         };
-        let top = self.rt.stack_top;
-        self.rt.mem = Memory {
-            ctx: if self.rt.prog_type == ProgType::Xdp {
-                Region::new(self.ctx_obj.as_ptr(), self.ctx_obj.len(), false)
-            } else {
-                Region::EMPTY
-            },
-            stack: Region {
-                start: top - STACK_FRAME_SIZE as u64,
-                end: top,
-                writable: true,
-            },
-            packet,
-        };
-        self.rt.fault = None;
+        self.rt.mem.packet = packet;
         packet
     }
 
@@ -206,6 +207,9 @@ impl JitEngine {
                 ctx.set(abi::XDP_FIELDS + 8, packet.end);
                 ctx.set(abi::XDP_FIELDS + 16, packet.start);
             }
+        }
+        if self.checks {
+            set_packet(ctx, packet.start, packet.len());
         }
         ctx.set(abi::BUDGET, BUDGET);
         ctx.set(abi::LOOPS, CHECKED_BACK_EDGE_LIMIT);
@@ -440,6 +444,7 @@ impl Engine for JitEngine {
                 &self.handles,
                 &self.values,
             );
+            args.packet = (packet.start, packet.len());
             match self.rt.prog_type {
                 ProgType::Raw => {
                     args.r1 = packet.start;

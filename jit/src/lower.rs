@@ -241,16 +241,31 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     }
 
     /// Address for an access at `pc`: the base register itself when proven,
-    /// else T0 after the run-time check.
-    fn address(&mut self, pc: usize, base: Reg, off: i16, bytes: usize, kind: u64) -> (VReg, i32) {
+    /// else T0 after the run-time check (inline for the current stack frame
+    /// and the packet, else by the host). For a checked load of an XDP program,
+    /// `load` names its destination: a converted context load goes out of line
+    /// and rejoins at the returned label, to bind after the load.
+    fn address(
+        &mut self,
+        pc: usize,
+        base: Reg,
+        off: i16,
+        bytes: usize,
+        kind: u64,
+        load: Option<(Reg, Option<u8>)>,
+    ) -> (VReg, i32, Option<Label>) {
         if self.access(pc) == Access::Proven {
-            return (VReg::bpf(base), off as i32);
+            return (VReg::bpf(base), off as i32, None);
         }
         self.uses_check = true;
         self.m.lea(VReg::T0, VReg::bpf(base), off as i32);
+        let ok = self.m.new_label();
+        self.m.branch_if_fast_region(VReg::T0, bytes, ok);
         self.m.mov_imm64(VReg::T1, abi::pack_check(pc, kind, bytes));
         self.m.call_check(self.check);
-        (VReg::T0, 0)
+        let done = load.and_then(|(dst, swap)| self.ctx_path(dst, swap));
+        self.m.bind(ok);
+        (VReg::T0, 0, done)
     }
 
     /// After a checked load's check: a converted context value goes out of line.
@@ -324,40 +339,33 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     return 1;
                 }
                 let kind = if signed { abi::ACCESS_SIGNED } else { 0 };
-                let (b, o) = self.address(pc, base, off, size.bytes(), kind);
-                let checked = b == VReg::T0;
                 // Fuse with a following byte swap of the loaded register.
-                if let Some(Op::Endian {
-                    kind: Endian::Be | Endian::Swap,
-                    bits,
-                    dst: d2,
-                }) = self.ops.get(pc + 1)
-                {
-                    if !signed
-                        && *d2 == dst
-                        && *bits as usize == size.bytes() * 8
-                        && !is_target[pc + 1]
+                let swap = match self.ops.get(pc + 1) {
+                    Some(&Op::Endian {
+                        kind: Endian::Be | Endian::Swap,
+                        bits,
+                        dst: d2,
+                    }) if !signed
+                        && d2 == dst
+                        && bits as usize == size.bytes() * 8
+                        && !is_target[pc + 1] =>
                     {
-                        let done = if checked {
-                            self.ctx_path(dst, Some(*bits))
-                        } else {
-                            None
-                        };
-                        self.m.load_swapped(size, VReg::bpf(dst), b, o);
-                        if let Some(d) = done {
-                            self.m.bind(d);
-                        }
-                        return 2;
+                        Some(bits)
                     }
-                }
-                let done = if checked {
-                    self.ctx_path(dst, None)
-                } else {
-                    None
+                    _ => None,
                 };
-                self.m.load(size, signed, VReg::bpf(dst), b, o);
+                let (b, o, done) =
+                    self.address(pc, base, off, size.bytes(), kind, Some((dst, swap)));
+                if swap.is_some() {
+                    self.m.load_swapped(size, VReg::bpf(dst), b, o);
+                } else {
+                    self.m.load(size, signed, VReg::bpf(dst), b, o);
+                }
                 if let Some(d) = done {
                     self.m.bind(d);
+                }
+                if swap.is_some() {
+                    return 2;
                 }
             }
             Op::Store {
@@ -366,7 +374,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 off,
                 src,
             } => {
-                let (b, o) = self.address(pc, base, off, size.bytes(), abi::ACCESS_WRITE);
+                let (b, o, _) = self.address(pc, base, off, size.bytes(), abi::ACCESS_WRITE, None);
                 let s = self.src(src, VReg::T1);
                 self.m.store(size, b, o, s);
             }
@@ -379,8 +387,8 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 src,
             } => {
                 let bytes = if width == Width::W64 { 8 } else { 4 };
-                let (b, o) =
-                    self.address(pc, base, off, bytes, abi::ACCESS_WRITE | abi::ACCESS_ATOMIC);
+                let kind = abi::ACCESS_WRITE | abi::ACCESS_ATOMIC;
+                let (b, o, _) = self.address(pc, base, off, bytes, kind, None);
                 self.m.atomic(width, op, fetch, b, o, VReg::bpf(src));
             }
             Op::Ja { off } => {

@@ -173,6 +173,14 @@ pub trait MacroAssembler {
     /// in T1). On return T1 holds the status (`abi::CHECK_PLAIN` or
     /// `CHECK_VALUE`) and T0 the address or the converted value.
     fn call_check(&mut self, check: Label);
+    /// Inline fast path of a checked access of `bytes` bytes at `addr`: jumps
+    /// to `ok` when it lies in the current stack frame or in the packet
+    /// (`abi::PKT_START`, `abi::PKT_LIMITS`), else falls through to the host
+    /// check. May clobber T1. The default emits nothing (every access is then
+    /// checked by the host, which is as correct and only slower).
+    fn branch_if_fast_region(&mut self, addr: VReg, bytes: usize, ok: Label) {
+        let _ = (addr, bytes, ok);
+    }
     /// The bounds-check routine: saves caller-saved registers, stores r10 to
     /// `abi::CUR_FP`, calls the host's check, restores; on a fault goes to `fault`.
     fn check_routine(&mut self, fault: Label);

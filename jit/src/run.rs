@@ -69,6 +69,21 @@ pub struct RunArgs<'a> {
     pub xdp: [u64; 6],
     /// Backward-jump budget in checked mode (0 means [`BUDGET`]).
     pub loop_budget: u64,
+    /// The packet (start, length), for the inline checks of checked accesses
+    /// (empty: every access goes to the host check).
+    pub packet: (u64, u64),
+}
+
+/// Sets the packet region of the inline checks ([`abi::PKT_START`], [`abi::PKT_LIMITS`]).
+#[inline(always)]
+pub fn set_packet(ctx: &mut RunCtx, start: u64, len: u64) {
+    ctx.set(abi::PKT_START, start);
+    for (i, bytes) in [1, 2, 4, 8].into_iter().enumerate() {
+        ctx.set(
+            abi::PKT_LIMITS + 8 * i as i32,
+            abi::packet_limit(len, bytes),
+        );
+    }
 }
 
 /// Why a run did not produce r0.
@@ -157,6 +172,7 @@ impl JitProgram {
         for (i, v) in args.xdp.iter().enumerate() {
             ctx.set(abi::XDP_FIELDS + 8 * i as i32, *v);
         }
+        set_packet(ctx, args.packet.0, args.packet.1);
     }
 
     /// r0, or the fault the code left in `ctx`.

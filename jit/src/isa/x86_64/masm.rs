@@ -553,6 +553,29 @@ impl MacroAssembler for X64Masm {
         self.asm.call(check);
     }
 
+    fn branch_if_fast_region(&mut self, addr: VReg, bytes: usize, ok: Label) {
+        let (a, t) = (r(addr), r(VReg::T1));
+        let frame = crate::lower::FRAME_SIZE;
+        // The current frame: addr - (r10 - FRAME) <= FRAME - bytes (wrapping below it).
+        self.asm.lea(
+            t,
+            Mem {
+                base: a,
+                disp: frame,
+            },
+        );
+        self.asm.alu_rr(Alu::Sub, true, t, r(VReg(10)));
+        self.asm.alu_ri(Alu::Cmp, true, t, frame - bytes as i32);
+        self.asm.jcc(Cond::Be, ok);
+        // The packet: addr - start < limit.
+        self.asm.mov_rr(true, t, a);
+        let ctx = |disp| Mem { base: CTX, disp };
+        self.asm.alu_rm(Alu::Sub, true, t, ctx(abi::PKT_START));
+        self.asm
+            .alu_rm(Alu::Cmp, true, t, ctx(abi::packet_limit_slot(bytes)));
+        self.asm.jcc(Cond::B, ok);
+    }
+
     fn check_routine(&mut self, fault: Label) {
         const SAVE: [Gpr; 6] = [Gpr::RAX, Gpr::RDI, Gpr::RSI, Gpr::RDX, Gpr::RCX, Gpr::R8];
         for g in SAVE {
