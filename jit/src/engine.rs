@@ -10,7 +10,7 @@
 //! use the generic [`Host`] path.
 
 use crate::exec_mem::{self, Checked, ExecMemError, ExecPool, HelperFn, Host, HostFault, RunCtx};
-use crate::run::{set_packet, JitProgram, RunArgs, RunError, BUDGET};
+use crate::run::{set_region, JitProgram, RunArgs, RunError, BUDGET};
 use crate::{abi, Arch, JitError, Options};
 use bpf_bridge::context::{ctx_field_value, xdp_load};
 use bpf_bridge::engine::{Engine, Fault, FaultKind};
@@ -61,6 +61,8 @@ pub struct JitEngine {
     /// Per map: its handle, and an array's value address (the code reads both).
     handles: Vec<u64>,
     values: Vec<u64>,
+    /// Per map: its values (start, length).
+    map_regions: Vec<(u64, u64)>,
     /// The run context of native runs, filled once by [`JitEngine::new`].
     ctx: Box<RunCtx>,
     emulator_error: Option<String>,
@@ -103,6 +105,12 @@ impl JitEngine {
             trace: Box::new(std::io::stderr()),
             fault: None,
         });
+        let map_regions = rt
+            .maps
+            .regions()
+            .iter()
+            .map(|r| (r.start, r.len()))
+            .collect();
         let ctx_obj = Storage::zeroed(CtxField::XDP_MD_SIZE);
         rt.mem.ctx = if prog.prog_type == ProgType::Xdp {
             Region::new(ctx_obj.as_ptr(), ctx_obj.len(), false)
@@ -123,6 +131,7 @@ impl JitEngine {
             ctx_obj,
             handles,
             values,
+            map_regions,
             ctx: Box::default(),
             emulator_error: None,
         };
@@ -139,6 +148,7 @@ impl JitEngine {
             &self.ctx_obj,
             &self.handles,
             &self.values,
+            &self.map_regions,
         );
         self.program.fill_ctx(&mut ctx, &args);
         ctx.set(abi::HOST_CHECK, rt_check as *const () as u64);
@@ -209,7 +219,7 @@ impl JitEngine {
             }
         }
         if self.checks {
-            set_packet(ctx, packet.start, packet.len());
+            set_region(ctx, abi::PKT_REGION, packet.start, packet.len());
         }
         ctx.set(abi::BUDGET, BUDGET);
         ctx.set(abi::LOOPS, CHECKED_BACK_EDGE_LIMIT);
@@ -231,10 +241,12 @@ fn run_args<'a>(
     ctx_obj: &Storage,
     handles: &'a [u64],
     values: &'a [u64],
+    map_regions: &'a [(u64, u64)],
 ) -> RunArgs<'a> {
     let mut args = RunArgs {
         maps: handles,
         map_values: values,
+        map_regions,
         loop_budget: CHECKED_BACK_EDGE_LIMIT,
         ..RunArgs::default()
     };
@@ -443,6 +455,7 @@ impl Engine for JitEngine {
                 &self.ctx_obj,
                 &self.handles,
                 &self.values,
+                &self.map_regions,
             );
             args.packet = (packet.start, packet.len());
             match self.rt.prog_type {

@@ -258,23 +258,62 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             return (VReg::bpf(base), off as i32, None);
         }
         self.uses_check = true;
-        self.m.lea(VReg::T0, VReg::bpf(base), off as i32);
+        let a = VReg::T0;
+        self.m.lea(a, VReg::bpf(base), off as i32);
         let ok = self.m.new_label();
-        self.m.branch_if_fast_region(VReg::T0, bytes, ok);
+        self.m.branch_if_in_frame(a, bytes, ok);
+        self.m.branch_if_in_region(a, bytes, abi::PKT_REGION, ok);
+        for i in 0..self.maps.len().min(abi::MAP_REGIONS_MAX) {
+            let block = abi::MAP_REGIONS + 8 * abi::REGION_WORDS * i as i32;
+            self.m.branch_if_in_region(a, bytes, block, ok);
+        }
+        let mut done = None;
+        if let Some((dst, swap)) = load.filter(|_| self.xdp && bytes == 4 && kind == 0) {
+            done = Some(self.ctx_field_load(VReg::bpf(dst), swap));
+        }
         self.m.mov_imm64(VReg::T1, abi::pack_check(pc, kind, bytes));
         self.m.call_check(self.check);
-        let done = load.and_then(|(dst, swap)| self.ctx_path(dst, swap));
+        if let Some((dst, swap)) = load {
+            done = self.ctx_path(dst, swap, done);
+        }
         self.m.bind(ok);
-        (VReg::T0, 0, done)
+        (a, 0, done)
+    }
+
+    /// Inline the checked 4-byte load of an `xdp_md` field at T0 (as the host
+    /// check converts it: the field's full value from `abi::XDP_FIELDS`);
+    /// falls through when T0 is not a field. Returns the label to bind after the load.
+    fn ctx_field_load(&mut self, dst: VReg, swap: Option<u8>) -> Label {
+        let (t, w) = (VReg::T1, Width::W64);
+        let done = self.m.new_label();
+        let other = self.m.new_label();
+        // t = T0 - ctx start (r1 at entry is the context of XDP programs).
+        self.m.load_ctx(t, abi::R1);
+        self.m.alu(w, BinOp::Sub, t, Operand::Reg(VReg::T0));
+        self.m.neg(w, t);
+        let last = CtxField::XDP_MD_SIZE as i32 - 4;
+        self.m.branch(w, JmpOp::Gt, t, Operand::Imm(last), other);
+        self.m.branch(w, JmpOp::Set, t, Operand::Imm(3), other);
+        // Fields are 4 bytes apart in `xdp_md`, 8 in the run context.
+        self.m.alu(w, BinOp::Lsh, t, Operand::Imm(1));
+        self.m.alu(w, BinOp::Add, t, Operand::Reg(VReg::CTX));
+        self.m.load(Size::DW, false, dst, t, abi::XDP_FIELDS);
+        if let Some(bits) = swap {
+            self.m.bswap(bits, dst);
+        }
+        self.m.jump(done);
+        self.m.bind(other);
+        done
     }
 
     /// After a checked load's check: a converted context value goes out of line.
-    fn ctx_path(&mut self, dst: Reg, swap: Option<u8>) -> Option<Label> {
+    /// `done` is the label to rejoin at, if one exists already.
+    fn ctx_path(&mut self, dst: Reg, swap: Option<u8>, done: Option<Label>) -> Option<Label> {
         if !self.xdp {
             return None;
         }
         let label = self.m.new_label();
-        let done = self.m.new_label();
+        let done = done.unwrap_or_else(|| self.m.new_label());
         self.m
             .branch(Width::W64, JmpOp::Ne, VReg::T1, Operand::Imm(0), label);
         self.ctx_paths.push(CtxPath {

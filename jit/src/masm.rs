@@ -174,12 +174,16 @@ pub trait MacroAssembler {
     /// `CHECK_VALUE`) and T0 the address or the converted value.
     fn call_check(&mut self, check: Label);
     /// Inline fast path of a checked access of `bytes` bytes at `addr`: jumps
-    /// to `ok` when it lies in the current stack frame or in the packet
-    /// (`abi::PKT_START`, `abi::PKT_LIMITS`), else falls through to the host
-    /// check. May clobber T1. The default emits nothing (every access is then
-    /// checked by the host, which is as correct and only slower).
-    fn branch_if_fast_region(&mut self, addr: VReg, bytes: usize, ok: Label) {
+    /// to `ok` when it lies in the current stack frame. May clobber T1. The
+    /// default emits nothing (the access then goes on to the next check, which
+    /// is as correct and only slower); likewise for the next method.
+    fn branch_if_in_frame(&mut self, addr: VReg, bytes: usize, ok: Label) {
         let _ = (addr, bytes, ok);
+    }
+    /// Jumps to `ok` when `bytes` bytes at `addr` lie in the region described
+    /// by the block at context offset `block` (`abi::REGION_WORDS`). May clobber T1.
+    fn branch_if_in_region(&mut self, addr: VReg, bytes: usize, block: i32, ok: Label) {
+        let _ = (addr, bytes, block, ok);
     }
     /// The bounds-check routine: saves caller-saved registers, stores r10 to
     /// `abi::CUR_FP`, calls the host's check, restores; on a fault goes to `fault`.

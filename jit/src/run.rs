@@ -72,17 +72,15 @@ pub struct RunArgs<'a> {
     /// The packet (start, length), for the inline checks of checked accesses
     /// (empty: every access goes to the host check).
     pub packet: (u64, u64),
+    /// Per map: its values (start, length), for the same inline checks.
+    pub map_regions: &'a [(u64, u64)],
 }
 
-/// Sets the packet region of the inline checks ([`abi::PKT_START`], [`abi::PKT_LIMITS`]).
+/// Sets the region block at `block` ([`abi::PKT_REGION`], [`abi::MAP_REGIONS`]).
 #[inline(always)]
-pub fn set_packet(ctx: &mut RunCtx, start: u64, len: u64) {
-    ctx.set(abi::PKT_START, start);
-    for (i, bytes) in [1, 2, 4, 8].into_iter().enumerate() {
-        ctx.set(
-            abi::PKT_LIMITS + 8 * i as i32,
-            abi::packet_limit(len, bytes),
-        );
+pub fn set_region(ctx: &mut RunCtx, block: i32, start: u64, len: u64) {
+    for (i, w) in abi::region_block(start, len).into_iter().enumerate() {
+        ctx.set(block + 8 * i as i32, w);
     }
 }
 
@@ -172,7 +170,16 @@ impl JitProgram {
         for (i, v) in args.xdp.iter().enumerate() {
             ctx.set(abi::XDP_FIELDS + 8 * i as i32, *v);
         }
-        set_packet(ctx, args.packet.0, args.packet.1);
+        set_region(ctx, abi::PKT_REGION, args.packet.0, args.packet.1);
+        for (i, &(start, len)) in args
+            .map_regions
+            .iter()
+            .take(abi::MAP_REGIONS_MAX)
+            .enumerate()
+        {
+            let block = abi::MAP_REGIONS + 8 * abi::REGION_WORDS * i as i32;
+            set_region(ctx, block, start, len);
+        }
     }
 
     /// r0, or the fault the code left in `ctx`.

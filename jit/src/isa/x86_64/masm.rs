@@ -553,26 +553,30 @@ impl MacroAssembler for X64Masm {
         self.asm.call(check);
     }
 
-    fn branch_if_fast_region(&mut self, addr: VReg, bytes: usize, ok: Label) {
-        let (a, t) = (r(addr), r(VReg::T1));
+    fn branch_if_in_frame(&mut self, addr: VReg, bytes: usize, ok: Label) {
+        let t = r(VReg::T1);
         let frame = crate::lower::FRAME_SIZE;
-        // The current frame: addr - (r10 - FRAME) <= FRAME - bytes (wrapping below it).
+        // addr - (r10 - FRAME) <= FRAME - bytes (wrapping below the frame).
         self.asm.lea(
             t,
             Mem {
-                base: a,
+                base: r(addr),
                 disp: frame,
             },
         );
         self.asm.alu_rr(Alu::Sub, true, t, r(VReg(10)));
         self.asm.alu_ri(Alu::Cmp, true, t, frame - bytes as i32);
         self.asm.jcc(Cond::Be, ok);
-        // The packet: addr - start < limit.
-        self.asm.mov_rr(true, t, a);
+    }
+
+    fn branch_if_in_region(&mut self, addr: VReg, bytes: usize, block: i32, ok: Label) {
+        let t = r(VReg::T1);
         let ctx = |disp| Mem { base: CTX, disp };
-        self.asm.alu_rm(Alu::Sub, true, t, ctx(abi::PKT_START));
+        // addr - start < limit.
+        self.asm.mov_rr(true, t, r(addr));
+        self.asm.alu_rm(Alu::Sub, true, t, ctx(block));
         self.asm
-            .alu_rm(Alu::Cmp, true, t, ctx(abi::packet_limit_slot(bytes)));
+            .alu_rm(Alu::Cmp, true, t, ctx(abi::region_limit_slot(block, bytes)));
         self.asm.jcc(Cond::B, ok);
     }
 
