@@ -9,7 +9,9 @@
 //! the engine's [`Runtime`] without going through `dyn Host`. Emulated runs
 //! use the generic [`Host`] path.
 
-use crate::exec_mem::{self, Checked, ExecMemError, ExecPool, HelperFn, Host, HostFault, RunCtx};
+use crate::exec_mem::{
+    self, Checked, CodeEntry, ExecCode, ExecMemError, ExecPool, HelperFn, Host, HostFault, RunCtx,
+};
 use crate::run::{set_region, JitProgram, RunArgs, RunError, BUDGET};
 use crate::{abi, Arch, JitError, Options};
 use bpf_bridge::context::{ctx_field_value, xdp_load};
@@ -55,6 +57,10 @@ pub struct JitEngine {
     checked: bool,
     /// Whether any access is checked at run time (the inline checks need the packet).
     checks: bool,
+    /// Whether the code counts may_goto or backward jumps down.
+    budgets: bool,
+    /// The entry point when the code runs natively.
+    native: Option<CodeEntry>,
     rt: Box<Runtime>,
     /// The `xdp_md` object r1 points to (its loads are converted).
     ctx_obj: Storage,
@@ -123,10 +129,12 @@ impl JitEngine {
             writable: true,
         };
         let mut e = JitEngine {
-            program,
             arch,
             checked: facts.is_none(),
             checks: facts.is_none_or(|f| f.accesses.contains(&Access::Check)),
+            // BPF_JMP | BPF_JCOND is may_goto.
+            budgets: facts.is_none() || prog.insns.iter().any(|i| i.code == 0xe5),
+            native: program.native_code().map(ExecCode::entry),
             rt,
             ctx_obj,
             handles,
@@ -134,6 +142,7 @@ impl JitEngine {
             map_regions,
             ctx: Box::default(),
             emulator_error: None,
+            program,
         };
         e.fill_ctx();
         Ok(e)
@@ -190,22 +199,10 @@ impl JitEngine {
         &mut self.rt.maps
     }
 
-    /// Sets the run's packet region (the stack's follows r10 at each host
-    /// call, the context's is fixed) and returns it.
+    /// A run in this process's own executable memory: only the inputs that
+    /// change are written (the rest of the context was filled by `fill_ctx`).
     #[inline(always)]
-    fn start_run(&mut self, pkt: &mut [u8]) -> Region {
-        let packet = if pkt.is_empty() {
-            Region::EMPTY
-        } else {
-            Region::new(pkt.as_mut_ptr(), pkt.len(), true)
-        };
-        self.rt.mem.packet = packet;
-        packet
-    }
-
-    /// A run in this process's own executable memory.
-    #[inline(always)]
-    fn run_native(&mut self, packet: Region) -> Result<u64, RunError> {
+    fn run_native(&mut self, code: CodeEntry, packet: Region) -> Result<u64, RunError> {
         let ctx = &mut *self.ctx;
         match self.rt.prog_type {
             ProgType::Raw => {
@@ -221,17 +218,46 @@ impl JitEngine {
         if self.checks {
             set_region(ctx, abi::PKT_REGION, packet.start, packet.len());
         }
-        ctx.set(abi::BUDGET, BUDGET);
-        ctx.set(abi::LOOPS, CHECKED_BACK_EDGE_LIMIT);
+        if self.budgets {
+            ctx.set(abi::BUDGET, BUDGET);
+            ctx.set(abi::LOOPS, CHECKED_BACK_EDGE_LIMIT);
+        }
         ctx.set(abi::FAULT_KIND, 0);
         ctx.set(abi::ENV, &mut *self.rt as *mut Runtime as u64);
-        let code = self.program.native_code().expect("native runs have code");
-        // SAFETY: `fill_ctx` filled the context as `abi` describes and
-        // installed this module's host functions, which take `abi::ENV` as the
+        // SAFETY: `code` is `self.program`'s; `fill_ctx` filled the context
+        // as `abi` describes and installed this module's host functions, which take `abi::ENV` as the
         // runtime set just above; `self.rt` is not touched until the code returns.
         let r0 = unsafe { code.run_installed(ctx) };
-        ctx.set(abi::ENV, 0);
-        self.program.outcome(ctx, r0)
+        match ctx.get(abi::FAULT_KIND) {
+            0 => Ok(r0),
+            _ => self.program.outcome(ctx, r0),
+        }
+    }
+
+    /// A run under the emulator, through the generic [`Host`] path.
+    #[cold]
+    #[inline(never)]
+    fn run_emulated(&mut self, packet: Region) -> Result<u64, RunError> {
+        let mut args = run_args(
+            self.rt.prog_type,
+            &self.ctx_obj,
+            &self.handles,
+            &self.values,
+            &self.map_regions,
+        );
+        args.packet = (packet.start, packet.len());
+        match self.rt.prog_type {
+            ProgType::Raw => {
+                args.r1 = packet.start;
+                args.r2 = packet.len();
+            }
+            ProgType::Xdp => {
+                for (slot, f) in args.xdp.iter_mut().zip(XDP_FIELDS) {
+                    *slot = ctx_field_value(f, packet);
+                }
+            }
+        }
+        self.program.run(&args, &mut *self.rt)
     }
 }
 
@@ -446,30 +472,17 @@ impl Engine for JitEngine {
     }
 
     fn run_packet(&mut self, pkt: &mut [u8]) -> Result<u64, Fault> {
-        let packet = self.start_run(pkt);
-        let r = if self.program.native_code().is_some() {
-            self.run_native(packet)
+        let packet = if pkt.is_empty() {
+            Region::EMPTY
         } else {
-            let mut args = run_args(
-                self.rt.prog_type,
-                &self.ctx_obj,
-                &self.handles,
-                &self.values,
-                &self.map_regions,
-            );
-            args.packet = (packet.start, packet.len());
-            match self.rt.prog_type {
-                ProgType::Raw => {
-                    args.r1 = packet.start;
-                    args.r2 = packet.len();
-                }
-                ProgType::Xdp => {
-                    for (slot, f) in args.xdp.iter_mut().zip(XDP_FIELDS) {
-                        *slot = ctx_field_value(f, packet);
-                    }
-                }
-            }
-            self.program.run(&args, &mut *self.rt)
+            Region::new(pkt.as_mut_ptr(), pkt.len(), true)
+        };
+        // The stack region follows r10 at each host call; the context's is fixed.
+        self.rt.mem.packet.start = packet.start;
+        self.rt.mem.packet.end = packet.end;
+        let r = match self.native {
+            Some(code) => self.run_native(code, packet),
+            None => self.run_emulated(packet),
         };
         match r {
             Ok(r0) => Ok(r0),

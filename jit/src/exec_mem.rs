@@ -365,19 +365,31 @@ impl ExecCode {
         r
     }
 
+    /// The entry point, for [`CodeEntry::run_installed`].
+    pub fn entry(&self) -> CodeEntry {
+        CodeEntry(self.addr)
+    }
+}
+
+/// The entry point of an [`ExecCode`], copyable apart from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeEntry(usize);
+
+impl CodeEntry {
     /// Runs the code with the host functions and the `abi::ENV` value the
     /// caller installed in `ctx` (the engine's own, without `dyn Host`).
     /// Returns r0; faults are left in `ctx`.
     ///
     /// # Safety
-    /// `ctx` must be filled as `abi` describes, and every `abi::HOST_*` and
-    /// `abi::HELPERS` slot must hold a function of the documented signature
-    /// that is sound to call with `ctx` (and the `abi::ENV` in it) for the
-    /// whole run.
-    #[inline]
-    pub unsafe fn run_installed(&self, ctx: &mut RunCtx) -> u64 {
-        // SAFETY: as in `run`, with the host functions vouched for by the caller.
-        let f: extern "C" fn(*mut RunCtx) -> u64 = unsafe { std::mem::transmute(self.addr) };
+    /// The [`ExecCode`] this came from must be alive; `ctx` must be filled as
+    /// `abi` describes, and every `abi::HOST_*` and `abi::HELPERS` slot must
+    /// hold a function of the documented signature that is sound to call
+    /// with `ctx` (and the `abi::ENV` in it) for the whole run.
+    #[inline(always)]
+    pub unsafe fn run_installed(self, ctx: &mut RunCtx) -> u64 {
+        // SAFETY: as in `ExecCode::run`, with the code kept alive and the host
+        // functions vouched for by the caller.
+        let f: extern "C" fn(*mut RunCtx) -> u64 = unsafe { std::mem::transmute(self.0) };
         f(ctx)
     }
 }
