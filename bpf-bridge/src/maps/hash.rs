@@ -21,14 +21,23 @@ fn buckets_for(entries: usize) -> usize {
     (entries.max(8) * 2).next_power_of_two()
 }
 
+/// One bucket: `slot + 1` (0 when empty) and the key itself when it has at
+/// most 8 bytes (little-endian, zero-padded), else the key's hash. A lookup
+/// of a short key thus reads one bucket per probe and nothing else.
+#[derive(Clone, Copy, Debug, Default)]
+struct Bucket {
+    word: u64,
+    slot: u32,
+}
+
 /// Key bytes to slot numbers.
 #[derive(Debug)]
 pub(super) struct HashIndex {
     key_size: usize,
     /// Key bytes of every slot, `key_size` apiece (slot `s` at `s * key_size`).
     keys: Vec<u8>,
-    /// `slot + 1` per bucket, 0 when empty; a power of two long, at most half full.
-    table: Vec<u32>,
+    /// A power of two long, at most half full.
+    table: Vec<Bucket>,
     len: usize,
     /// Free slots, reused last-freed first.
     free: Vec<u32>,
@@ -41,7 +50,7 @@ impl HashIndex {
         HashIndex {
             key_size,
             keys: vec![0; key_size * max_entries as usize],
-            table: vec![0; buckets_for((max_entries as usize).min(1 << 12))],
+            table: vec![Bucket::default(); buckets_for((max_entries as usize).min(1 << 12))],
             len: 0,
             free: (0..max_entries).rev().collect(),
             seed: RandomState::new().hash_one(0x6c75_6162_7066u64),
@@ -53,12 +62,22 @@ impl HashIndex {
         self.len
     }
 
+    /// Whether keys are short enough to live in their bucket.
     #[inline(always)]
-    fn hash(&self, key: &[u8]) -> u64 {
+    fn short(&self) -> bool {
+        self.key_size <= 8
+    }
+
+    /// The bucket word of `key`: the key itself (short keys) or its hash.
+    #[inline(always)]
+    fn word(&self, key: &[u8]) -> u64 {
         match *key {
-            [a, b, c, d] => fold(u32::from_le_bytes([a, b, c, d]) as u64 ^ self.seed, K),
-            [a, b, c, d, e, f, g, h] => {
-                fold(u64::from_le_bytes([a, b, c, d, e, f, g, h]) ^ self.seed, K)
+            [a, b, c, d] => u32::from_le_bytes([a, b, c, d]) as u64,
+            [a, b, c, d, e, f, g, h] => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
+            _ if key.len() <= 8 => {
+                let mut w = [0u8; 8];
+                w[..key.len()].copy_from_slice(key);
+                u64::from_le_bytes(w)
             }
             _ => {
                 let mut h = self.seed ^ key.len() as u64;
@@ -72,6 +91,17 @@ impl HashIndex {
         }
     }
 
+    /// The home bucket of a bucket word.
+    #[inline(always)]
+    fn home(&self, word: u64) -> usize {
+        let h = if self.short() {
+            fold(word ^ self.seed, K)
+        } else {
+            word
+        };
+        h as usize & (self.table.len() - 1)
+    }
+
     /// The key of `slot`.
     #[inline(always)]
     fn key_of(&self, slot: u32) -> &[u8] {
@@ -79,44 +109,35 @@ impl HashIndex {
         &self.keys[at..at + self.key_size]
     }
 
-    #[inline(always)]
-    fn key_is(&self, slot: u32, key: &[u8]) -> bool {
-        let k = self.key_of(slot);
-        // Fixed small sizes compare as one word instead of calling memcmp.
-        match (k, key) {
-            ([a, b, c, d], [e, f, g, h]) => {
-                u32::from_ne_bytes([*a, *b, *c, *d]) == u32::from_ne_bytes([*e, *f, *g, *h])
-            }
-            _ if k.len() == 8 && key.len() == 8 => {
-                u64::from_ne_bytes(k.try_into().expect("8 bytes"))
-                    == u64::from_ne_bytes(key.try_into().expect("8 bytes"))
-            }
-            _ => k == key,
-        }
-    }
-
     /// The bucket holding `key` (`Ok`), or the empty bucket where it would go.
     #[inline(always)]
     fn find(&self, key: &[u8]) -> Result<usize, usize> {
+        let word = self.word(key);
         let mask = self.table.len() - 1;
-        let mut i = self.hash(key) as usize & mask;
+        let mut i = self.home(word);
         loop {
-            match self.table[i] {
-                0 => return Err(i),
-                e if self.key_is(e - 1, key) => return Ok(i),
-                _ => i = (i + 1) & mask,
+            let b = self.table[i];
+            if b.slot == 0 {
+                return Err(i);
             }
+            if b.word == word && (self.short() || self.key_of(b.slot - 1) == key) {
+                return Ok(i);
+            }
+            i = (i + 1) & mask;
         }
     }
 
-    /// The slot of `key` (which has `key_size` bytes).
+    /// The slot of `key`, if present (a key of another size never is).
     #[inline]
     pub(super) fn get(&self, key: &[u8]) -> Option<u32> {
-        debug_assert_eq!(key.len(), self.key_size);
-        self.find(key).ok().map(|i| self.table[i] - 1)
+        if key.len() != self.key_size {
+            return None;
+        }
+        self.find(key).ok().map(|i| self.table[i].slot - 1)
     }
 
-    /// Adds `key` (absent) in a free slot and returns it; `None` when full.
+    /// Adds `key` (absent, `key_size` bytes) in a free slot and returns it;
+    /// `None` when full.
     pub(super) fn insert(&mut self, key: &[u8]) -> Option<u32> {
         let slot = *self.free.last()?;
         if (self.len + 1) * 2 > self.table.len() {
@@ -128,30 +149,36 @@ impl HashIndex {
         self.free.pop();
         let at = slot as usize * self.key_size;
         self.keys[at..at + self.key_size].copy_from_slice(key);
-        self.table[i] = slot + 1;
+        self.table[i] = Bucket {
+            word: self.word(key),
+            slot: slot + 1,
+        };
         self.len += 1;
         Some(slot)
     }
 
     /// Removes `key`, returning the slot it had.
     pub(super) fn remove(&mut self, key: &[u8]) -> Option<u32> {
+        if key.len() != self.key_size {
+            return None;
+        }
         let mut hole = self.find(key).ok()?;
-        let slot = self.table[hole] - 1;
-        self.table[hole] = 0;
+        let slot = self.table[hole].slot - 1;
+        self.table[hole] = Bucket::default();
         // Backward shift: move later entries of the run into the hole when
         // their home bucket does not lie between the hole and them.
         let mask = self.table.len() - 1;
         let mut j = hole;
         loop {
             j = (j + 1) & mask;
-            let e = self.table[j];
-            if e == 0 {
+            let b = self.table[j];
+            if b.slot == 0 {
                 break;
             }
-            let home = self.hash(self.key_of(e - 1)) as usize & mask;
+            let home = self.home(b.word);
             if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
-                self.table[hole] = e;
-                self.table[j] = 0;
+                self.table[hole] = b;
+                self.table[j] = Bucket::default();
                 hole = j;
             }
         }
@@ -161,14 +188,15 @@ impl HashIndex {
     }
 
     fn grow(&mut self) {
-        let old = std::mem::replace(&mut self.table, vec![0; buckets_for(self.len + 1)]);
-        let mask = self.table.len() - 1;
-        for e in old.into_iter().filter(|&e| e != 0) {
-            let mut i = self.hash(self.key_of(e - 1)) as usize & mask;
-            while self.table[i] != 0 {
+        let size = buckets_for(self.len + 1);
+        let old = std::mem::replace(&mut self.table, vec![Bucket::default(); size]);
+        let mask = size - 1;
+        for b in old.into_iter().filter(|b| b.slot != 0) {
+            let mut i = self.home(b.word);
+            while self.table[i].slot != 0 {
                 i = (i + 1) & mask;
             }
-            self.table[i] = e;
+            self.table[i] = b;
         }
     }
 
@@ -176,8 +204,8 @@ impl HashIndex {
     pub(super) fn iter(&self) -> impl Iterator<Item = (&[u8], u32)> {
         self.table
             .iter()
-            .filter(|&&e| e != 0)
-            .map(|&e| (self.key_of(e - 1), e - 1))
+            .filter(|b| b.slot != 0)
+            .map(|b| (self.key_of(b.slot - 1), b.slot - 1))
     }
 }
 
@@ -190,9 +218,9 @@ mod tests {
     /// and backward shifts (a tiny table forces long runs).
     #[test]
     fn agrees_with_std_hashmap() {
-        for key_size in [4usize, 8, 3, 13] {
+        for key_size in [4usize, 8, 3, 13, 16] {
             let mut ix = HashIndex::new(key_size, 300);
-            ix.table = vec![0; 16];
+            ix.table = vec![Bucket::default(); 16];
             let mut std_map: HashMap<Vec<u8>, u32> = HashMap::new();
             let mut x = 0x1234_5678_9abc_def1u64;
             for _ in 0..5000 {

@@ -54,26 +54,29 @@ impl Map {
         Region::new(self.values.as_ptr(), self.values.len(), true)
     }
 
+    #[inline(always)]
     fn slot_ptr(&self, slot: u32) -> *mut u8 {
         // SAFETY: `slot < max_entries`, so the offset stays inside the storage.
         unsafe { self.values.as_ptr().add(slot as usize * self.stride) }
     }
 
+    #[inline(always)]
     fn array_slot(&self, key: &[u8]) -> Option<u32> {
         let i = u32::from_le_bytes(key.get(..4)?.try_into().ok()?);
         (i < self.def.max_entries).then_some(i)
     }
 
+    #[inline(always)]
     fn slot_of(&self, key: &[u8]) -> Option<u32> {
         match &self.index {
             Index::Array => self.array_slot(key),
-            Index::Hash(h) if key.len() == self.def.key_size as usize => h.get(key),
-            Index::Hash(_) => None,
+            Index::Hash(h) => h.get(key),
         }
     }
 
     /// `bpf_map_lookup_elem`: a pointer to the value, stable for the map's life.
     /// `key` must hold `key_size` bytes.
+    #[inline]
     pub fn lookup(&self, key: &[u8]) -> Option<*mut u8> {
         self.slot_of(key).map(|s| self.slot_ptr(s))
     }
