@@ -10,7 +10,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
 use bpf_bridge::isa::{semantics, AluOp, Endian, JmpOp, Op, Reg, Size, Src, Width};
-use bpf_bridge::program::MapDef;
+use bpf_bridge::program::{helper_id, MapDef};
 
 /// Bytes of eBPF stack per frame.
 pub const FRAME_SIZE: i32 = 512;
@@ -455,6 +455,9 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 let target = self.edge(pc, t);
                 self.m.count_down(abi::BUDGET, target);
             }
+            Op::Call { helper }
+                if helper == helper_id::MAP_LOOKUP_ELEM
+                    && self.inline_array_lookup(pc, is_target) => {}
             Op::Call { helper } => match abi::helper_slot(helper) {
                 Some(slot) => self.helper_call(pc, HostFn::Slot(slot)),
                 None => {
@@ -504,6 +507,76 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         } else {
             self.labels[t]
         }
+    }
+
+    /// The map r1 holds at the call at `pc`, when a pseudo `lddw` loaded it
+    /// earlier in the same straight-line code.
+    fn map_in_r1(&self, pc: usize, is_target: &[bool]) -> Option<u32> {
+        for k in (0..pc).rev() {
+            if is_target[k + 1] {
+                return None;
+            }
+            match self.ops[k] {
+                Op::LoadMap { dst: Reg::R1, map } => return Some(map),
+                Op::LddwHigh
+                | Op::Store { .. }
+                | Op::Jmp { .. }
+                | Op::Ja { .. }
+                | Op::MayGoto { .. } => {}
+                Op::Alu { dst, .. }
+                | Op::Neg { dst, .. }
+                | Op::Endian { dst, .. }
+                | Op::LoadImm64 { dst, .. }
+                | Op::LoadMapValue { dst, .. }
+                | Op::Load { dst, .. }
+                    if dst != Reg::R1 => {}
+                Op::Atomic { src, .. } if src != Reg::R1 => {}
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// `bpf_map_lookup_elem` of an array map known at the call, in verified
+    /// mode (the verifier proved r2 points at a readable key), as the kernel
+    /// inlines it: r0 = index < max_entries ? values + index * stride : 0.
+    /// Returns false to leave the call to the helper.
+    fn inline_array_lookup(&mut self, pc: usize, is_target: &[bool]) -> bool {
+        if self.facts.is_none() || self.opts.blind.is_some() {
+            return false;
+        }
+        let Some(map) = self.map_in_r1(pc, is_target) else {
+            return false;
+        };
+        let def = &self.maps[map as usize];
+        let stride = (def.value_size as u64).div_ceil(8) * 8;
+        let (Ok(entries), Ok(stride)) = (i32::try_from(def.max_entries), i32::try_from(stride))
+        else {
+            return false;
+        };
+        if !def.kind.is_array() {
+            return false;
+        }
+        let (r0, w) = (VReg::bpf(Reg::R0), Width::W64);
+        let null = self.m.new_label();
+        let done = self.m.new_label();
+        self.m.load(Size::W, false, r0, VReg::bpf(Reg::R2), 0);
+        self.m.branch(w, JmpOp::Ge, r0, Operand::Imm(entries), null);
+        if stride.count_ones() == 1 {
+            let shift = stride.trailing_zeros() as i32;
+            self.m.alu(w, BinOp::Lsh, r0, Operand::Imm(shift));
+        } else {
+            self.m.alu(w, BinOp::Mul, r0, Operand::Imm(stride));
+        }
+        self.m.load_ctx(VReg::T0, abi::MAP_VALUES);
+        self.m
+            .load(Size::DW, false, VReg::T0, VReg::T0, 8 * map as i32);
+        self.m.alu(w, BinOp::Add, r0, Operand::Reg(VReg::T0));
+        self.m.jump(done);
+        self.m.bind(null);
+        self.m.mov(w, r0, Operand::Imm(0));
+        self.m.bind(done);
+        true
     }
 
     fn helper_call(&mut self, pc: usize, f: HostFn) {

@@ -205,3 +205,59 @@ fn checked_xdp_context_loads() {
         }
     }
 }
+
+/// Array lookups the JIT inlines in verified mode (keys in and out of range,
+/// values of a size that is not a power of two) agree with the interpreter
+/// on every architecture, and so do the maps afterwards.
+#[test]
+fn inlined_array_lookups() {
+    let text = "
+.map a array key=4 value=12 entries=5
+.map b array key=4 value=8 entries=3
+    ldxw %r2, [%r1+0]
+    ldxw %r3, [%r1+4]
+    mov %r4, %r2
+    add %r4, 1
+    jgt %r4, %r3, miss
+    ldxb %r6, [%r2+0]
+    stxw [%r10-4], %r6
+    lddw %r1, map:a
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, miss
+    ldxw %r1, [%r0+8]
+    add %r1, 7
+    stxw [%r0+8], %r1
+    lddw %r1, map:b
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, miss
+    ldxdw %r1, [%r0+0]
+    add %r1, 1
+    stxdw [%r0+0], %r1
+    mov %r0, 1
+    exit
+miss:
+    mov %r0, 2
+    exit
+";
+    let prog = bpf_bridge::asm::assemble(text)
+        .expect("assembles")
+        .into_program("arrays", bpf_bridge::program::ProgType::Xdp);
+    let facts = bpf_bridge::verifier::verify(&prog).expect("verifies").facts;
+    let pkts: Vec<Vec<u8>> = (0..8u8).map(|k| vec![k, 0, 0, 0]).collect();
+    let mut interp = InterpEngine::new(&prog, Mode::Checked).expect("interp");
+    let want = run(&mut interp, &pkts);
+    assert!(want.contains(&Ok(1)) && want.contains(&Ok(2)), "{want:?}");
+    let pool = ExecPool::new();
+    let mut arches = vec![Arch::X86_64];
+    arches.extend(emulated_arches());
+    for arch in arches {
+        let mut e = JitEngine::new(&prog, Some(&facts), arch, Options::default(), &pool)
+            .expect("JIT loads");
+        assert_eq!(run(&mut e, &pkts), want, "{arch:?}");
+        assert_eq!(e.maps(), interp.maps(), "{arch:?}");
+    }
+}
