@@ -107,7 +107,7 @@ pub fn lower<M: MacroAssembler>(
     l.m.entry(&frame, l.labels[0]);
     l.m.bind(exit);
     l.m.leave(&frame);
-    if frame.ctx {
+    if frame.host {
         l.m.bind(l.fault_exit);
         l.m.unwind_to(exit);
     }
@@ -143,6 +143,8 @@ fn scan(
 ) -> Result<(Frame, Vec<bool>), JitError> {
     let mut used: u16 = 1 << 1; // r1 is always loaded
     let mut ctx = false;
+    // Host calls or faults possible (a subset of what needs the context).
+    let mut host = false;
     let mut is_target = vec![false; ops.len()];
     let mark = |r: Reg, used: &mut u16| *used |= 1 << r.num();
     for (pc, op) in ops.iter().enumerate() {
@@ -157,7 +159,7 @@ fn scan(
                     mark(s, &mut used);
                 }
                 if facts.is_none() && op.target(pc).is_some_and(|t| t <= pc as i64) {
-                    ctx = true;
+                    host = true;
                 }
             }
             Op::Neg { dst, .. } | Op::Endian { dst, .. } | Op::LoadImm64 { dst, .. } => {
@@ -169,46 +171,104 @@ fn scan(
                 }
                 mark(dst, &mut used);
                 ctx = true;
+                // A map value address of a map without one faults.
+                host |= matches!(op, Op::LoadMapValue { .. });
             }
             Op::Load { dst, base, .. } => {
                 mark(dst, &mut used);
                 mark(base, &mut used);
                 ctx |= checked(pc) != Access::Proven;
+                host |= checked(pc) == Access::Check;
             }
             Op::Store { base, src, .. } => {
                 mark(base, &mut used);
                 if let Src::Reg(s) = src {
                     mark(s, &mut used);
                 }
-                ctx |= checked(pc) != Access::Proven;
+                host |= checked(pc) != Access::Proven;
             }
             Op::Atomic { base, src, .. } => {
                 mark(base, &mut used);
                 mark(src, &mut used);
-                ctx |= checked(pc) != Access::Proven;
+                host |= checked(pc) != Access::Proven;
             }
-            Op::Ja { off } => ctx |= facts.is_none() && off < 0,
-            Op::MayGoto { .. } | Op::Call { .. } => ctx = true,
+            Op::Ja { off } => host |= facts.is_none() && off < 0,
+            Op::MayGoto { .. } => ctx = true,
+            Op::Call { .. } => host = true,
             Op::CallReg { reg } => {
                 mark(reg, &mut used);
-                ctx = true;
+                host = true;
             }
             Op::CallLocal { .. } => {
                 used |= 1 << 10;
-                ctx = true;
+                host = true;
             }
             Op::LddwHigh | Op::Exit => {}
         }
     }
     used |= 1; // r0 is the result
-    if ctx {
+    ctx |= host;
+    if host {
         // Host calls receive the current r10 (the stack in use).
         used |= 1 << 10;
     }
     if opts.blind.is_some() {
         used |= 1 << VReg::T0.0 | 1 << VReg::T1.0;
     }
-    Ok((Frame { used, ctx }, is_target))
+    let dead_in = dead_at_entry(ops, facts);
+    Ok((
+        Frame {
+            used,
+            ctx,
+            host,
+            dead_in,
+        },
+        is_target,
+    ))
+}
+
+/// r1 and r2 (bits) when the code writes them before reading them: the
+/// straight-line code from slot 0 to the first jump, call or exit is on every
+/// path, so a write there before any read hides the entry value.
+fn dead_at_entry(ops: &[Op], facts: Option<&Facts>) -> u16 {
+    let mut dead = 0u16;
+    let mut live = 0u16;
+    let bit = |r: Reg| 1u16 << r.num();
+    for (pc, op) in ops.iter().enumerate() {
+        let (reads, writes) = match *op {
+            Op::Alu { op, dst, src, .. } => {
+                let s = match src {
+                    Src::Reg(s) => bit(s),
+                    Src::Imm(_) => 0,
+                };
+                let d = match op {
+                    AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32 => 0,
+                    _ => bit(dst),
+                };
+                (s | d, bit(dst))
+            }
+            Op::Neg { dst, .. } | Op::Endian { dst, .. } => (bit(dst), bit(dst)),
+            Op::LoadImm64 { dst, .. } | Op::LoadMap { dst, .. } => (0, bit(dst)),
+            Op::Load { dst, base, .. } => {
+                // A converted context load reads the run context, not `base`.
+                let converted = facts.is_some_and(|f| matches!(f.accesses[pc], Access::Ctx(_)));
+                (if converted { 0 } else { bit(base) }, bit(dst))
+            }
+            Op::Store { base, src, .. } => {
+                let s = match src {
+                    Src::Reg(s) => bit(s),
+                    Src::Imm(_) => 0,
+                };
+                (bit(base) | s, 0)
+            }
+            Op::LddwHigh => (0, 0),
+            // Control flow or anything else: stop, the rest stays live.
+            _ => break,
+        };
+        live |= reads & !dead;
+        dead |= writes & !live;
+    }
+    dead & (bit(Reg::R1) | 1 << 2)
 }
 
 impl<M: MacroAssembler> Lowering<'_, M> {

@@ -92,12 +92,24 @@ pub struct Frame {
     pub used: u16,
     /// Whether the context register is needed (checks, helpers, budgets, maps).
     pub ctx: bool,
+    /// Whether the code calls the host or may fault (implies `ctx`): then it
+    /// needs r10, the saved stack pointer of the fault exit and, for host
+    /// calls, the ABI's stack alignment.
+    pub host: bool,
+    /// eBPF argument registers (bit = `VReg::idx`) whose entry value nothing
+    /// reads: the entry sequence may skip loading them.
+    pub dead_in: u16,
 }
 
 impl Frame {
     /// Whether `v` is used.
     pub fn uses(&self, v: VReg) -> bool {
         self.used & (1 << v.0) != 0
+    }
+
+    /// Whether the entry sequence must load `v` (r1, r2) from the context.
+    pub fn loads_arg(&self, v: VReg) -> bool {
+        self.uses(v) && self.dead_in & (1 << v.0) == 0
     }
 }
 

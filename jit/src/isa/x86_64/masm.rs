@@ -127,8 +127,9 @@ impl MacroAssembler for X64Masm {
         for &g in &saved {
             self.asm.push(g);
         }
-        // Entered with rsp = 8 mod 16; the body runs at 0 mod 16 after `call`.
-        self.entry_pad = saved.len() % 2 == 1;
+        // Entered with rsp = 8 mod 16; the body runs at 0 mod 16 after `call`
+        // (which only host calls and local calls need).
+        self.entry_pad = frame.host && saved.len() % 2 == 1;
         if self.entry_pad {
             self.asm.alu_ri(Alu::Sub, true, Gpr::RSP, 8);
         }
@@ -136,7 +137,7 @@ impl MacroAssembler for X64Masm {
         if frame.ctx {
             self.asm.mov_rr(true, CTX, arg);
         }
-        if frame.uses(VReg(2)) {
+        if frame.loads_arg(VReg(2)) {
             self.asm.load(
                 8,
                 false,
@@ -158,7 +159,7 @@ impl MacroAssembler for X64Masm {
                 },
             );
         }
-        if frame.ctx {
+        if frame.host {
             self.asm.store(
                 8,
                 Mem {
@@ -168,15 +169,17 @@ impl MacroAssembler for X64Masm {
                 Gpr::RSP,
             );
         }
-        self.asm.load(
-            8,
-            false,
-            r(VReg(1)),
-            Mem {
-                base: arg,
-                disp: abi::R1,
-            },
-        );
+        if frame.loads_arg(VReg(1)) {
+            self.asm.load(
+                8,
+                false,
+                r(VReg(1)),
+                Mem {
+                    base: arg,
+                    disp: abi::R1,
+                },
+            );
+        }
         self.asm.call(body);
     }
 
