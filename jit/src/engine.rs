@@ -59,6 +59,8 @@ pub struct JitEngine {
     checks: bool,
     /// Whether the code counts may_goto or backward jumps down.
     budgets: bool,
+    /// Whether the code calls the runtime (which needs the packet region).
+    host: bool,
     /// The entry point when the code runs natively.
     native: Option<CodeEntry>,
     rt: Box<Runtime>,
@@ -134,6 +136,9 @@ impl JitEngine {
             checks: facts.is_none_or(|f| f.accesses.contains(&Access::Check)),
             // BPF_JMP | BPF_JCOND is may_goto.
             budgets: facts.is_none() || prog.insns.iter().any(|i| i.code == 0xe5),
+            // Checks, `call` and `callx` reach the runtime.
+            host: facts.is_none_or(|f| f.accesses.contains(&Access::Check))
+                || prog.insns.iter().any(|i| i.code == 0x85 || i.code == 0x8d),
             native: program.native_code().map(ExecCode::entry),
             rt,
             ctx_obj,
@@ -223,7 +228,9 @@ impl JitEngine {
             ctx.set(abi::LOOPS, CHECKED_BACK_EDGE_LIMIT);
         }
         ctx.set(abi::FAULT_KIND, 0);
-        ctx.set(abi::ENV, &mut *self.rt as *mut Runtime as u64);
+        if self.host {
+            ctx.set(abi::ENV, &mut *self.rt as *mut Runtime as u64);
+        }
         // SAFETY: `code` is `self.program`'s; `fill_ctx` filled the context
         // as `abi` describes and installed this module's host functions, which take `abi::ENV` as the
         // runtime set just above; `self.rt` is not touched until the code returns.
@@ -478,8 +485,10 @@ impl Engine for JitEngine {
             Region::new(pkt.as_mut_ptr(), pkt.len(), true)
         };
         // The stack region follows r10 at each host call; the context's is fixed.
-        self.rt.mem.packet.start = packet.start;
-        self.rt.mem.packet.end = packet.end;
+        if self.host || self.native.is_none() {
+            self.rt.mem.packet.start = packet.start;
+            self.rt.mem.packet.end = packet.end;
+        }
         let r = match self.native {
             Some(code) => self.run_native(code, packet),
             None => self.run_emulated(packet),
