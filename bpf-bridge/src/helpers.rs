@@ -58,39 +58,94 @@ pub struct HelperEnv<'a> {
     pub trace: &'a mut dyn Write,
 }
 
-impl HelperEnv<'_> {
-    fn readable(&self, helper: i32, addr: u64, len: u64) -> Result<*const u8, FaultKind> {
-        if self.mem.check_plain(self.maps.regions(), addr, len, false) {
-            Ok(addr as *const u8)
-        } else {
-            Err(FaultKind::BadHelperPointer { helper, addr, len })
-        }
+/// The pointer `addr` if `len` bytes there are plain memory of the run (the
+/// stack in use, the packet, a map value), else the fault of `helper`.
+#[inline(always)]
+fn readable(
+    maps: &MapSet,
+    mem: &Memory,
+    helper: i32,
+    addr: u64,
+    len: u64,
+) -> Result<*const u8, FaultKind> {
+    if mem.check_plain(maps.regions(), addr, len, false) {
+        Ok(addr as *const u8)
+    } else {
+        Err(FaultKind::BadHelperPointer { helper, addr, len })
     }
+}
 
-    fn map_index(&self, handle: u64) -> Result<usize, FaultKind> {
-        self.maps
-            .resolve(handle)
-            .ok_or(FaultKind::BadMapHandle(handle))
-    }
+/// The map a helper's handle names, or the fault.
+#[inline(always)]
+fn map_of(maps: &MapSet, handle: u64) -> Result<usize, FaultKind> {
+    maps.resolve(handle).ok_or(FaultKind::BadMapHandle(handle))
+}
 
-    /// Copies the key at `addr` of map `index` into `buf`, returning its length.
-    fn read_key(
-        &self,
-        helper: i32,
-        index: usize,
-        addr: u64,
-        buf: &mut [u8; MAX_KEY_SIZE as usize],
-    ) -> Result<usize, FaultKind> {
-        let len = self
-            .maps
-            .get(index)
-            .map_or(0, |m| m.def().key_size as usize);
-        let src = self.readable(helper, addr, len as u64)?;
-        // SAFETY: `check_plain` proved `len` readable bytes at `src` inside a region
-        // this run owns; `len <= MAX_KEY_SIZE` (checked when the map was created).
+/// Copies the `len`-byte key at `src` out of the run's memory (which a map
+/// update may write) and calls `f` with it.
+///
+/// # Safety
+/// `src` must be readable for `len <= MAX_KEY_SIZE` bytes.
+#[inline(always)]
+unsafe fn with_key<R>(src: *const u8, len: usize, f: impl FnOnce(&[u8]) -> R) -> R {
+    if len <= 16 {
+        let mut buf = [0u8; 16];
+        // SAFETY: per the contract; `buf` has room for `len` bytes.
         unsafe { core::ptr::copy(src, buf.as_mut_ptr(), len) };
-        Ok(len)
+        f(&buf[..len])
+    } else {
+        let mut buf = [0u8; MAX_KEY_SIZE as usize];
+        // SAFETY: as above, `len <= MAX_KEY_SIZE` (checked when the map was created).
+        unsafe { core::ptr::copy(src, buf.as_mut_ptr(), len) };
+        f(&buf[..len])
     }
+}
+
+/// `bpf_map_lookup_elem(handle, key)`: the value's address or 0. Engines
+/// call this directly (a JIT from generated code); [`call`] reaches it too.
+#[inline]
+pub fn map_lookup(maps: &MapSet, mem: &Memory, handle: u64, key: u64) -> Result<u64, FaultKind> {
+    let m = map_of(maps, handle)?;
+    let map = maps.get(m).ok_or(FaultKind::BadMapHandle(handle))?;
+    let len = map.def().key_size as usize;
+    let src = readable(maps, mem, helper_id::MAP_LOOKUP_ELEM, key, len as u64)?;
+    // SAFETY: `readable` proved `len` bytes at `src` inside a region this run
+    // owns; nothing writes them while the lookup reads.
+    let key = unsafe { core::slice::from_raw_parts(src, len) };
+    Ok(map.lookup(key).map_or(0, |p| p as u64))
+}
+
+/// `bpf_map_update_elem(handle, key, value, flags)`: 0 or a negative errno.
+#[inline]
+pub fn map_update(maps: &mut MapSet, mem: &Memory, args: [u64; 5]) -> Result<u64, FaultKind> {
+    let id = helper_id::MAP_UPDATE_ELEM;
+    let m = map_of(maps, args[0])?;
+    let def = maps.get(m).ok_or(FaultKind::BadMapHandle(args[0]))?.def();
+    let (klen, vlen) = (def.key_size as usize, def.value_size as u64);
+    let key = readable(maps, mem, id, args[1], klen as u64)?;
+    let value = readable(maps, mem, id, args[2], vlen)?;
+    let map = maps.get_mut(m).ok_or(FaultKind::BadMapHandle(args[0]))?;
+    // SAFETY: `key` and `value` were checked readable for their sizes above;
+    // the key is copied out before the update writes any map memory.
+    let r = unsafe { with_key(key, klen, |k| map.update_raw(k, value, args[3])) };
+    Ok(r.map_or_else(errno_ret, |()| 0))
+}
+
+/// `bpf_map_delete_elem(handle, key)`: 0 or a negative errno.
+#[inline]
+pub fn map_delete(
+    maps: &mut MapSet,
+    mem: &Memory,
+    handle: u64,
+    key: u64,
+) -> Result<u64, FaultKind> {
+    let m = map_of(maps, handle)?;
+    let len = maps.get(m).map_or(0, |map| map.def().key_size as usize);
+    let src = readable(maps, mem, helper_id::MAP_DELETE_ELEM, key, len as u64)?;
+    let map = maps.get_mut(m).ok_or(FaultKind::BadMapHandle(handle))?;
+    // SAFETY: checked readable above; copied out before the slot is zeroed.
+    let r = unsafe { with_key(src, len, |k| map.delete(k)) };
+    Ok(r.map_or_else(errno_ret, |()| 0))
 }
 
 /// Whether luabpf implements helper `id`.
@@ -104,39 +159,10 @@ fn errno_ret(e: i64) -> u64 {
 
 /// Calls helper `id` with r1–r5 and returns r0, or the fault that ends the run.
 pub fn call(env: &mut HelperEnv<'_>, id: i32, args: [u64; 5]) -> Result<u64, FaultKind> {
-    let mut key = [0u8; MAX_KEY_SIZE as usize];
     match id {
-        helper_id::MAP_LOOKUP_ELEM => {
-            let m = env.map_index(args[0])?;
-            let n = env.read_key(id, m, args[1], &mut key)?;
-            Ok(env
-                .maps
-                .get(m)
-                .and_then(|map| map.lookup(&key[..n]))
-                .map_or(0, |p| p as u64))
-        }
-        helper_id::MAP_UPDATE_ELEM => {
-            let m = env.map_index(args[0])?;
-            let n = env.read_key(id, m, args[1], &mut key)?;
-            let vlen = env.maps.get(m).map_or(0, |map| map.def().value_size as u64);
-            let value = env.readable(id, args[2], vlen)?;
-            let map = env
-                .maps
-                .get_mut(m)
-                .ok_or(FaultKind::BadMapHandle(args[0]))?;
-            // SAFETY: `value` was checked readable for `value_size` bytes above.
-            let r = unsafe { map.update_raw(&key[..n], value, args[3]) };
-            Ok(r.map_or_else(errno_ret, |()| 0))
-        }
-        helper_id::MAP_DELETE_ELEM => {
-            let m = env.map_index(args[0])?;
-            let n = env.read_key(id, m, args[1], &mut key)?;
-            let map = env
-                .maps
-                .get_mut(m)
-                .ok_or(FaultKind::BadMapHandle(args[0]))?;
-            Ok(map.delete(&key[..n]).map_or_else(errno_ret, |()| 0))
-        }
+        helper_id::MAP_LOOKUP_ELEM => map_lookup(env.maps, env.mem, args[0], args[1]),
+        helper_id::MAP_UPDATE_ELEM => map_update(env.maps, env.mem, args),
+        helper_id::MAP_DELETE_ELEM => map_delete(env.maps, env.mem, args[0], args[1]),
         helper_id::KTIME_GET_NS => Ok(match env.prog_type {
             // The bpf_conformance convention for helper 5.
             ProgType::Raw => args[0],
@@ -154,7 +180,7 @@ const MAX_FMT: u64 = 1024;
 
 fn trace_printk(env: &mut HelperEnv<'_>, args: [u64; 5]) -> Result<u64, FaultKind> {
     let len = args[1].min(MAX_FMT);
-    let ptr = env.readable(helper_id::TRACE_PRINTK, args[0], len)?;
+    let ptr = readable(env.maps, env.mem, helper_id::TRACE_PRINTK, args[0], len)?;
     // SAFETY: checked readable above; copied out before anything else runs.
     let fmt = unsafe { core::slice::from_raw_parts(ptr, len as usize) }.to_vec();
     let fmt = fmt.split(|&b| b == 0).next().unwrap_or(&[]);

@@ -41,8 +41,61 @@ pub const XDP_FIELDS: i32 = 120;
 pub const CUR_FP: i32 = 168;
 /// `extern "C" fn(r1, r2, r3, r4, r5, ctx) -> u64`: `callx` of the value in `HELPER_ID`.
 pub const HOST_CALLX: i32 = 176;
+/// Helpers with a slot of their own: `extern "C" fn(r1, r2, r3, r4, r5, ctx) -> u64`
+/// for ids 1 to [`HELPER_SLOTS`] (id `i` at `HELPERS + 8 * (i - 1)`), called
+/// directly by generated code (no `HELPER_ID` store, no dispatch on the id).
+pub const HELPERS: i32 = 184;
+/// Number of helper slots.
+pub const HELPER_SLOTS: usize = 8;
+/// Region blocks for the inline fast path of checked accesses, five words
+/// each: the region's start, then [`region_limit`]s for accesses of 1, 2, 4
+/// and 8 bytes. An access of `n` bytes at `addr` lies in the region when
+/// `addr - start < limit(n)` (unsigned). Zero limits (the default) send every
+/// access to the host check.
+pub const REGION_WORDS: i32 = 5;
+/// The packet's region block.
+pub const PKT_REGION: i32 = 248;
+/// Region blocks of the first [`MAP_REGIONS_MAX`] maps' values, in map order.
+pub const MAP_REGIONS: i32 = PKT_REGION + 8 * REGION_WORDS;
+/// Maps with a region block.
+pub const MAP_REGIONS_MAX: usize = 4;
 /// Size of the block.
-pub const SIZE: usize = 184;
+pub const SIZE: usize = MAP_REGIONS as usize + MAP_REGIONS_MAX * 8 * REGION_WORDS as usize;
+
+/// The limit for accesses of `bytes` bytes to a `len`-byte region:
+/// `len - bytes + 1`, or 0 when none fits.
+pub const fn region_limit(len: u64, bytes: u64) -> u64 {
+    if len >= bytes {
+        len - bytes + 1
+    } else {
+        0
+    }
+}
+
+/// The words of a region block for `len` bytes at `start`.
+pub const fn region_block(start: u64, len: u64) -> [u64; 5] {
+    [
+        start,
+        region_limit(len, 1),
+        region_limit(len, 2),
+        region_limit(len, 4),
+        region_limit(len, 8),
+    ]
+}
+
+/// The offset of the limit for accesses of `bytes` (1, 2, 4, 8) bytes in the block at `block`.
+pub const fn region_limit_slot(block: i32, bytes: usize) -> i32 {
+    block + 8 + 8 * bytes.trailing_zeros() as i32
+}
+
+/// The context offset of helper `id`'s own slot, if it has one.
+pub const fn helper_slot(id: i32) -> Option<i32> {
+    if id >= 1 && id <= HELPER_SLOTS as i32 {
+        Some(HELPERS + 8 * (id - 1))
+    } else {
+        None
+    }
+}
 
 /// Check status: plain memory, access it.
 pub const CHECK_PLAIN: u64 = 0;

@@ -23,6 +23,10 @@ const MAGIC_HELPER: u64 = MAGIC;
 const MAGIC_CHECK: u64 = MAGIC + 4;
 const MAGIC_CALLX: u64 = MAGIC + 8;
 const MAGIC_RETURN: u64 = MAGIC + 12;
+/// Helpers with slots of their own ([`abi::HELPERS`]): id `i` at `MAGIC_SLOTS + 4 * (i - 1)`.
+const MAGIC_SLOTS: u64 = MAGIC + 16;
+/// End of the hooked magic addresses.
+const MAGIC_END: u64 = MAGIC_SLOTS + 4 * abi::HELPER_SLOTS as u64;
 
 /// Why an emulated run could not complete.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,6 +164,10 @@ pub fn run(
     page.ctx.set(abi::HOST_HELPER, MAGIC_HELPER);
     page.ctx.set(abi::HOST_CHECK, MAGIC_CHECK);
     page.ctx.set(abi::HOST_CALLX, MAGIC_CALLX);
+    for i in 0..abi::HELPER_SLOTS {
+        page.ctx
+            .set(abi::HELPERS + 8 * i as i32, MAGIC_SLOTS + 4 * i as u64);
+    }
     page.ctx.set(abi::FAULT_KIND, 0);
     let ctx_addr = &mut page.ctx as *mut RunCtx as u64;
     let data = Data {
@@ -199,7 +207,7 @@ pub fn run(
     }
     let args = r.args;
     let (ret, ret2, lr, pc) = (r.ret, r.args[1], r.lr, r.pc);
-    uc.add_code_hook(MAGIC, MAGIC + 11, move |uc, addr, _| {
+    uc.add_code_hook(MAGIC, MAGIC_END - 1, move |uc, addr, _| {
         let a: Vec<u64> = args.iter().map(|&x| uc.reg_read(x).unwrap_or(0)).collect();
         let ctx_addr = uc.get_data().ctx_addr;
         // The context is host memory mapped into the guest; work on a copy.
@@ -210,11 +218,20 @@ pub fn run(
         let (r0, r1) = if addr == MAGIC_CHECK {
             let c = crate::exec_mem::check_with(&mut ctx, uc.get_data_mut().host, a[1], a[2]);
             (c.status, c.value)
+        } else if addr == MAGIC_RETURN {
+            // The end of the run: `emu_start` stops here before the hook matters.
+            return;
         } else {
+            let (id, callx) = if addr >= MAGIC_SLOTS {
+                ((addr - MAGIC_SLOTS) / 4 + 1, false)
+            } else {
+                (ctx.get(abi::HELPER_ID), addr == MAGIC_CALLX)
+            };
             let v = crate::exec_mem::helper_with(
                 &mut ctx,
                 uc.get_data_mut().host,
-                addr == MAGIC_CALLX,
+                id,
+                callx,
                 [a[0], a[1], a[2], a[3], a[4]],
             );
             (v, 0)

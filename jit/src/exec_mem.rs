@@ -271,13 +271,15 @@ pub(crate) fn check_with(
 }
 
 /// The helper protocol shared with the emulator: r0, or the fault field set.
+/// `id` is the helper id (`call`) or the register value (`callx`).
 pub(crate) fn helper_with(
     ctx: &mut RunCtx,
     host: &mut dyn Host,
+    id: u64,
     callx: bool,
     args: [u64; 5],
 ) -> u64 {
-    match host.helper(ctx.get(abi::HELPER_ID), callx, args, ctx.get(abi::CUR_FP)) {
+    match host.helper(id, callx, args, ctx.get(abi::CUR_FP)) {
         Ok(v) => v,
         Err(HostFault) => {
             ctx.set(abi::FAULT_KIND, crate::FaultKind::Host as u64);
@@ -290,14 +292,46 @@ extern "C" fn host_helper(r1: u64, r2: u64, r3: u64, r4: u64, r5: u64, ctx: *mut
     // SAFETY: as in `host_check`.
     let ctx = unsafe { &mut *ctx };
     let env = unsafe { &mut *(ctx.get(abi::ENV) as *mut Env<'_>) };
-    helper_with(ctx, env.host, false, [r1, r2, r3, r4, r5])
+    let id = ctx.get(abi::HELPER_ID);
+    helper_with(ctx, env.host, id, false, [r1, r2, r3, r4, r5])
 }
+
+/// Helper `ID` through its own slot ([`abi::HELPERS`]).
+extern "C" fn host_helper_slot<const ID: u64>(
+    r1: u64,
+    r2: u64,
+    r3: u64,
+    r4: u64,
+    r5: u64,
+    ctx: *mut RunCtx,
+) -> u64 {
+    // SAFETY: as in `host_check`.
+    let ctx = unsafe { &mut *ctx };
+    let env = unsafe { &mut *(ctx.get(abi::ENV) as *mut Env<'_>) };
+    helper_with(ctx, env.host, ID, false, [r1, r2, r3, r4, r5])
+}
+
+/// The signature of helper functions ([`abi::HOST_HELPER`], [`abi::HELPERS`]).
+pub type HelperFn = extern "C" fn(u64, u64, u64, u64, u64, *mut RunCtx) -> u64;
+
+/// What [`ExecCode::run`] installs in the helper slots.
+const SLOT_FNS: [HelperFn; abi::HELPER_SLOTS] = [
+    host_helper_slot::<1>,
+    host_helper_slot::<2>,
+    host_helper_slot::<3>,
+    host_helper_slot::<4>,
+    host_helper_slot::<5>,
+    host_helper_slot::<6>,
+    host_helper_slot::<7>,
+    host_helper_slot::<8>,
+];
 
 extern "C" fn host_callx(r1: u64, r2: u64, r3: u64, r4: u64, r5: u64, ctx: *mut RunCtx) -> u64 {
     // SAFETY: as in `host_check`.
     let ctx = unsafe { &mut *ctx };
     let env = unsafe { &mut *(ctx.get(abi::ENV) as *mut Env<'_>) };
-    helper_with(ctx, env.host, true, [r1, r2, r3, r4, r5])
+    let id = ctx.get(abi::HELPER_ID);
+    helper_with(ctx, env.host, id, true, [r1, r2, r3, r4, r5])
 }
 
 impl ExecCode {
@@ -316,6 +350,9 @@ impl ExecCode {
         ctx.set(abi::HOST_CHECK, host_check as *const () as u64);
         ctx.set(abi::HOST_HELPER, host_helper as *const () as u64);
         ctx.set(abi::HOST_CALLX, host_callx as *const () as u64);
+        for (i, f) in SLOT_FNS.iter().enumerate() {
+            ctx.set(abi::HELPERS + 8 * i as i32, *f as *const () as u64);
+        }
         ctx.set(abi::FAULT_KIND, 0);
         // SAFETY: the code was produced by `compile` for this architecture and
         // sealed executable by `ExecPool::load`; it follows the C ABI, touches
@@ -326,5 +363,33 @@ impl ExecCode {
         let r = f(ctx);
         ctx.set(abi::ENV, 0);
         r
+    }
+
+    /// The entry point, for [`CodeEntry::run_installed`].
+    pub fn entry(&self) -> CodeEntry {
+        CodeEntry(self.addr)
+    }
+}
+
+/// The entry point of an [`ExecCode`], copyable apart from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeEntry(usize);
+
+impl CodeEntry {
+    /// Runs the code with the host functions and the `abi::ENV` value the
+    /// caller installed in `ctx` (the engine's own, without `dyn Host`).
+    /// Returns r0; faults are left in `ctx`.
+    ///
+    /// # Safety
+    /// The [`ExecCode`] this came from must be alive; `ctx` must be filled as
+    /// `abi` describes, and every `abi::HOST_*` and `abi::HELPERS` slot must
+    /// hold a function of the documented signature that is sound to call
+    /// with `ctx` (and the `abi::ENV` in it) for the whole run.
+    #[inline(always)]
+    pub unsafe fn run_installed(self, ctx: &mut RunCtx) -> u64 {
+        // SAFETY: as in `ExecCode::run`, with the code kept alive and the host
+        // functions vouched for by the caller.
+        let f: extern "C" fn(*mut RunCtx) -> u64 = unsafe { std::mem::transmute(self.0) };
+        f(ctx)
     }
 }

@@ -10,7 +10,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
 use bpf_bridge::isa::{semantics, AluOp, Endian, JmpOp, Op, Reg, Size, Src, Width};
-use bpf_bridge::program::MapDef;
+use bpf_bridge::program::{helper_id, MapDef};
 
 /// Bytes of eBPF stack per frame.
 pub const FRAME_SIZE: i32 = 512;
@@ -107,7 +107,7 @@ pub fn lower<M: MacroAssembler>(
     l.m.entry(&frame, l.labels[0]);
     l.m.bind(exit);
     l.m.leave(&frame);
-    if frame.ctx {
+    if frame.host {
         l.m.bind(l.fault_exit);
         l.m.unwind_to(exit);
     }
@@ -143,6 +143,8 @@ fn scan(
 ) -> Result<(Frame, Vec<bool>), JitError> {
     let mut used: u16 = 1 << 1; // r1 is always loaded
     let mut ctx = false;
+    // Host calls or faults possible (a subset of what needs the context).
+    let mut host = false;
     let mut is_target = vec![false; ops.len()];
     let mark = |r: Reg, used: &mut u16| *used |= 1 << r.num();
     for (pc, op) in ops.iter().enumerate() {
@@ -157,7 +159,7 @@ fn scan(
                     mark(s, &mut used);
                 }
                 if facts.is_none() && op.target(pc).is_some_and(|t| t <= pc as i64) {
-                    ctx = true;
+                    host = true;
                 }
             }
             Op::Neg { dst, .. } | Op::Endian { dst, .. } | Op::LoadImm64 { dst, .. } => {
@@ -169,46 +171,104 @@ fn scan(
                 }
                 mark(dst, &mut used);
                 ctx = true;
+                // A map value address of a map without one faults.
+                host |= matches!(op, Op::LoadMapValue { .. });
             }
             Op::Load { dst, base, .. } => {
                 mark(dst, &mut used);
                 mark(base, &mut used);
                 ctx |= checked(pc) != Access::Proven;
+                host |= checked(pc) == Access::Check;
             }
             Op::Store { base, src, .. } => {
                 mark(base, &mut used);
                 if let Src::Reg(s) = src {
                     mark(s, &mut used);
                 }
-                ctx |= checked(pc) != Access::Proven;
+                host |= checked(pc) != Access::Proven;
             }
             Op::Atomic { base, src, .. } => {
                 mark(base, &mut used);
                 mark(src, &mut used);
-                ctx |= checked(pc) != Access::Proven;
+                host |= checked(pc) != Access::Proven;
             }
-            Op::Ja { off } => ctx |= facts.is_none() && off < 0,
-            Op::MayGoto { .. } | Op::Call { .. } => ctx = true,
+            Op::Ja { off } => host |= facts.is_none() && off < 0,
+            Op::MayGoto { .. } => ctx = true,
+            Op::Call { .. } => host = true,
             Op::CallReg { reg } => {
                 mark(reg, &mut used);
-                ctx = true;
+                host = true;
             }
             Op::CallLocal { .. } => {
                 used |= 1 << 10;
-                ctx = true;
+                host = true;
             }
             Op::LddwHigh | Op::Exit => {}
         }
     }
     used |= 1; // r0 is the result
-    if ctx {
+    ctx |= host;
+    if host {
         // Host calls receive the current r10 (the stack in use).
         used |= 1 << 10;
     }
     if opts.blind.is_some() {
         used |= 1 << VReg::T0.0 | 1 << VReg::T1.0;
     }
-    Ok((Frame { used, ctx }, is_target))
+    let dead_in = dead_at_entry(ops, facts);
+    Ok((
+        Frame {
+            used,
+            ctx,
+            host,
+            dead_in,
+        },
+        is_target,
+    ))
+}
+
+/// r1 and r2 (bits) when the code writes them before reading them: the
+/// straight-line code from slot 0 to the first jump, call or exit is on every
+/// path, so a write there before any read hides the entry value.
+fn dead_at_entry(ops: &[Op], facts: Option<&Facts>) -> u16 {
+    let mut dead = 0u16;
+    let mut live = 0u16;
+    let bit = |r: Reg| 1u16 << r.num();
+    for (pc, op) in ops.iter().enumerate() {
+        let (reads, writes) = match *op {
+            Op::Alu { op, dst, src, .. } => {
+                let s = match src {
+                    Src::Reg(s) => bit(s),
+                    Src::Imm(_) => 0,
+                };
+                let d = match op {
+                    AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32 => 0,
+                    _ => bit(dst),
+                };
+                (s | d, bit(dst))
+            }
+            Op::Neg { dst, .. } | Op::Endian { dst, .. } => (bit(dst), bit(dst)),
+            Op::LoadImm64 { dst, .. } | Op::LoadMap { dst, .. } => (0, bit(dst)),
+            Op::Load { dst, base, .. } => {
+                // A converted context load reads the run context, not `base`.
+                let converted = facts.is_some_and(|f| matches!(f.accesses[pc], Access::Ctx(_)));
+                (if converted { 0 } else { bit(base) }, bit(dst))
+            }
+            Op::Store { base, src, .. } => {
+                let s = match src {
+                    Src::Reg(s) => bit(s),
+                    Src::Imm(_) => 0,
+                };
+                (bit(base) | s, 0)
+            }
+            Op::LddwHigh => (0, 0),
+            // Control flow or anything else: stop, the rest stays live.
+            _ => break,
+        };
+        live |= reads & !dead;
+        dead |= writes & !live;
+    }
+    dead & (bit(Reg::R1) | 1 << 2)
 }
 
 impl<M: MacroAssembler> Lowering<'_, M> {
@@ -241,25 +301,79 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     }
 
     /// Address for an access at `pc`: the base register itself when proven,
-    /// else T0 after the run-time check.
-    fn address(&mut self, pc: usize, base: Reg, off: i16, bytes: usize, kind: u64) -> (VReg, i32) {
+    /// else T0 after the run-time check (inline for the current stack frame
+    /// and the packet, else by the host). For a checked load of an XDP program,
+    /// `load` names its destination: a converted context load goes out of line
+    /// and rejoins at the returned label, to bind after the load.
+    fn address(
+        &mut self,
+        pc: usize,
+        base: Reg,
+        off: i16,
+        bytes: usize,
+        kind: u64,
+        load: Option<(Reg, Option<u8>)>,
+    ) -> (VReg, i32, Option<Label>) {
         if self.access(pc) == Access::Proven {
-            return (VReg::bpf(base), off as i32);
+            return (VReg::bpf(base), off as i32, None);
         }
         self.uses_check = true;
-        self.m.lea(VReg::T0, VReg::bpf(base), off as i32);
+        let a = VReg::T0;
+        self.m.lea(a, VReg::bpf(base), off as i32);
+        let ok = self.m.new_label();
+        self.m.branch_if_in_frame(a, bytes, ok);
+        self.m.branch_if_in_region(a, bytes, abi::PKT_REGION, ok);
+        for i in 0..self.maps.len().min(abi::MAP_REGIONS_MAX) {
+            let block = abi::MAP_REGIONS + 8 * abi::REGION_WORDS * i as i32;
+            self.m.branch_if_in_region(a, bytes, block, ok);
+        }
+        let mut done = None;
+        if let Some((dst, swap)) = load.filter(|_| self.xdp && bytes == 4 && kind == 0) {
+            done = Some(self.ctx_field_load(VReg::bpf(dst), swap));
+        }
         self.m.mov_imm64(VReg::T1, abi::pack_check(pc, kind, bytes));
         self.m.call_check(self.check);
-        (VReg::T0, 0)
+        if let Some((dst, swap)) = load {
+            done = self.ctx_path(dst, swap, done);
+        }
+        self.m.bind(ok);
+        (a, 0, done)
+    }
+
+    /// Inline the checked 4-byte load of an `xdp_md` field at T0 (as the host
+    /// check converts it: the field's full value from `abi::XDP_FIELDS`);
+    /// falls through when T0 is not a field. Returns the label to bind after the load.
+    fn ctx_field_load(&mut self, dst: VReg, swap: Option<u8>) -> Label {
+        let (t, w) = (VReg::T1, Width::W64);
+        let done = self.m.new_label();
+        let other = self.m.new_label();
+        // t = T0 - ctx start (r1 at entry is the context of XDP programs).
+        self.m.load_ctx(t, abi::R1);
+        self.m.alu(w, BinOp::Sub, t, Operand::Reg(VReg::T0));
+        self.m.neg(w, t);
+        let last = CtxField::XDP_MD_SIZE as i32 - 4;
+        self.m.branch(w, JmpOp::Gt, t, Operand::Imm(last), other);
+        self.m.branch(w, JmpOp::Set, t, Operand::Imm(3), other);
+        // Fields are 4 bytes apart in `xdp_md`, 8 in the run context.
+        self.m.alu(w, BinOp::Lsh, t, Operand::Imm(1));
+        self.m.alu(w, BinOp::Add, t, Operand::Reg(VReg::CTX));
+        self.m.load(Size::DW, false, dst, t, abi::XDP_FIELDS);
+        if let Some(bits) = swap {
+            self.m.bswap(bits, dst);
+        }
+        self.m.jump(done);
+        self.m.bind(other);
+        done
     }
 
     /// After a checked load's check: a converted context value goes out of line.
-    fn ctx_path(&mut self, dst: Reg, swap: Option<u8>) -> Option<Label> {
+    /// `done` is the label to rejoin at, if one exists already.
+    fn ctx_path(&mut self, dst: Reg, swap: Option<u8>, done: Option<Label>) -> Option<Label> {
         if !self.xdp {
             return None;
         }
         let label = self.m.new_label();
-        let done = self.m.new_label();
+        let done = done.unwrap_or_else(|| self.m.new_label());
         self.m
             .branch(Width::W64, JmpOp::Ne, VReg::T1, Operand::Imm(0), label);
         self.ctx_paths.push(CtxPath {
@@ -324,40 +438,33 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     return 1;
                 }
                 let kind = if signed { abi::ACCESS_SIGNED } else { 0 };
-                let (b, o) = self.address(pc, base, off, size.bytes(), kind);
-                let checked = b == VReg::T0;
                 // Fuse with a following byte swap of the loaded register.
-                if let Some(Op::Endian {
-                    kind: Endian::Be | Endian::Swap,
-                    bits,
-                    dst: d2,
-                }) = self.ops.get(pc + 1)
-                {
-                    if !signed
-                        && *d2 == dst
-                        && *bits as usize == size.bytes() * 8
-                        && !is_target[pc + 1]
+                let swap = match self.ops.get(pc + 1) {
+                    Some(&Op::Endian {
+                        kind: Endian::Be | Endian::Swap,
+                        bits,
+                        dst: d2,
+                    }) if !signed
+                        && d2 == dst
+                        && bits as usize == size.bytes() * 8
+                        && !is_target[pc + 1] =>
                     {
-                        let done = if checked {
-                            self.ctx_path(dst, Some(*bits))
-                        } else {
-                            None
-                        };
-                        self.m.load_swapped(size, VReg::bpf(dst), b, o);
-                        if let Some(d) = done {
-                            self.m.bind(d);
-                        }
-                        return 2;
+                        Some(bits)
                     }
-                }
-                let done = if checked {
-                    self.ctx_path(dst, None)
-                } else {
-                    None
+                    _ => None,
                 };
-                self.m.load(size, signed, VReg::bpf(dst), b, o);
+                let (b, o, done) =
+                    self.address(pc, base, off, size.bytes(), kind, Some((dst, swap)));
+                if swap.is_some() {
+                    self.m.load_swapped(size, VReg::bpf(dst), b, o);
+                } else {
+                    self.m.load(size, signed, VReg::bpf(dst), b, o);
+                }
                 if let Some(d) = done {
                     self.m.bind(d);
+                }
+                if swap.is_some() {
+                    return 2;
                 }
             }
             Op::Store {
@@ -366,7 +473,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 off,
                 src,
             } => {
-                let (b, o) = self.address(pc, base, off, size.bytes(), abi::ACCESS_WRITE);
+                let (b, o, _) = self.address(pc, base, off, size.bytes(), abi::ACCESS_WRITE, None);
                 let s = self.src(src, VReg::T1);
                 self.m.store(size, b, o, s);
             }
@@ -379,8 +486,8 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 src,
             } => {
                 let bytes = if width == Width::W64 { 8 } else { 4 };
-                let (b, o) =
-                    self.address(pc, base, off, bytes, abi::ACCESS_WRITE | abi::ACCESS_ATOMIC);
+                let kind = abi::ACCESS_WRITE | abi::ACCESS_ATOMIC;
+                let (b, o, _) = self.address(pc, base, off, bytes, kind, None);
                 self.m.atomic(width, op, fetch, b, o, VReg::bpf(src));
             }
             Op::Ja { off } => {
@@ -408,10 +515,16 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 let target = self.edge(pc, t);
                 self.m.count_down(abi::BUDGET, target);
             }
-            Op::Call { helper } => {
-                self.m.store_ctx(abi::HELPER_ID, Operand::Imm(helper));
-                self.helper_call(pc, HostFn::Helper);
-            }
+            Op::Call { helper }
+                if helper == helper_id::MAP_LOOKUP_ELEM
+                    && self.inline_array_lookup(pc, is_target) => {}
+            Op::Call { helper } => match abi::helper_slot(helper) {
+                Some(slot) => self.helper_call(pc, HostFn::Slot(slot)),
+                None => {
+                    self.m.store_ctx(abi::HELPER_ID, Operand::Imm(helper));
+                    self.helper_call(pc, HostFn::Helper);
+                }
+            },
             Op::CallReg { reg } => {
                 self.m
                     .store_ctx(abi::HELPER_ID, Operand::Reg(VReg::bpf(reg)));
@@ -454,6 +567,76 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         } else {
             self.labels[t]
         }
+    }
+
+    /// The map r1 holds at the call at `pc`, when a pseudo `lddw` loaded it
+    /// earlier in the same straight-line code.
+    fn map_in_r1(&self, pc: usize, is_target: &[bool]) -> Option<u32> {
+        for k in (0..pc).rev() {
+            if is_target[k + 1] {
+                return None;
+            }
+            match self.ops[k] {
+                Op::LoadMap { dst: Reg::R1, map } => return Some(map),
+                Op::LddwHigh
+                | Op::Store { .. }
+                | Op::Jmp { .. }
+                | Op::Ja { .. }
+                | Op::MayGoto { .. } => {}
+                Op::Alu { dst, .. }
+                | Op::Neg { dst, .. }
+                | Op::Endian { dst, .. }
+                | Op::LoadImm64 { dst, .. }
+                | Op::LoadMapValue { dst, .. }
+                | Op::Load { dst, .. }
+                    if dst != Reg::R1 => {}
+                Op::Atomic { src, .. } if src != Reg::R1 => {}
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// `bpf_map_lookup_elem` of an array map known at the call, in verified
+    /// mode (the verifier proved r2 points at a readable key), as the kernel
+    /// inlines it: r0 = index < max_entries ? values + index * stride : 0.
+    /// Returns false to leave the call to the helper.
+    fn inline_array_lookup(&mut self, pc: usize, is_target: &[bool]) -> bool {
+        if self.facts.is_none() || self.opts.blind.is_some() {
+            return false;
+        }
+        let Some(map) = self.map_in_r1(pc, is_target) else {
+            return false;
+        };
+        let def = &self.maps[map as usize];
+        let stride = (def.value_size as u64).div_ceil(8) * 8;
+        let (Ok(entries), Ok(stride)) = (i32::try_from(def.max_entries), i32::try_from(stride))
+        else {
+            return false;
+        };
+        if !def.kind.is_array() {
+            return false;
+        }
+        let (r0, w) = (VReg::bpf(Reg::R0), Width::W64);
+        let null = self.m.new_label();
+        let done = self.m.new_label();
+        self.m.load(Size::W, false, r0, VReg::bpf(Reg::R2), 0);
+        self.m.branch(w, JmpOp::Ge, r0, Operand::Imm(entries), null);
+        if stride.count_ones() == 1 {
+            let shift = stride.trailing_zeros() as i32;
+            self.m.alu(w, BinOp::Lsh, r0, Operand::Imm(shift));
+        } else {
+            self.m.alu(w, BinOp::Mul, r0, Operand::Imm(stride));
+        }
+        self.m.load_ctx(VReg::T0, abi::MAP_VALUES);
+        self.m
+            .load(Size::DW, false, VReg::T0, VReg::T0, 8 * map as i32);
+        self.m.alu(w, BinOp::Add, r0, Operand::Reg(VReg::T0));
+        self.m.jump(done);
+        self.m.bind(null);
+        self.m.mov(w, r0, Operand::Imm(0));
+        self.m.bind(done);
+        true
     }
 
     fn helper_call(&mut self, pc: usize, f: HostFn) {

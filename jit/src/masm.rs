@@ -2,6 +2,7 @@
 //! operation, on virtual registers. Implementations pick machine forms and call
 //! their encoders; they never see an eBPF opcode.
 
+use crate::abi;
 use crate::buffer::{BufferError, Label, OffsetMap};
 use bpf_bridge::isa::{AtomicOp, JmpOp, Reg, Size, Width};
 
@@ -69,6 +70,19 @@ pub enum HostFn {
     Helper,
     /// `callx` of the value in `abi::HELPER_ID`.
     Callx,
+    /// The helper with its own slot at this context offset ([`abi::helper_slot`]).
+    Slot(i32),
+}
+
+impl HostFn {
+    /// Offset of the function's address in the run context.
+    pub fn ctx_offset(self) -> i32 {
+        match self {
+            HostFn::Helper => abi::HOST_HELPER,
+            HostFn::Callx => abi::HOST_CALLX,
+            HostFn::Slot(off) => off,
+        }
+    }
 }
 
 /// What the entry sequence must set up and save.
@@ -78,12 +92,24 @@ pub struct Frame {
     pub used: u16,
     /// Whether the context register is needed (checks, helpers, budgets, maps).
     pub ctx: bool,
+    /// Whether the code calls the host or may fault (implies `ctx`): then it
+    /// needs r10, the saved stack pointer of the fault exit and, for host
+    /// calls, the ABI's stack alignment.
+    pub host: bool,
+    /// eBPF argument registers (bit = `VReg::idx`) whose entry value nothing
+    /// reads: the entry sequence may skip loading them.
+    pub dead_in: u16,
 }
 
 impl Frame {
     /// Whether `v` is used.
     pub fn uses(&self, v: VReg) -> bool {
         self.used & (1 << v.0) != 0
+    }
+
+    /// Whether the entry sequence must load `v` (r1, r2) from the context.
+    pub fn loads_arg(&self, v: VReg) -> bool {
+        self.uses(v) && self.dead_in & (1 << v.0) == 0
     }
 }
 
@@ -159,6 +185,18 @@ pub trait MacroAssembler {
     /// in T1). On return T1 holds the status (`abi::CHECK_PLAIN` or
     /// `CHECK_VALUE`) and T0 the address or the converted value.
     fn call_check(&mut self, check: Label);
+    /// Inline fast path of a checked access of `bytes` bytes at `addr`: jumps
+    /// to `ok` when it lies in the current stack frame. May clobber T1. The
+    /// default emits nothing (the access then goes on to the next check, which
+    /// is as correct and only slower); likewise for the next method.
+    fn branch_if_in_frame(&mut self, addr: VReg, bytes: usize, ok: Label) {
+        let _ = (addr, bytes, ok);
+    }
+    /// Jumps to `ok` when `bytes` bytes at `addr` lie in the region described
+    /// by the block at context offset `block` (`abi::REGION_WORDS`). May clobber T1.
+    fn branch_if_in_region(&mut self, addr: VReg, bytes: usize, block: i32, ok: Label) {
+        let _ = (addr, bytes, block, ok);
+    }
     /// The bounds-check routine: saves caller-saved registers, stores r10 to
     /// `abi::CUR_FP`, calls the host's check, restores; on a fault goes to `fault`.
     fn check_routine(&mut self, fault: Label);

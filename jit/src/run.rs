@@ -41,6 +41,17 @@ impl std::fmt::Display for Fault {
     }
 }
 
+#[cold]
+fn fault_of(code: u64, ctx: &RunCtx) -> RunError {
+    match FaultKind::from_code(code) {
+        Some(kind) => RunError::Fault(Fault {
+            pc: ctx.get(abi::FAULT_PC) as usize,
+            kind,
+        }),
+        None => RunError::Emulator(format!("unknown fault code {code}")),
+    }
+}
+
 #[repr(C, align(16))]
 struct Stack([u8; STACK_SIZE]);
 
@@ -58,6 +69,19 @@ pub struct RunArgs<'a> {
     pub xdp: [u64; 6],
     /// Backward-jump budget in checked mode (0 means [`BUDGET`]).
     pub loop_budget: u64,
+    /// The packet (start, length), for the inline checks of checked accesses
+    /// (empty: every access goes to the host check).
+    pub packet: (u64, u64),
+    /// Per map: its values (start, length), for the same inline checks.
+    pub map_regions: &'a [(u64, u64)],
+}
+
+/// Sets the region block at `block` ([`abi::PKT_REGION`], [`abi::MAP_REGIONS`]).
+#[inline(always)]
+pub fn set_region(ctx: &mut RunCtx, block: i32, start: u64, len: u64) {
+    for (i, w) in abi::region_block(start, len).into_iter().enumerate() {
+        ctx.set(block + 8 * i as i32, w);
+    }
 }
 
 /// Why a run did not produce r0.
@@ -120,9 +144,13 @@ impl JitProgram {
         (base, base + STACK_SIZE as u64)
     }
 
-    /// Runs once; r0 or the fault.
-    pub fn run(&mut self, args: &RunArgs<'_>, host: &mut dyn Host) -> Result<u64, RunError> {
-        let mut ctx = RunCtx::default();
+    /// The code in this process's executable memory, for native runs.
+    pub(crate) fn native_code(&self) -> Option<&ExecCode> {
+        self.code.as_ref()
+    }
+
+    /// Fills `ctx` for a run with `args` (host functions aside).
+    pub fn fill_ctx(&self, ctx: &mut RunCtx, args: &RunArgs<'_>) {
         let (lo, hi) = self.stack_range();
         ctx.set(abi::R1, args.r1);
         ctx.set(abi::R2, args.r2);
@@ -142,6 +170,31 @@ impl JitProgram {
         for (i, v) in args.xdp.iter().enumerate() {
             ctx.set(abi::XDP_FIELDS + 8 * i as i32, *v);
         }
+        set_region(ctx, abi::PKT_REGION, args.packet.0, args.packet.1);
+        for (i, &(start, len)) in args
+            .map_regions
+            .iter()
+            .take(abi::MAP_REGIONS_MAX)
+            .enumerate()
+        {
+            let block = abi::MAP_REGIONS + 8 * abi::REGION_WORDS * i as i32;
+            set_region(ctx, block, start, len);
+        }
+    }
+
+    /// r0, or the fault the code left in `ctx`.
+    #[inline(always)]
+    pub(crate) fn outcome(&self, ctx: &RunCtx, r0: u64) -> Result<u64, RunError> {
+        match ctx.get(abi::FAULT_KIND) {
+            0 => Ok(r0),
+            code => Err(fault_of(code, ctx)),
+        }
+    }
+
+    /// Runs once; r0 or the fault.
+    pub fn run(&mut self, args: &RunArgs<'_>, host: &mut dyn Host) -> Result<u64, RunError> {
+        let mut ctx = RunCtx::default();
+        self.fill_ctx(&mut ctx, args);
         let r0 = match &self.code {
             Some(code) => code.run(&mut ctx, host),
             None => {
@@ -156,13 +209,7 @@ impl JitProgram {
                 self.emulate(&mut ctx, &tables, host)?
             }
         };
-        match FaultKind::from_code(ctx.get(abi::FAULT_KIND)) {
-            None => Ok(r0),
-            Some(kind) => Err(RunError::Fault(Fault {
-                pc: ctx.get(abi::FAULT_PC) as usize,
-                kind,
-            })),
-        }
+        self.outcome(&ctx, r0)
     }
 
     #[cfg(feature = "emulate")]

@@ -1,31 +1,10 @@
 //! One map: preallocated value slots, and for hash maps an index from keys to slots.
 
+use super::hash::HashIndex;
 use super::{errno, flags, validate, MapError};
 use crate::memory::{Region, Storage};
 use crate::program::MapDef;
 use crate::report::MapContents;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// A deterministic, fast hasher for short keys (FNV-1a over 8-byte words).
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = self.0 ^ 0xcbf2_9ce4_8422_2325;
-        for chunk in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
-            h = (h ^ u64::from_le_bytes(w)).wrapping_mul(0x0000_0100_0000_01b3);
-            h ^= h >> 29;
-        }
-        self.0 = h;
-    }
-}
 
 /// Where keys live.
 #[derive(Debug)]
@@ -33,10 +12,7 @@ enum Index {
     /// Keys are indices `0..max_entries`; every slot always exists.
     Array,
     /// Key bytes to slot; free slots are reused last-freed first.
-    Hash {
-        slots: HashMap<Box<[u8]>, u32, BuildHasherDefault<KeyHasher>>,
-        free: Vec<u32>,
-    },
+    Hash(HashIndex),
 }
 
 /// One map instance.
@@ -58,13 +34,7 @@ impl Map {
         let index = if def.kind.is_array() {
             Index::Array
         } else {
-            Index::Hash {
-                slots: HashMap::with_capacity_and_hasher(
-                    def.max_entries.min(1 << 16) as usize,
-                    Default::default(),
-                ),
-                free: (0..def.max_entries).rev().collect(),
-            }
+            Index::Hash(HashIndex::new(def.key_size as usize, def.max_entries))
         };
         Ok(Map {
             def: def.clone(),
@@ -84,25 +54,29 @@ impl Map {
         Region::new(self.values.as_ptr(), self.values.len(), true)
     }
 
+    #[inline(always)]
     fn slot_ptr(&self, slot: u32) -> *mut u8 {
         // SAFETY: `slot < max_entries`, so the offset stays inside the storage.
         unsafe { self.values.as_ptr().add(slot as usize * self.stride) }
     }
 
+    #[inline(always)]
     fn array_slot(&self, key: &[u8]) -> Option<u32> {
         let i = u32::from_le_bytes(key.get(..4)?.try_into().ok()?);
         (i < self.def.max_entries).then_some(i)
     }
 
+    #[inline(always)]
     fn slot_of(&self, key: &[u8]) -> Option<u32> {
         match &self.index {
             Index::Array => self.array_slot(key),
-            Index::Hash { slots, .. } => slots.get(key).copied(),
+            Index::Hash(h) => h.get(key),
         }
     }
 
     /// `bpf_map_lookup_elem`: a pointer to the value, stable for the map's life.
     /// `key` must hold `key_size` bytes.
+    #[inline]
     pub fn lookup(&self, key: &[u8]) -> Option<*mut u8> {
         self.slot_of(key).map(|s| self.slot_ptr(s))
     }
@@ -152,18 +126,12 @@ impl Map {
                 }
                 slot
             }
-            Index::Hash { slots, free } => match slots.get(key) {
-                Some(&slot) if flags == flags::BPF_NOEXIST => {
-                    let _ = slot;
-                    return Err(errno::EEXIST);
-                }
-                Some(&slot) => slot,
+            Index::Hash(_) if key.len() != self.def.key_size as usize => return Err(errno::EINVAL),
+            Index::Hash(h) => match h.get(key) {
+                Some(_) if flags == flags::BPF_NOEXIST => return Err(errno::EEXIST),
+                Some(slot) => slot,
                 None if flags == flags::BPF_EXIST => return Err(errno::ENOENT),
-                None => {
-                    let slot = free.pop().ok_or(errno::E2BIG)?;
-                    slots.insert(key.into(), slot);
-                    slot
-                }
+                None => h.insert(key).ok_or(errno::E2BIG)?,
             },
         };
         let dst = self.slot_ptr(slot);
@@ -177,9 +145,8 @@ impl Map {
     pub fn delete(&mut self, key: &[u8]) -> Result<(), i64> {
         match &mut self.index {
             Index::Array => Err(errno::EINVAL),
-            Index::Hash { slots, free } => {
-                let slot = slots.remove(key).ok_or(errno::ENOENT)?;
-                free.push(slot);
+            Index::Hash(h) => {
+                let slot = h.remove(key).ok_or(errno::ENOENT)?;
                 // Zero it so that a reused slot starts clean.
                 self.values.zero(slot as usize * self.stride, self.stride);
                 Ok(())
@@ -191,7 +158,7 @@ impl Map {
     pub fn count(&self) -> usize {
         match &self.index {
             Index::Array => self.def.max_entries as usize,
-            Index::Hash { slots, .. } => slots.len(),
+            Index::Hash(h) => h.len(),
         }
     }
 
@@ -210,9 +177,7 @@ impl Map {
                 .map(|i| (i.to_le_bytes().to_vec(), value(i)))
                 .filter(|(_, v)| v.iter().any(|&b| b != 0))
                 .collect(),
-            Index::Hash { slots, .. } => {
-                slots.iter().map(|(k, &s)| (k.to_vec(), value(s))).collect()
-            }
+            Index::Hash(h) => h.iter().map(|(k, s)| (k.to_vec(), value(s))).collect(),
         };
         out.sort();
         out

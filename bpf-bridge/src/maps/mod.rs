@@ -15,6 +15,7 @@
 //! **Per-CPU maps** behave as on a machine with one CPU: one value per key, and
 //! the dump (the sum over CPUs) is that value.
 
+mod hash;
 mod map;
 
 pub use map::Map;

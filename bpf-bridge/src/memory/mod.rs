@@ -113,6 +113,7 @@ impl Memory {
 
     /// Whether `len` bytes at `addr` are plain memory a helper may read (or write):
     /// the stack in use, the packet or a map value. The context is not.
+    #[inline(always)]
     pub fn check_plain(&self, maps: &[Region], addr: u64, len: u64, write: bool) -> bool {
         matches!(self.check(maps, addr, len, write), Some(Hit::Plain))
     }

@@ -649,3 +649,107 @@ fn may_goto_counts_down() {
     let r = jit_run(&p, &mut mem, Options::default());
     assert_eq!(r, check_same(&p, &[]));
 }
+
+/// Checked accesses at and across the edges of the packet and the stack frame
+/// (the inline fast path and the host check must draw the same line).
+#[test]
+fn checked_accesses_at_region_edges() {
+    let mem = mem_pattern();
+    let len = mem.len() as i16;
+    let sizes = [Size::B, Size::H, Size::W, Size::DW];
+    for size in sizes {
+        let n = size.bytes() as i16;
+        let packet_offs = [
+            -9,
+            -8,
+            -1,
+            0,
+            1,
+            len - 9,
+            len - n - 1,
+            len - n,
+            len - n + 1,
+            len - 1,
+            len,
+            len + 7,
+        ];
+        for off in packet_offs {
+            let load = prog(&[
+                Op::Load {
+                    size,
+                    signed: false,
+                    dst: Reg::R0,
+                    base: Reg::R1,
+                    off,
+                },
+                Op::Exit,
+            ]);
+            let inside = off >= 0 && off + n <= len;
+            assert_eq!(check_same(&load, &mem).is_ok(), inside, "load {n} at {off}");
+            let store = prog(&[
+                Op::Store {
+                    size,
+                    base: Reg::R1,
+                    off,
+                    src: Src::Imm(-2),
+                },
+                Op::Alu {
+                    width: Width::W64,
+                    op: AluOp::Mov,
+                    dst: Reg::R0,
+                    src: Src::Imm(1),
+                },
+                Op::Exit,
+            ]);
+            assert_eq!(
+                check_same(&store, &mem).is_ok(),
+                inside,
+                "store {n} at {off}"
+            );
+        }
+        for off in [
+            -520,
+            -513,
+            -512,
+            -511,
+            -512 + n - 1,
+            -n - 1,
+            -n,
+            -n + 1,
+            -1,
+            0,
+            1,
+        ] {
+            let p = prog(&[
+                Op::Store {
+                    size,
+                    base: Reg::R10,
+                    off,
+                    src: Src::Imm(-3),
+                },
+                Op::Load {
+                    size,
+                    signed: false,
+                    dst: Reg::R0,
+                    base: Reg::R10,
+                    off,
+                },
+                Op::Exit,
+            ]);
+            let inside = off >= -512 && off + n <= 0;
+            assert_eq!(check_same(&p, &mem).is_ok(), inside, "stack {n} at {off}");
+        }
+    }
+    // An empty packet: nothing in it is accessible.
+    let p = prog(&[
+        Op::Load {
+            size: Size::B,
+            signed: false,
+            dst: Reg::R0,
+            base: Reg::R1,
+            off: 0,
+        },
+        Op::Exit,
+    ]);
+    assert_eq!(check_same(&p, &[]), Err((0, "out-of-bounds")));
+}

@@ -429,10 +429,7 @@ impl MacroAssembler for A64Masm {
     }
 
     fn call_host(&mut self, f: HostFn) {
-        let slot = match f {
-            HostFn::Helper => abi::HOST_HELPER,
-            HostFn::Callx => abi::HOST_CALLX,
-        };
+        let slot = f.ctx_offset();
         self.asm.push1(XReg::LR);
         self.mem(MemOp::load(8), XReg::IP0, CTX, slot);
         self.asm.mov_rr(true, XReg(5), CTX);

@@ -525,10 +525,7 @@ impl MacroAssembler for Rv64Masm {
     }
 
     fn call_host(&mut self, f: HostFn) {
-        let slot = match f {
-            HostFn::Helper => abi::HOST_HELPER,
-            HostFn::Callx => abi::HOST_CALLX,
-        };
+        let slot = f.ctx_offset();
         self.push_list(&[Xr::RA]);
         self.asm.load(
             8,

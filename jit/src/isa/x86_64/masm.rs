@@ -127,8 +127,9 @@ impl MacroAssembler for X64Masm {
         for &g in &saved {
             self.asm.push(g);
         }
-        // Entered with rsp = 8 mod 16; the body runs at 0 mod 16 after `call`.
-        self.entry_pad = saved.len() % 2 == 1;
+        // Entered with rsp = 8 mod 16; the body runs at 0 mod 16 after `call`
+        // (which only host calls and local calls need).
+        self.entry_pad = frame.host && saved.len() % 2 == 1;
         if self.entry_pad {
             self.asm.alu_ri(Alu::Sub, true, Gpr::RSP, 8);
         }
@@ -136,7 +137,7 @@ impl MacroAssembler for X64Masm {
         if frame.ctx {
             self.asm.mov_rr(true, CTX, arg);
         }
-        if frame.uses(VReg(2)) {
+        if frame.loads_arg(VReg(2)) {
             self.asm.load(
                 8,
                 false,
@@ -158,7 +159,7 @@ impl MacroAssembler for X64Masm {
                 },
             );
         }
-        if frame.ctx {
+        if frame.host {
             self.asm.store(
                 8,
                 Mem {
@@ -168,15 +169,17 @@ impl MacroAssembler for X64Masm {
                 Gpr::RSP,
             );
         }
-        self.asm.load(
-            8,
-            false,
-            r(VReg(1)),
-            Mem {
-                base: arg,
-                disp: abi::R1,
-            },
-        );
+        if frame.loads_arg(VReg(1)) {
+            self.asm.load(
+                8,
+                false,
+                r(VReg(1)),
+                Mem {
+                    base: arg,
+                    disp: abi::R1,
+                },
+            );
+        }
         self.asm.call(body);
     }
 
@@ -541,10 +544,7 @@ impl MacroAssembler for X64Masm {
     }
 
     fn call_host(&mut self, f: HostFn) {
-        let slot = match f {
-            HostFn::Helper => abi::HOST_HELPER,
-            HostFn::Callx => abi::HOST_CALLX,
-        };
+        let slot = f.ctx_offset();
         self.asm.mov_rr(true, Gpr::R9, CTX);
         self.asm.call_m(Mem {
             base: CTX,
@@ -554,6 +554,33 @@ impl MacroAssembler for X64Masm {
 
     fn call_check(&mut self, check: Label) {
         self.asm.call(check);
+    }
+
+    fn branch_if_in_frame(&mut self, addr: VReg, bytes: usize, ok: Label) {
+        let t = r(VReg::T1);
+        let frame = crate::lower::FRAME_SIZE;
+        // addr - (r10 - FRAME) <= FRAME - bytes (wrapping below the frame).
+        self.asm.lea(
+            t,
+            Mem {
+                base: r(addr),
+                disp: frame,
+            },
+        );
+        self.asm.alu_rr(Alu::Sub, true, t, r(VReg(10)));
+        self.asm.alu_ri(Alu::Cmp, true, t, frame - bytes as i32);
+        self.asm.jcc(Cond::Be, ok);
+    }
+
+    fn branch_if_in_region(&mut self, addr: VReg, bytes: usize, block: i32, ok: Label) {
+        let t = r(VReg::T1);
+        let ctx = |disp| Mem { base: CTX, disp };
+        // addr - start < limit.
+        self.asm.mov_rr(true, t, r(addr));
+        self.asm.alu_rm(Alu::Sub, true, t, ctx(block));
+        self.asm
+            .alu_rm(Alu::Cmp, true, t, ctx(abi::region_limit_slot(block, bytes)));
+        self.asm.jcc(Cond::B, ok);
     }
 
     fn check_routine(&mut self, fault: Label) {
