@@ -27,6 +27,9 @@ fn err<T>(index: usize, reason: impl Into<String>) -> Result<T, DecodeError> {
 /// fields it checks what every engine relies on: jump and call targets inside the
 /// program and never on the second half of `lddw`, `lddw` complete, and no fall-through
 /// off the end.
+///
+/// The per-slot decoder is inlined here, so its `Result` stays in registers
+/// instead of going through memory (which stalled on store forwarding).
 pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
     if insns.is_empty() {
         return err(0, "empty program");
@@ -34,7 +37,7 @@ pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
     let mut ops = Vec::with_capacity(insns.len());
     let mut i = 0;
     while i < insns.len() {
-        let op = decode_one(insns, i)?;
+        let op = decode_at(insns, i)?;
         ops.push(op);
         if op.slots() == 2 {
             ops.push(Op::LddwHigh);
@@ -70,6 +73,11 @@ pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
 
 /// Decodes the instruction at `i` (reading `i + 1` too for `lddw`).
 pub fn decode_one(insns: &[Insn], i: usize) -> Result<Op, DecodeError> {
+    decode_at(insns, i)
+}
+
+#[inline(always)]
+fn decode_at(insns: &[Insn], i: usize) -> Result<Op, DecodeError> {
     let insn = insns[i];
     let code = insn.code;
     let class = code & CLASS_MASK;
@@ -134,6 +142,7 @@ pub fn decode_one(insns: &[Insn], i: usize) -> Result<Op, DecodeError> {
     }
 }
 
+#[inline(always)]
 fn reg(i: usize, n: u8, what: &str) -> Result<Reg, DecodeError> {
     Reg::new(n).ok_or_else(|| DecodeError {
         index: i,
@@ -141,6 +150,7 @@ fn reg(i: usize, n: u8, what: &str) -> Result<Reg, DecodeError> {
     })
 }
 
+#[inline(always)]
 fn writable(i: usize, r: Reg) -> Result<(), DecodeError> {
     if r == Reg::R10 {
         return err(i, "r10 is the read-only frame pointer");
@@ -148,6 +158,7 @@ fn writable(i: usize, r: Reg) -> Result<(), DecodeError> {
     Ok(())
 }
 
+#[inline(always)]
 fn zero(i: usize, v: i64, field: &str) -> Result<(), DecodeError> {
     if v != 0 {
         return err(i, format!("reserved field {field} is {v}, must be 0"));
@@ -155,6 +166,7 @@ fn zero(i: usize, v: i64, field: &str) -> Result<(), DecodeError> {
     Ok(())
 }
 
+#[inline(always)]
 fn size_of(code: u8) -> Size {
     match code & SIZE_MASK {
         BPF_W => Size::W,
@@ -164,6 +176,7 @@ fn size_of(code: u8) -> Size {
     }
 }
 
+#[inline(always)]
 fn decode_alu(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
     let code = insn.code;
     let width = if code & CLASS_MASK == BPF_ALU64 {
@@ -250,6 +263,7 @@ fn decode_alu(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
     })
 }
 
+#[inline(always)]
 fn decode_jmp(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
     let code = insn.code;
     let width = if code & CLASS_MASK == BPF_JMP {
@@ -340,6 +354,7 @@ fn decode_jmp(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
     })
 }
 
+#[inline(always)]
 fn decode_ld(insns: &[Insn], i: usize, dst: Reg, src: u8) -> Result<Op, DecodeError> {
     let code = insns[i].code;
     match code & MODE_MASK {
