@@ -28,8 +28,9 @@ fn err<T>(index: usize, reason: impl Into<String>) -> Result<T, DecodeError> {
 /// program and never on the second half of `lddw`, `lddw` complete, and no fall-through
 /// off the end.
 ///
-/// The per-slot decoder is inlined here, so its `Result` stays in registers
-/// instead of going through memory (which stalled on store forwarding).
+/// Common well-formed instructions take [`decode_fast`]; anything else, and
+/// every error, goes through the full decoder, inlined here so its `Result`
+/// stays in registers (through memory it stalled on store forwarding).
 pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
     if insns.is_empty() {
         return err(0, "empty program");
@@ -37,7 +38,10 @@ pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
     let mut ops = Vec::with_capacity(insns.len());
     let mut i = 0;
     while i < insns.len() {
-        let op = decode_at(insns, i)?;
+        let op = match decode_fast(insns[i]) {
+            Some(op) => op,
+            None => decode_at(insns, i)?,
+        };
         ops.push(op);
         if op.slots() == 2 {
             ops.push(Op::LddwHigh);
@@ -69,6 +73,180 @@ pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
         return err(last, "execution falls off the end of the program");
     }
     Ok(ops)
+}
+
+/// How the fast path decodes an opcode byte; [`Fast::Slow`] for every opcode
+/// it leaves to the full decoder (rare or multi-slot forms, bad opcodes).
+#[derive(Clone, Copy)]
+enum Fast {
+    Slow,
+    AluImm(Width, AluOp),
+    AluReg(Width, AluOp),
+    Load(Size, bool),
+    StoreImm(Size),
+    StoreReg(Size),
+    JmpImm(Width, JmpOp),
+    JmpReg(Width, JmpOp),
+    Ja,
+    Call,
+    Exit,
+}
+
+const fn fast_of(code: u8) -> Fast {
+    let class = code & CLASS_MASK;
+    let by_reg = code & SRC_MASK == BPF_X;
+    let size = match code & SIZE_MASK {
+        BPF_W => Size::W,
+        BPF_H => Size::H,
+        BPF_B => Size::B,
+        _ => Size::DW,
+    };
+    match class {
+        BPF_ALU | BPF_ALU64 => {
+            let width = if class == BPF_ALU64 {
+                Width::W64
+            } else {
+                Width::W32
+            };
+            let op = match code & OP_MASK {
+                BPF_ADD => AluOp::Add,
+                BPF_SUB => AluOp::Sub,
+                BPF_MUL => AluOp::Mul,
+                BPF_OR => AluOp::Or,
+                BPF_AND => AluOp::And,
+                BPF_LSH => AluOp::Lsh,
+                BPF_RSH => AluOp::Rsh,
+                BPF_XOR => AluOp::Xor,
+                BPF_MOV => AluOp::Mov,
+                BPF_ARSH => AluOp::Arsh,
+                _ => return Fast::Slow,
+            };
+            if by_reg {
+                Fast::AluReg(width, op)
+            } else {
+                Fast::AluImm(width, op)
+            }
+        }
+        BPF_JMP | BPF_JMP32 => {
+            let width = if class == BPF_JMP {
+                Width::W64
+            } else {
+                Width::W32
+            };
+            let op = match code & OP_MASK {
+                BPF_JEQ => JmpOp::Eq,
+                BPF_JGT => JmpOp::Gt,
+                BPF_JGE => JmpOp::Ge,
+                BPF_JSET => JmpOp::Set,
+                BPF_JNE => JmpOp::Ne,
+                BPF_JSGT => JmpOp::Sgt,
+                BPF_JSGE => JmpOp::Sge,
+                BPF_JLT => JmpOp::Lt,
+                BPF_JLE => JmpOp::Le,
+                BPF_JSLT => JmpOp::Slt,
+                BPF_JSLE => JmpOp::Sle,
+                _ => {
+                    return match code {
+                        0x05 => Fast::Ja, // BPF_JMP | BPF_JA | BPF_K
+                        CALL => Fast::Call,
+                        EXIT => Fast::Exit,
+                        _ => Fast::Slow,
+                    }
+                }
+            };
+            if by_reg {
+                Fast::JmpReg(width, op)
+            } else {
+                Fast::JmpImm(width, op)
+            }
+        }
+        BPF_LDX => match code & MODE_MASK {
+            BPF_MEM => Fast::Load(size, false),
+            BPF_MEMSX if !matches!(size, Size::DW) => Fast::Load(size, true),
+            _ => Fast::Slow,
+        },
+        BPF_ST if code & MODE_MASK == BPF_MEM => Fast::StoreImm(size),
+        BPF_STX if code & MODE_MASK == BPF_MEM => Fast::StoreReg(size),
+        _ => Fast::Slow,
+    }
+}
+
+/// [`fast_of`] of every opcode byte.
+static FAST: [Fast; 256] = {
+    let mut t = [Fast::Slow; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = fast_of(c as u8);
+        c += 1;
+    }
+    t
+};
+
+/// The common one-slot instructions, decoded with one table look-up and a few
+/// field checks. `None` when the full decoder must look: the opcode is not one
+/// of these, or a field is not what a well-formed instruction has. Whatever it
+/// accepts, [`decode_at`] accepts too and decodes to the same op (a test
+/// compares them over every opcode byte).
+#[inline(always)]
+fn decode_fast(insn: Insn) -> Option<Op> {
+    let (dst, src) = (insn.dst(), insn.src());
+    // Registers r0..=r10; r10 is not writable.
+    let reg = |n: u8| Reg::new(n);
+    let writable = |n: u8| if n < 10 { Reg::new(n) } else { None };
+    Some(match FAST[insn.code as usize] {
+        Fast::Slow => return None,
+        Fast::AluImm(width, op) if src == 0 && insn.off == 0 => Op::Alu {
+            width,
+            op,
+            dst: writable(dst)?,
+            src: Src::Imm(insn.imm),
+        },
+        Fast::AluReg(width, op) if insn.off == 0 && insn.imm == 0 => Op::Alu {
+            width,
+            op,
+            dst: writable(dst)?,
+            src: Src::Reg(reg(src)?),
+        },
+        Fast::Load(size, signed) if insn.imm == 0 => Op::Load {
+            size,
+            signed,
+            dst: writable(dst)?,
+            base: reg(src)?,
+            off: insn.off,
+        },
+        Fast::StoreImm(size) if src == 0 => Op::Store {
+            size,
+            base: reg(dst)?,
+            off: insn.off,
+            src: Src::Imm(insn.imm),
+        },
+        Fast::StoreReg(size) if insn.imm == 0 => Op::Store {
+            size,
+            base: reg(dst)?,
+            off: insn.off,
+            src: Src::Reg(reg(src)?),
+        },
+        Fast::JmpImm(width, op) if src == 0 => Op::Jmp {
+            width,
+            op,
+            dst: reg(dst)?,
+            src: Src::Imm(insn.imm),
+            off: insn.off,
+        },
+        Fast::JmpReg(width, op) if insn.imm == 0 => Op::Jmp {
+            width,
+            op,
+            dst: reg(dst)?,
+            src: Src::Reg(reg(src)?),
+            off: insn.off,
+        },
+        Fast::Ja if insn.regs == 0 && insn.imm == 0 => Op::Ja {
+            off: insn.off as i32,
+        },
+        Fast::Call if insn.regs == 0 && insn.off == 0 => Op::Call { helper: insn.imm },
+        Fast::Exit if insn.regs == 0 && insn.off == 0 && insn.imm == 0 => Op::Exit,
+        _ => return None,
+    })
 }
 
 /// Decodes the instruction at `i` (reading `i + 1` too for `lddw`).
@@ -391,5 +569,42 @@ fn decode_ld(insns: &[Insn], i: usize, dst: Reg, src: u8) -> Result<Op, DecodeEr
             offset: hi.imm as u32,
         }),
         s => err(i, format!("unsupported lddw pseudo source {s}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path agrees with the full decoder wherever it answers, over
+    /// every opcode byte and register byte with offsets and immediates that
+    /// hit each field check.
+    #[test]
+    fn fast_path_matches_full_decoder() {
+        let fields = [0i64, 1, -1, 8, 16, 32, 0x7fff, -0x8000];
+        let mut answered = 0;
+        for code in 0..=255u8 {
+            let before = answered;
+            for regs in 0..=255u8 {
+                for &off in &fields {
+                    for &imm in &fields {
+                        let insn = Insn {
+                            code,
+                            regs,
+                            off: off as i16,
+                            imm: imm as i32,
+                        };
+                        if let Some(op) = decode_fast(insn) {
+                            answered += 1;
+                            let full = decode_one(&[insn, Insn::default()], 0);
+                            assert_eq!(full, Ok(op), "{code:#04x} {regs:#04x} {off} {imm}");
+                        }
+                    }
+                }
+            }
+            let fast = !matches!(FAST[code as usize], Fast::Slow);
+            assert_eq!(answered > before, fast, "opcode {code:#04x}");
+        }
+        assert!(answered > 50_000, "fast path answered only {answered}");
     }
 }
