@@ -83,7 +83,8 @@ pub fn lower<M: MacroAssembler>(
             saved_on_call.push(VReg(r));
         }
     }
-    let labels: Vec<Label> = (0..ops.len()).map(|_| m.new_label()).collect();
+    let first = m.new_labels(ops.len());
+    let labels: Vec<Label> = (0..ops.len()).map(|pc| first.nth(pc)).collect();
     let fault_exit = m.new_label();
     let check = m.new_label();
     let mut l = Lowering {
@@ -145,20 +146,26 @@ fn scan(
     let mut ctx = false;
     let mut is_target = vec![false; ops.len()];
     let mark = |r: Reg, used: &mut u16| *used |= 1 << r.num();
+    let checked = |pc: usize| facts.map_or(Access::Check, |f| f.accesses[pc]);
+    // One match per op (no separate `Op::target`): with an unpredictable mix of
+    // ops every extra dispatch costs a branch miss.
     for (pc, op) in ops.iter().enumerate() {
-        if let Some(t) = op.target(pc) {
-            is_target[t as usize] = true;
-        }
-        let checked = |pc: usize| facts.map_or(Access::Check, |f| f.accesses[pc]);
+        // Decoding checked that targets are slots of the program.
+        let mut target = |off: i64| is_target[(pc as i64 + 1 + off) as usize] = true;
         match *op {
-            Op::Alu { dst, src, .. } | Op::Jmp { dst, src, .. } => {
+            Op::Alu { dst, src, .. } => {
                 mark(dst, &mut used);
                 if let Src::Reg(s) = src {
                     mark(s, &mut used);
                 }
-                if facts.is_none() && op.target(pc).is_some_and(|t| t <= pc as i64) {
-                    ctx = true;
+            }
+            Op::Jmp { dst, src, off, .. } => {
+                target(off as i64);
+                mark(dst, &mut used);
+                if let Src::Reg(s) = src {
+                    mark(s, &mut used);
                 }
+                ctx |= facts.is_none() && off < 0;
             }
             Op::Neg { dst, .. } | Op::Endian { dst, .. } | Op::LoadImm64 { dst, .. } => {
                 mark(dst, &mut used)
@@ -187,13 +194,21 @@ fn scan(
                 mark(src, &mut used);
                 ctx |= checked(pc) != Access::Proven;
             }
-            Op::Ja { off } => ctx |= facts.is_none() && off < 0,
-            Op::MayGoto { .. } | Op::Call { .. } => ctx = true,
+            Op::Ja { off } => {
+                target(off as i64);
+                ctx |= facts.is_none() && off < 0;
+            }
+            Op::MayGoto { off } => {
+                target(off as i64);
+                ctx = true;
+            }
+            Op::Call { .. } => ctx = true,
             Op::CallReg { reg } => {
                 mark(reg, &mut used);
                 ctx = true;
             }
-            Op::CallLocal { .. } => {
+            Op::CallLocal { off } => {
+                target(off as i64);
                 used |= 1 << 10;
                 ctx = true;
             }

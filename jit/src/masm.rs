@@ -91,6 +91,8 @@ impl Frame {
 pub trait MacroAssembler {
     /// A fresh label.
     fn new_label(&mut self) -> Label;
+    /// `n` fresh labels: the first, the others its [`Label::nth`].
+    fn new_labels(&mut self, n: usize) -> Label;
     /// Binds a label here.
     fn bind(&mut self, l: Label);
     /// Current code offset.

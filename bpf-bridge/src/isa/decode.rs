@@ -151,7 +151,7 @@ const fn fast_of(code: u8) -> Fast {
                         CALL => Fast::Call,
                         EXIT => Fast::Exit,
                         _ => Fast::Slow,
-                    }
+                    };
                 }
             };
             if by_reg {

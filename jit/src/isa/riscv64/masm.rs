@@ -143,6 +143,10 @@ impl MacroAssembler for Rv64Masm {
         self.asm.buf.new_label()
     }
 
+    fn new_labels(&mut self, n: usize) -> Label {
+        self.asm.buf.new_labels(n)
+    }
+
     fn bind(&mut self, l: Label) {
         self.asm.buf.bind(l)
     }
