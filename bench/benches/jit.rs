@@ -28,12 +28,22 @@ const SIZES: [usize; 4] = [16, 64, 256, 1024];
 /// rbpf's JIT writes into one 4 KiB page: larger programs do not fit.
 const RBPF_MAX: usize = 256;
 
+/// Different programs of `n` slots that one benchmark compiles in turn. A
+/// program compiled again and again teaches the CPU's branch predictors its
+/// op sequence, flattering small sizes; a JIT sees each program once, so
+/// every size cycles through at least 8192 slots of distinct code.
+fn programs(n: usize) -> Vec<Vec<Insn>> {
+    (0..(8192 / n).max(1) as u32)
+        .map(|seed| program(n, seed))
+        .collect()
+}
+
 /// A straight-line-with-branches filter of `n` slots that both JITs accept:
-/// packet loads (through r6), 32/64-bit ALU, forward compares, one exit. The
-/// mix is pseudo-random so branch predictors cannot learn the dispatch.
-fn program(n: usize) -> Vec<Insn> {
+/// packet loads (through r6), 32/64-bit ALU, forward compares, one exit, in a
+/// pseudo-random mix drawn from `seed`.
+fn program(n: usize, seed: u32) -> Vec<Insn> {
     let mut ops = vec![alu(AluOp::Mov, 0, 0), alur(AluOp::Mov, 6, 1)];
-    let mut i = 0u32;
+    let mut i = seed;
     while ops.len() + 2 < n {
         i = i.wrapping_mul(1_103_515_245).wrapping_add(12345);
         let dst = 2 + (i >> 8) as u8 % 4;
@@ -115,39 +125,40 @@ impl Engine {
         !matches!(self, Engine::Rbpf) || n <= RBPF_MAX
     }
 
-    /// A closure doing one compile of the `n`-slot program.
+    /// A closure doing one compile of an `n`-slot program, the next of
+    /// [`programs`] each call.
     fn job(self, n: usize, pool: &ExecPool) -> Box<dyn FnMut()> {
-        let insns = program(n);
-        let facts = facts(insns.len());
+        let progs: Vec<Program> = programs(n)
+            .into_iter()
+            .map(|insns| Program::new("bench", ProgType::Raw, insns))
+            .collect();
+        let bytes: Vec<Vec<u8>> = progs.iter().map(|p| insns_to_bytes(&p.insns)).collect();
+        let facts = facts(progs[0].insns.len());
         let opts = Options::for_host();
-        match self {
-            Engine::Luabpf(arch, verified) => {
-                let prog = Program::new("bench", ProgType::Raw, insns);
-                Box::new(move || {
+        let pool = pool.clone();
+        let mut next = 0;
+        Box::new(move || {
+            let (prog, bytes) = (&progs[next], &bytes[next]);
+            next = (next + 1) % progs.len();
+            match self {
+                Engine::Luabpf(arch, verified) => {
                     let f = verified.then_some(&facts);
-                    black_box(jit::compile(black_box(&prog), f, arch, opts).unwrap());
-                })
-            }
-            Engine::LuabpfLoad => {
-                let prog = Program::new("bench", ProgType::Raw, insns);
-                let pool = pool.clone();
-                Box::new(move || {
-                    let c = jit::compile(black_box(&prog), Some(&facts), Arch::X86_64, opts);
+                    black_box(jit::compile(black_box(prog), f, arch, opts).unwrap());
+                }
+                Engine::LuabpfLoad => {
+                    let c = jit::compile(black_box(prog), Some(&facts), Arch::X86_64, opts);
                     black_box(JitProgram::load(&c.unwrap(), &pool).unwrap());
-                })
-            }
-            Engine::Decode => Box::new(move || {
-                black_box(bpf_bridge::isa::decode_program(black_box(&insns)).unwrap());
-            }),
-            Engine::Rbpf => {
-                let bytes = insns_to_bytes(&insns);
-                Box::new(move || {
-                    let mut vm = rbpf::EbpfVmRaw::new(Some(black_box(&bytes))).unwrap();
+                }
+                Engine::Decode => {
+                    black_box(bpf_bridge::isa::decode_program(black_box(&prog.insns)).unwrap());
+                }
+                Engine::Rbpf => {
+                    let mut vm = rbpf::EbpfVmRaw::new(Some(black_box(bytes))).unwrap();
                     vm.jit_compile().unwrap();
                     black_box(vm);
-                })
+                }
             }
-        }
+        })
     }
 }
 
@@ -240,7 +251,7 @@ impl Host for PacketHost {
 
 fn run(c: &mut Criterion) {
     let mut g = c.benchmark_group("jit-run");
-    let insns = program(256);
+    let insns = program(256, 0);
     let bytes = insns_to_bytes(&insns);
     let facts = facts(insns.len());
     let prog = Program::new("bench", ProgType::Raw, insns);

@@ -9,7 +9,7 @@ use crate::{FaultKind, JitError, Options};
 use alloc::vec;
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
-use bpf_bridge::isa::{semantics, AluOp, Endian, JmpOp, Op, Reg, Size, Src, Width};
+use bpf_bridge::isa::{semantics, AluOp, Endian, JmpOp, Op, Reg, Shape, Size, Src, Width};
 use bpf_bridge::program::MapDef;
 
 /// Bytes of eBPF stack per frame.
@@ -58,11 +58,13 @@ struct Lowering<'a, M: MacroAssembler> {
     key: u64,
 }
 
-/// Lowers a decoded program with `m`. `facts` selects verified mode; `xdp`
-/// says the context is an `xdp_md` (whose checked loads may be converted).
+/// Lowers a decoded program (`shape` from the same decoding) with `m`.
+/// `facts` selects verified mode; `xdp` says the context is an `xdp_md`
+/// (whose checked loads may be converted).
 pub fn lower<M: MacroAssembler>(
     mut m: M,
     ops: &[Op],
+    shape: &Shape,
     maps: &[MapDef],
     xdp: bool,
     facts: Option<&Facts>,
@@ -76,7 +78,8 @@ pub fn lower<M: MacroAssembler>(
             });
         }
     }
-    let (frame, is_target) = scan(ops, maps.len(), facts, opts)?;
+    let frame = plan(ops, shape, maps.len(), facts, opts)?;
+    let is_target = &shape.targets;
     let mut saved_on_call = Vec::new();
     for r in 6..=9u8 {
         if frame.uses(VReg(r)) {
@@ -117,7 +120,7 @@ pub fn lower<M: MacroAssembler>(
     while pc < ops.len() {
         l.m.bind(l.labels[pc]);
         offsets[pc] = l.m.pos() as u32;
-        let n = l.op(pc, &is_target);
+        let n = l.op(pc, is_target);
         // A fused slot has no code of its own: it starts where the next does.
         for o in &mut offsets[pc + 1..pc + n] {
             *o = l.m.pos() as u32;
@@ -134,88 +137,42 @@ pub fn lower<M: MacroAssembler>(
     Ok(Lowered { code, offsets })
 }
 
-/// One pass over the program: registers used, jump targets, whether the
-/// context register is needed; rejects map indices the program does not have.
-fn scan(
+/// The frame from the program's shape: registers used, whether the context
+/// register is needed; rejects map indices the program does not have. Walks
+/// the ops only for what the shape cannot say (maps, unproven accesses).
+fn plan(
     ops: &[Op],
+    shape: &Shape,
     maps: usize,
     facts: Option<&Facts>,
     opts: &Options,
-) -> Result<(Frame, Vec<bool>), JitError> {
-    let mut used: u16 = 1 << 1; // r1 is always loaded
-    let mut ctx = false;
-    let mut is_target = vec![false; ops.len()];
-    let mark = |r: Reg, used: &mut u16| *used |= 1 << r.num();
-    let checked = |pc: usize| facts.map_or(Access::Check, |f| f.accesses[pc]);
-    // One match per op (no separate `Op::target`): with an unpredictable mix of
-    // ops every extra dispatch costs a branch miss.
-    for (pc, op) in ops.iter().enumerate() {
-        // Decoding checked that targets are slots of the program.
-        let mut target = |off: i64| is_target[(pc as i64 + 1 + off) as usize] = true;
-        match *op {
-            Op::Alu { dst, src, .. } => {
-                mark(dst, &mut used);
-                if let Src::Reg(s) = src {
-                    mark(s, &mut used);
-                }
-            }
-            Op::Jmp { dst, src, off, .. } => {
-                target(off as i64);
-                mark(dst, &mut used);
-                if let Src::Reg(s) = src {
-                    mark(s, &mut used);
-                }
-                ctx |= facts.is_none() && off < 0;
-            }
-            Op::Neg { dst, .. } | Op::Endian { dst, .. } | Op::LoadImm64 { dst, .. } => {
-                mark(dst, &mut used)
-            }
-            Op::LoadMap { dst, map } | Op::LoadMapValue { dst, map, .. } => {
+) -> Result<Frame, JitError> {
+    // r0 is the result, r1 always loaded.
+    let mut used = shape.regs | 1 << 0 | 1 << 1;
+    let mut ctx = shape.has(Shape::HELPER_CALL | Shape::LOCAL_CALL | Shape::MAPS | Shape::MAY_GOTO);
+    if shape.has(Shape::LOCAL_CALL) {
+        used |= 1 << 10;
+    }
+    if shape.has(Shape::MAPS) {
+        for (pc, op) in ops.iter().enumerate() {
+            if let Op::LoadMap { map, .. } | Op::LoadMapValue { map, .. } = *op {
                 if map as usize >= maps {
                     return Err(JitError::BadMap { pc, map });
                 }
-                mark(dst, &mut used);
-                ctx = true;
             }
-            Op::Load { dst, base, .. } => {
-                mark(dst, &mut used);
-                mark(base, &mut used);
-                ctx |= checked(pc) != Access::Proven;
-            }
-            Op::Store { base, src, .. } => {
-                mark(base, &mut used);
-                if let Src::Reg(s) = src {
-                    mark(s, &mut used);
-                }
-                ctx |= checked(pc) != Access::Proven;
-            }
-            Op::Atomic { base, src, .. } => {
-                mark(base, &mut used);
-                mark(src, &mut used);
-                ctx |= checked(pc) != Access::Proven;
-            }
-            Op::Ja { off } => {
-                target(off as i64);
-                ctx |= facts.is_none() && off < 0;
-            }
-            Op::MayGoto { off } => {
-                target(off as i64);
-                ctx = true;
-            }
-            Op::Call { .. } => ctx = true,
-            Op::CallReg { reg } => {
-                mark(reg, &mut used);
-                ctx = true;
-            }
-            Op::CallLocal { off } => {
-                target(off as i64);
-                used |= 1 << 10;
-                ctx = true;
-            }
-            Op::LddwHigh | Op::Exit => {}
         }
     }
-    used |= 1; // r0 is the result
+    match facts {
+        // Checked mode: every access is checked, backward jumps count down.
+        None => ctx |= shape.has(Shape::MEMORY | Shape::BACK_JUMP),
+        Some(f) if shape.has(Shape::MEMORY) => {
+            ctx |= f.accesses.iter().zip(ops).any(|(&a, op)| {
+                a != Access::Proven
+                    && matches!(op, Op::Load { .. } | Op::Store { .. } | Op::Atomic { .. })
+            })
+        }
+        Some(_) => {}
+    }
     if ctx {
         // Host calls receive the current r10 (the stack in use).
         used |= 1 << 10;
@@ -223,7 +180,7 @@ fn scan(
     if opts.blind.is_some() {
         used |= 1 << VReg::T0.0 | 1 << VReg::T1.0;
     }
-    Ok((Frame { used, ctx }, is_target))
+    Ok(Frame { used, ctx })
 }
 
 impl<M: MacroAssembler> Lowering<'_, M> {

@@ -1,9 +1,11 @@
 //! Raw slots to typed [`Op`]s, rejecting every malformed instruction with its index.
 
 use super::opcode::*;
+use super::shape::{OpShape, Shape};
 use super::{AluOp, AtomicOp, Endian, Insn, JmpOp, Op, Reg, Size, Src, Width};
 use alloc::format;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 
 /// Why an instruction was rejected, with its slot index.
@@ -27,21 +29,43 @@ fn err<T>(index: usize, reason: impl Into<String>) -> Result<T, DecodeError> {
 /// fields it checks what every engine relies on: jump and call targets inside the
 /// program and never on the second half of `lddw`, `lddw` complete, and no fall-through
 /// off the end.
-///
-/// Common well-formed instructions take [`decode_fast`]; anything else, and
-/// every error, goes through the full decoder, inlined here so its `Result`
-/// stays in registers (through memory it stalled on store forwarding).
 pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
+    decode_program_shape(insns).map(|(ops, _)| ops)
+}
+
+/// [`decode_program`], plus the program's [`Shape`] gathered on the way.
+///
+/// One pass with one dispatch per slot: common well-formed instructions take
+/// [`decode_fast`] (a table look-up and a few field checks); anything else, and
+/// every error, goes through the full decoder, inlined here so its `Result`
+/// stays in registers (through memory it stalled on store forwarding). Jump
+/// targets are marked as they come and checked without branching on the kind
+/// of op; only a program with a bad target is walked again, to report the
+/// first one as the full check would.
+pub fn decode_program_shape(insns: &[Insn]) -> Result<(Vec<Op>, Shape), DecodeError> {
     if insns.is_empty() {
         return err(0, "empty program");
     }
-    let mut ops = Vec::with_capacity(insns.len());
+    let n = insns.len();
+    let mut ops = Vec::with_capacity(n);
+    // The extra last entry is where ops that do not jump "go".
+    let mut targets = vec![false; n + 1];
+    let (mut regs, mut kinds, mut bad_target) = (0u16, 0u8, false);
     let mut i = 0;
-    while i < insns.len() {
-        let op = match decode_fast(insns[i]) {
-            Some(op) => op,
-            None => decode_at(insns, i)?,
+    while i < n {
+        let (op, shape) = match decode_fast(insns[i]) {
+            Some(d) => d,
+            None => {
+                let op = decode_at(insns, i)?;
+                (op, OpShape::of(&op))
+            }
         };
+        regs |= shape.regs;
+        kinds |= shape.kinds;
+        let t = i as i64 + 1 + shape.off as i64;
+        let inside = (t as u64) < n as u64;
+        bad_target |= shape.jumps & !inside;
+        targets[if shape.jumps & inside { t as usize } else { n }] = true;
         ops.push(op);
         if op.slots() == 2 {
             ops.push(Op::LddwHigh);
@@ -50,6 +74,36 @@ pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
             i += 1;
         }
     }
+    targets.truncate(n);
+    let lddw_target = kinds & Shape::LDDW != 0
+        && ops
+            .iter()
+            .zip(&targets)
+            .any(|(op, &t)| t && *op == Op::LddwHigh);
+    if bad_target || lddw_target {
+        first_bad_target(&ops)?;
+    }
+    let last = ops.len() - 1;
+    let last = if ops[last] == Op::LddwHigh {
+        last - 1
+    } else {
+        last
+    };
+    if ops[last].falls_through() {
+        return err(last, "execution falls off the end of the program");
+    }
+    let shape = Shape {
+        regs,
+        targets,
+        kinds,
+    };
+    Ok((ops, shape))
+}
+
+/// The first op, in slot order, whose target is outside the program or the
+/// second half of `lddw`.
+#[cold]
+fn first_bad_target(ops: &[Op]) -> Result<(), DecodeError> {
     for (pc, op) in ops.iter().enumerate() {
         if let Some(t) = op.target(pc) {
             if t < 0 || t >= ops.len() as i64 {
@@ -63,16 +117,7 @@ pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
             }
         }
     }
-    let last = ops.len() - 1;
-    let last = if ops[last] == Op::LddwHigh {
-        last - 1
-    } else {
-        last
-    };
-    if ops[last].falls_through() {
-        return err(last, "execution falls off the end of the program");
-    }
-    Ok(ops)
+    Ok(())
 }
 
 /// How the fast path decodes an opcode byte; [`Fast::Slow`] for every opcode
@@ -188,63 +233,100 @@ static FAST: [Fast; 256] = {
 /// accepts, [`decode_at`] accepts too and decodes to the same op (a test
 /// compares them over every opcode byte).
 #[inline(always)]
-fn decode_fast(insn: Insn) -> Option<Op> {
-    let (dst, src) = (insn.dst(), insn.src());
+fn decode_fast(insn: Insn) -> Option<(Op, OpShape)> {
+    let (dst, src, off) = (insn.dst(), insn.src(), insn.off);
     // Registers r0..=r10; r10 is not writable.
     let reg = |n: u8| Reg::new(n);
     let writable = |n: u8| if n < 10 { Reg::new(n) } else { None };
+    let bit = |n: u8| 1u16 << n;
+    let back = if off < 0 { Shape::BACK_JUMP } else { 0 };
     Some(match FAST[insn.code as usize] {
         Fast::Slow => return None,
-        Fast::AluImm(width, op) if src == 0 && insn.off == 0 => Op::Alu {
-            width,
-            op,
-            dst: writable(dst)?,
-            src: Src::Imm(insn.imm),
-        },
-        Fast::AluReg(width, op) if insn.off == 0 && insn.imm == 0 => Op::Alu {
-            width,
-            op,
-            dst: writable(dst)?,
-            src: Src::Reg(reg(src)?),
-        },
-        Fast::Load(size, signed) if insn.imm == 0 => Op::Load {
-            size,
-            signed,
-            dst: writable(dst)?,
-            base: reg(src)?,
-            off: insn.off,
-        },
-        Fast::StoreImm(size) if src == 0 => Op::Store {
-            size,
-            base: reg(dst)?,
-            off: insn.off,
-            src: Src::Imm(insn.imm),
-        },
-        Fast::StoreReg(size) if insn.imm == 0 => Op::Store {
-            size,
-            base: reg(dst)?,
-            off: insn.off,
-            src: Src::Reg(reg(src)?),
-        },
-        Fast::JmpImm(width, op) if src == 0 => Op::Jmp {
-            width,
-            op,
-            dst: reg(dst)?,
-            src: Src::Imm(insn.imm),
-            off: insn.off,
-        },
-        Fast::JmpReg(width, op) if insn.imm == 0 => Op::Jmp {
-            width,
-            op,
-            dst: reg(dst)?,
-            src: Src::Reg(reg(src)?),
-            off: insn.off,
-        },
-        Fast::Ja if insn.regs == 0 && insn.imm == 0 => Op::Ja {
-            off: insn.off as i32,
-        },
-        Fast::Call if insn.regs == 0 && insn.off == 0 => Op::Call { helper: insn.imm },
-        Fast::Exit if insn.regs == 0 && insn.off == 0 && insn.imm == 0 => Op::Exit,
+        Fast::AluImm(width, op) if src == 0 && off == 0 => {
+            let dst = writable(dst)?;
+            let op = Op::Alu {
+                width,
+                op,
+                dst,
+                src: Src::Imm(insn.imm),
+            };
+            (op, OpShape::new(bit(dst.num()), 0))
+        }
+        Fast::AluReg(width, op) if off == 0 && insn.imm == 0 => {
+            let (dst, src) = (writable(dst)?, reg(src)?);
+            let op = Op::Alu {
+                width,
+                op,
+                dst,
+                src: Src::Reg(src),
+            };
+            (op, OpShape::new(bit(dst.num()) | bit(src.num()), 0))
+        }
+        Fast::Load(size, signed) if insn.imm == 0 => {
+            let (dst, base) = (writable(dst)?, reg(src)?);
+            let op = Op::Load {
+                size,
+                signed,
+                dst,
+                base,
+                off,
+            };
+            let regs = bit(dst.num()) | bit(base.num());
+            (op, OpShape::new(regs, Shape::MEMORY))
+        }
+        Fast::StoreImm(size) if src == 0 => {
+            let base = reg(dst)?;
+            let op = Op::Store {
+                size,
+                base,
+                off,
+                src: Src::Imm(insn.imm),
+            };
+            (op, OpShape::new(bit(base.num()), Shape::MEMORY))
+        }
+        Fast::StoreReg(size) if insn.imm == 0 => {
+            let (base, src) = (reg(dst)?, reg(src)?);
+            let op = Op::Store {
+                size,
+                base,
+                off,
+                src: Src::Reg(src),
+            };
+            let regs = bit(base.num()) | bit(src.num());
+            (op, OpShape::new(regs, Shape::MEMORY))
+        }
+        Fast::JmpImm(width, op) if src == 0 => {
+            let dst = reg(dst)?;
+            let op = Op::Jmp {
+                width,
+                op,
+                dst,
+                src: Src::Imm(insn.imm),
+                off,
+            };
+            (op, OpShape::jump(bit(dst.num()), back, off as i32))
+        }
+        Fast::JmpReg(width, op) if insn.imm == 0 => {
+            let (dst, src) = (reg(dst)?, reg(src)?);
+            let op = Op::Jmp {
+                width,
+                op,
+                dst,
+                src: Src::Reg(src),
+                off,
+            };
+            let regs = bit(dst.num()) | bit(src.num());
+            (op, OpShape::jump(regs, back, off as i32))
+        }
+        Fast::Ja if insn.regs == 0 && insn.imm == 0 => {
+            let op = Op::Ja { off: off as i32 };
+            (op, OpShape::jump(0, back, off as i32))
+        }
+        Fast::Call if insn.regs == 0 && off == 0 => (
+            Op::Call { helper: insn.imm },
+            OpShape::new(0, Shape::HELPER_CALL),
+        ),
+        Fast::Exit if insn.regs == 0 && off == 0 && insn.imm == 0 => (Op::Exit, OpShape::new(0, 0)),
         _ => return None,
     })
 }
@@ -594,10 +676,11 @@ mod tests {
                             off: off as i16,
                             imm: imm as i32,
                         };
-                        if let Some(op) = decode_fast(insn) {
+                        if let Some((op, shape)) = decode_fast(insn) {
                             answered += 1;
                             let full = decode_one(&[insn, Insn::default()], 0);
                             assert_eq!(full, Ok(op), "{code:#04x} {regs:#04x} {off} {imm}");
+                            assert_eq!(shape, OpShape::of(&op), "{op:?}");
                         }
                     }
                 }
@@ -606,5 +689,102 @@ mod tests {
             assert_eq!(answered > before, fast, "opcode {code:#04x}");
         }
         assert!(answered > 50_000, "fast path answered only {answered}");
+    }
+
+    /// The plain two-pass algorithm: decode every slot, then check targets.
+    fn reference(insns: &[Insn]) -> Result<(Vec<Op>, Shape), DecodeError> {
+        if insns.is_empty() {
+            return err(0, "empty program");
+        }
+        let mut ops = Vec::new();
+        let mut i = 0;
+        while i < insns.len() {
+            let op = decode_one(insns, i)?;
+            ops.push(op);
+            if op.slots() == 2 {
+                ops.push(Op::LddwHigh);
+            }
+            i += op.slots();
+        }
+        first_bad_target(&ops)?;
+        let last = if ops[ops.len() - 1] == Op::LddwHigh {
+            ops.len() - 2
+        } else {
+            ops.len() - 1
+        };
+        if ops[last].falls_through() {
+            return err(last, "execution falls off the end of the program");
+        }
+        let mut shape = Shape {
+            targets: vec![false; ops.len()],
+            ..Shape::default()
+        };
+        for (pc, op) in ops.iter().enumerate() {
+            let s = OpShape::of(op);
+            shape.regs |= s.regs;
+            shape.kinds |= s.kinds;
+            if let Some(t) = op.target(pc) {
+                shape.targets[t as usize] = true;
+            }
+        }
+        Ok((ops, shape))
+    }
+
+    /// Random short programs full of near misses (bad registers, targets just
+    /// outside or on an `lddw` half, reserved fields set) decode exactly as
+    /// the two-pass reference does, errors and shape included.
+    #[test]
+    fn one_pass_matches_two_pass_reference() {
+        const CODES: [u8; 16] = [
+            0x07, 0x0f, 0xbf, 0xb4, 0x61, 0x73, 0x62, 0x15, 0x2d, 0x05, 0x06, 0x85, 0x95, 0x18,
+            0x84, 0xe5,
+        ];
+        let mut x = 0x1234_5678u32;
+        let mut next = |m: u32| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 8) % m
+        };
+        let mut errors = 0;
+        for _ in 0..50_000 {
+            let n = 1 + next(8) as usize;
+            let mut insns: Vec<Insn> = (0..n)
+                .map(|_| {
+                    // Mostly well-formed fields, sometimes not.
+                    let code = CODES[next(16) as usize];
+                    let regs = if next(20) == 0 {
+                        next(256) as u8
+                    } else if next(3) == 0 {
+                        0
+                    } else {
+                        (next(10) | next(2) << 4) as u8
+                    };
+                    let jump = matches!(code, 0x15 | 0x2d | 0x05 | 0xe5);
+                    let off = if jump {
+                        next(2 * n as u32 + 3) as i16 - n as i16 - 1
+                    } else {
+                        (next(20) == 0) as i16
+                    };
+                    let imm = if next(8) == 0 { next(5) as i32 - 2 } else { 0 };
+                    Insn {
+                        code,
+                        regs,
+                        off,
+                        imm,
+                    }
+                })
+                .collect();
+            if next(5) != 0 {
+                insns.push(Insn::new(0x95, 0, 0, 0, 0));
+            }
+            for i in 1..insns.len() {
+                if insns[i - 1].code == 0x18 && next(4) != 0 {
+                    insns[i] = Insn::new(0, 0, 0, 0, next(3) as i32);
+                }
+            }
+            let got = decode_program_shape(&insns);
+            errors += got.is_err() as usize;
+            assert_eq!(got, reference(&insns), "{insns:?}");
+        }
+        assert!(errors > 5_000 && errors < 45_000, "{errors} errors");
     }
 }
