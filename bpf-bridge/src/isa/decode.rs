@@ -51,22 +51,27 @@ pub fn decode_program_shape(insns: &[Insn]) -> Result<(Vec<Op>, Shape), DecodeEr
     // The extra last entry is where ops that do not jump "go".
     let mut targets = vec![false; n + 1];
     let (mut regs, mut kinds, mut bad_target) = (0u16, 0u8, false);
-    let mut i = 0;
-    while i < n {
-        let (op, shape) = match decode_fast(insns[i]) {
-            Some(d) => d,
-            None => {
-                let op = decode_at(insns, i)?;
-                (op, OpShape::of(&op))
-            }
-        };
+    // What every decoded op adds to the shape; `targets[n]` takes the marks
+    // of ops that do not jump, so no branch asks whether one does.
+    let mut add = |ops: &mut Vec<Op>, pc: usize, op: Op, shape: OpShape| {
         regs |= shape.regs;
         kinds |= shape.kinds;
-        let t = i as i64 + 1 + shape.off as i64;
+        let t = pc as i64 + 1 + shape.off as i64;
         let inside = (t as u64) < n as u64;
         bad_target |= shape.jumps & !inside;
         targets[if shape.jumps & inside { t as usize } else { n }] = true;
         ops.push(op);
+    };
+    let mut i = 0;
+    while i < n {
+        // Each fast form adds its op where it builds it: merging the forms'
+        // ops into one value first went through memory and stalled.
+        if decode_fast(insns[i], |op, shape| add(&mut ops, i, op, shape)) {
+            i += 1;
+            continue;
+        }
+        let op = decode_at(insns, i)?;
+        add(&mut ops, i, op, OpShape::of(&op));
         if op.slots() == 2 {
             ops.push(Op::LddwHigh);
             i += 2;
@@ -228,19 +233,25 @@ static FAST: [Fast; 256] = {
 };
 
 /// The common one-slot instructions, decoded with one table look-up and a few
-/// field checks. `None` when the full decoder must look: the opcode is not one
-/// of these, or a field is not what a well-formed instruction has. Whatever it
-/// accepts, [`decode_at`] accepts too and decodes to the same op (a test
-/// compares them over every opcode byte).
+/// field checks, each handed to `out` with its shape where it is built. False
+/// when the full decoder must look: the opcode is not one of these, or a field
+/// is not what a well-formed instruction has. Whatever it accepts, [`decode_at`]
+/// accepts too and decodes to the same op (a test compares them over every
+/// opcode byte).
 #[inline(always)]
-fn decode_fast(insn: Insn) -> Option<(Op, OpShape)> {
+fn decode_fast(insn: Insn, out: impl FnOnce(Op, OpShape)) -> bool {
+    decode_fast_into(insn, out).is_some()
+}
+
+#[inline(always)]
+fn decode_fast_into(insn: Insn, out: impl FnOnce(Op, OpShape)) -> Option<()> {
     let (dst, src, off) = (insn.dst(), insn.src(), insn.off);
     // Registers r0..=r10; r10 is not writable.
     let reg = |n: u8| Reg::new(n);
     let writable = |n: u8| if n < 10 { Reg::new(n) } else { None };
     let bit = |n: u8| 1u16 << n;
     let back = if off < 0 { Shape::BACK_JUMP } else { 0 };
-    Some(match FAST[insn.code as usize] {
+    match FAST[insn.code as usize] {
         Fast::Slow => return None,
         Fast::AluImm(width, op) if src == 0 && off == 0 => {
             let dst = writable(dst)?;
@@ -250,7 +261,7 @@ fn decode_fast(insn: Insn) -> Option<(Op, OpShape)> {
                 dst,
                 src: Src::Imm(insn.imm),
             };
-            (op, OpShape::new(bit(dst.num()), 0))
+            out(op, OpShape::new(bit(dst.num()), 0))
         }
         Fast::AluReg(width, op) if off == 0 && insn.imm == 0 => {
             let (dst, src) = (writable(dst)?, reg(src)?);
@@ -260,7 +271,7 @@ fn decode_fast(insn: Insn) -> Option<(Op, OpShape)> {
                 dst,
                 src: Src::Reg(src),
             };
-            (op, OpShape::new(bit(dst.num()) | bit(src.num()), 0))
+            out(op, OpShape::new(bit(dst.num()) | bit(src.num()), 0))
         }
         Fast::Load(size, signed) if insn.imm == 0 => {
             let (dst, base) = (writable(dst)?, reg(src)?);
@@ -272,7 +283,7 @@ fn decode_fast(insn: Insn) -> Option<(Op, OpShape)> {
                 off,
             };
             let regs = bit(dst.num()) | bit(base.num());
-            (op, OpShape::new(regs, Shape::MEMORY))
+            out(op, OpShape::new(regs, Shape::MEMORY))
         }
         Fast::StoreImm(size) if src == 0 => {
             let base = reg(dst)?;
@@ -282,7 +293,7 @@ fn decode_fast(insn: Insn) -> Option<(Op, OpShape)> {
                 off,
                 src: Src::Imm(insn.imm),
             };
-            (op, OpShape::new(bit(base.num()), Shape::MEMORY))
+            out(op, OpShape::new(bit(base.num()), Shape::MEMORY))
         }
         Fast::StoreReg(size) if insn.imm == 0 => {
             let (base, src) = (reg(dst)?, reg(src)?);
@@ -293,7 +304,7 @@ fn decode_fast(insn: Insn) -> Option<(Op, OpShape)> {
                 src: Src::Reg(src),
             };
             let regs = bit(base.num()) | bit(src.num());
-            (op, OpShape::new(regs, Shape::MEMORY))
+            out(op, OpShape::new(regs, Shape::MEMORY))
         }
         Fast::JmpImm(width, op) if src == 0 => {
             let dst = reg(dst)?;
@@ -304,7 +315,7 @@ fn decode_fast(insn: Insn) -> Option<(Op, OpShape)> {
                 src: Src::Imm(insn.imm),
                 off,
             };
-            (op, OpShape::jump(bit(dst.num()), back, off as i32))
+            out(op, OpShape::jump(bit(dst.num()), back, off as i32))
         }
         Fast::JmpReg(width, op) if insn.imm == 0 => {
             let (dst, src) = (reg(dst)?, reg(src)?);
@@ -316,19 +327,22 @@ fn decode_fast(insn: Insn) -> Option<(Op, OpShape)> {
                 off,
             };
             let regs = bit(dst.num()) | bit(src.num());
-            (op, OpShape::jump(regs, back, off as i32))
+            out(op, OpShape::jump(regs, back, off as i32))
         }
         Fast::Ja if insn.regs == 0 && insn.imm == 0 => {
             let op = Op::Ja { off: off as i32 };
-            (op, OpShape::jump(0, back, off as i32))
+            out(op, OpShape::jump(0, back, off as i32))
         }
-        Fast::Call if insn.regs == 0 && off == 0 => (
+        Fast::Call if insn.regs == 0 && off == 0 => out(
             Op::Call { helper: insn.imm },
             OpShape::new(0, Shape::HELPER_CALL),
         ),
-        Fast::Exit if insn.regs == 0 && off == 0 && insn.imm == 0 => (Op::Exit, OpShape::new(0, 0)),
+        Fast::Exit if insn.regs == 0 && off == 0 && insn.imm == 0 => {
+            out(Op::Exit, OpShape::new(0, 0))
+        }
         _ => return None,
-    })
+    }
+    Some(())
 }
 
 /// Decodes the instruction at `i` (reading `i + 1` too for `lddw`).
@@ -676,7 +690,9 @@ mod tests {
                             off: off as i16,
                             imm: imm as i32,
                         };
-                        if let Some((op, shape)) = decode_fast(insn) {
+                        let mut got = None;
+                        decode_fast(insn, |op, shape| got = Some((op, shape)));
+                        if let Some((op, shape)) = got {
                             answered += 1;
                             let full = decode_one(&[insn, Insn::default()], 0);
                             assert_eq!(full, Ok(op), "{code:#04x} {regs:#04x} {off} {imm}");
