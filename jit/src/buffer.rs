@@ -160,9 +160,36 @@ impl<K: LabelUse> CodeBuffer<K> {
         self.code.extend_from_slice(&v.to_le_bytes());
     }
 
-    /// Shrinks branches, patches every fixup and returns the final code plus a
-    /// map from pre-shrink offsets to final ones (apply it to recorded offsets).
-    pub fn finish(mut self, shrink: bool) -> Result<(Vec<u8>, OffsetMap), BufferError> {
+    /// Shrinks branches and patches every fixup; returns the final code and
+    /// the final offsets of the `n` labels made at once from `first`
+    /// ([`CodeBuffer::new_labels`]), each of which must be bound.
+    pub fn finish(
+        mut self,
+        shrink: bool,
+        first: Label,
+        n: usize,
+    ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
+        let saved = self.layout(shrink)?;
+        let labels = &self.labels[first.0 as usize..first.0 as usize + n];
+        if labels.iter().any(|b| b.pos == UNBOUND) {
+            return Err(BufferError::Unbound);
+        }
+        let offsets = if saved.is_empty() {
+            labels.iter().map(|b| b.pos).collect()
+        } else {
+            labels
+                .iter()
+                .map(|b| b.pos - saved[b.fixups_before as usize])
+                .collect()
+        };
+        Ok((self.code, offsets))
+    }
+
+    /// Decides each branch's form, patches them and compacts the code. Returns
+    /// `saved`: bytes saved by shrinking fixups 0..k at `saved[k]`, so fixup
+    /// `k` moves up by `saved[k]` and a label by `saved[fixups_before]`; empty
+    /// when nothing shrank.
+    fn layout(&mut self, shrink: bool) -> Result<Vec<u32>, BufferError> {
         if self
             .fixups
             .iter()
@@ -170,8 +197,6 @@ impl<K: LabelUse> CodeBuffer<K> {
         {
             return Err(BufferError::Unbound);
         }
-        // `saved[k]`: bytes saved by shrinking fixups 0..k (so `saved[0]` = 0).
-        // Fixup `k` moves up by `saved[k]`, a label by `saved[fixups_before]`.
         let mut saved: Vec<u32> = Vec::new();
         if shrink {
             for _ in 0..SHRINK_ROUNDS {
@@ -218,14 +243,13 @@ impl<K: LabelUse> CodeBuffer<K> {
                     return Err(BufferError::OutOfRange);
                 }
             }
-            return Ok((self.code, OffsetMap::default()));
+            return Ok(Vec::new());
         }
         // Compact in place: each stretch between fixups moves up by what the
         // fixups before it saved, then the fixup is re-encoded at its new place.
-        let mut map = OffsetMap::default();
         let mut src = 0usize;
         let mut dst = 0usize;
-        for (k, f) in self.fixups.iter().enumerate() {
+        for f in &self.fixups {
             let at = f.at as usize;
             self.code.copy_within(src..at, dst);
             dst += at - src;
@@ -241,52 +265,12 @@ impl<K: LabelUse> CodeBuffer<K> {
             {
                 return Err(BufferError::OutOfRange);
             }
-            if saved[k + 1] != saved[k] {
-                // Offsets after this instruction's start move up by `saved[k + 1]`.
-                map.starts.push(f.at + 1);
-                map.saved.push(saved[k + 1]);
-            }
             dst += len;
             src = at + f.kind.long_len();
         }
         let end = self.code.len();
         self.code.copy_within(src..end, dst);
         self.code.truncate(dst + end - src);
-        Ok((self.code, map))
-    }
-}
-
-impl OffsetMap {
-    /// Maps ascending offsets in place in one pass.
-    pub fn map_ascending(&self, offsets: &mut [u32]) {
-        let mut i = 0;
-        let mut saved = 0;
-        for o in offsets {
-            while i < self.starts.len() && self.starts[i] <= *o {
-                saved = self.saved[i];
-                i += 1;
-            }
-            *o -= saved;
-        }
-    }
-}
-
-/// Maps offsets of the long-branch layout to the final layout.
-#[derive(Clone, Debug, Default)]
-pub struct OffsetMap {
-    starts: Vec<u32>,
-    saved: Vec<u32>,
-}
-
-impl OffsetMap {
-    /// The final offset of what was at `pos` before shrinking.
-    #[inline]
-    pub fn map(&self, pos: usize) -> usize {
-        let i = self.starts.partition_point(|&s| s as usize <= pos);
-        if i == 0 {
-            pos
-        } else {
-            pos - self.saved[i - 1] as usize
-        }
+        Ok(saved)
     }
 }

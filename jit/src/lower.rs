@@ -6,7 +6,6 @@ use crate::abi;
 use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
 use crate::{FaultKind, JitError, Options};
-use alloc::vec;
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
 use bpf_bridge::isa::{semantics, AluOp, Endian, JmpOp, Op, Reg, Shape, Size, Src, Width};
@@ -46,7 +45,8 @@ struct Lowering<'a, M: MacroAssembler> {
     ctx_paths: Vec<CtxPath>,
     facts: Option<&'a Facts>,
     opts: &'a Options,
-    labels: Vec<Label>,
+    /// Label of slot 0; slot `pc`'s is its `nth(pc)`.
+    first: Label,
     stubs: Vec<FaultStub>,
     /// Backward conditional branches in checked mode: (trampoline, target, pc).
     back_edges: Vec<(Label, usize, usize)>,
@@ -87,7 +87,6 @@ pub fn lower<M: MacroAssembler>(
         }
     }
     let first = m.new_labels(ops.len());
-    let labels: Vec<Label> = (0..ops.len()).map(|pc| first.nth(pc)).collect();
     let fault_exit = m.new_label();
     let check = m.new_label();
     let mut l = Lowering {
@@ -98,7 +97,7 @@ pub fn lower<M: MacroAssembler>(
         ctx_paths: Vec::new(),
         facts,
         opts,
-        labels,
+        first,
         stubs: Vec::new(),
         back_edges: Vec::new(),
         fault_exit,
@@ -108,32 +107,30 @@ pub fn lower<M: MacroAssembler>(
         key: opts.blind.unwrap_or(0) | 1,
     };
     let exit = l.m.new_label();
-    l.m.entry(&frame, l.labels[0]);
+    l.m.entry(&frame, first);
     l.m.bind(exit);
     l.m.leave(&frame);
     if frame.ctx {
         l.m.bind(l.fault_exit);
         l.m.unwind_to(exit);
     }
-    let mut offsets = vec![0u32; ops.len()];
+    // A slot's offset is where its label is bound.
     let mut pc = 0;
     while pc < ops.len() {
-        l.m.bind(l.labels[pc]);
-        offsets[pc] = l.m.pos() as u32;
+        l.m.bind(first.nth(pc));
         let n = l.op(pc, is_target);
         // A fused slot has no code of its own: it starts where the next does.
-        for o in &mut offsets[pc + 1..pc + n] {
-            *o = l.m.pos() as u32;
+        for fused in pc + 1..pc + n {
+            l.m.bind(first.nth(fused));
         }
         pc += n;
     }
     l.tail();
-    let (code, map) = l.m.finish(opts.shrink_branches).map_err(|e| match e {
+    let shrink = opts.shrink_branches;
+    let (code, offsets) = l.m.finish(shrink, first, ops.len()).map_err(|e| match e {
         BufferError::OutOfRange => JitError::TooLarge,
         BufferError::Unbound => JitError::Internal("unbound label"),
     })?;
-    // Slots are emitted in order, so their offsets ascend.
-    map.map_ascending(&mut offsets);
     Ok(Lowered { code, offsets })
 }
 
@@ -361,7 +358,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     let f = self.fault(pc, FaultKind::BackEdgeLimit);
                     self.m.count_down(abi::LOOPS, f);
                 }
-                self.m.jump(self.labels[t]);
+                self.m.jump(self.first.nth(t));
             }
             Op::Jmp {
                 width,
@@ -405,7 +402,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     Operand::Reg(VReg::T0),
                     f,
                 );
-                self.m.call(self.labels[t]);
+                self.m.call(self.first.nth(t));
                 self.m
                     .alu(Width::W64, BinOp::Add, fp, Operand::Imm(FRAME_SIZE));
                 self.m.pop_regs(&saved);
@@ -424,7 +421,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             self.back_edges.push((tramp, t, pc));
             tramp
         } else {
-            self.labels[t]
+            self.first.nth(t)
         }
     }
 
@@ -514,7 +511,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             self.m.bind(tramp);
             let f = self.fault(pc, FaultKind::BackEdgeLimit);
             self.m.count_down(abi::LOOPS, f);
-            self.m.jump(self.labels[t]);
+            self.m.jump(self.first.nth(t));
         }
         for c in core::mem::take(&mut self.ctx_paths) {
             self.m.bind(c.label);

@@ -2,7 +2,7 @@
 //! operation, on virtual registers. Implementations pick machine forms and call
 //! their encoders; they never see an eBPF opcode.
 
-use crate::buffer::{BufferError, Label, OffsetMap};
+use crate::buffer::{BufferError, Label};
 use bpf_bridge::isa::{AtomicOp, JmpOp, Reg, Size, Width};
 
 /// A virtual register: eBPF r0..=r10, the run context, two scratch registers.
@@ -167,6 +167,12 @@ pub trait MacroAssembler {
     /// A trapping instruction (unreachable code).
     fn trap(&mut self);
 
-    /// Shrinks branches and patches labels.
-    fn finish(self, shrink: bool) -> Result<(alloc::vec::Vec<u8>, OffsetMap), BufferError>;
+    /// Shrinks branches and patches labels; returns the code and the final
+    /// offsets of the `n` labels made at once from `first`, all bound.
+    fn finish(
+        self,
+        shrink: bool,
+        first: Label,
+        n: usize,
+    ) -> Result<(alloc::vec::Vec<u8>, alloc::vec::Vec<u32>), BufferError>;
 }

@@ -6,7 +6,7 @@
 use super::asm::{Asm, Cond, Imm12, MemOp, SImm9, UImm12Scaled};
 use super::regs::{XReg, MAP, S0, S1, S2, S3};
 use crate::abi;
-use crate::buffer::{BufferError, Label, OffsetMap};
+use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
 use alloc::vec::Vec;
 use bpf_bridge::isa::{AtomicOp, JmpOp, Size, Width};
@@ -484,7 +484,12 @@ impl MacroAssembler for A64Masm {
         self.asm.brk();
     }
 
-    fn finish(self, shrink: bool) -> Result<(Vec<u8>, OffsetMap), BufferError> {
-        self.asm.buf.finish(shrink)
+    fn finish(
+        self,
+        shrink: bool,
+        first: Label,
+        n: usize,
+    ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
+        self.asm.buf.finish(shrink, first, n)
     }
 }

@@ -4,7 +4,7 @@
 use super::asm::{Alu, Asm, Cond, Imm32, Mem, Shift};
 use super::regs::{Gpr, MAP, T2};
 use crate::abi;
-use crate::buffer::{BufferError, Label, OffsetMap};
+use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
 use alloc::vec::Vec;
 use bpf_bridge::isa::{AtomicOp, JmpOp, Size, Width};
@@ -598,7 +598,12 @@ impl MacroAssembler for X64Masm {
         self.asm.int3();
     }
 
-    fn finish(self, shrink: bool) -> Result<(Vec<u8>, OffsetMap), BufferError> {
-        self.asm.buf.finish(shrink)
+    fn finish(
+        self,
+        shrink: bool,
+        first: Label,
+        n: usize,
+    ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
+        self.asm.buf.finish(shrink, first, n)
     }
 }
