@@ -444,27 +444,36 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         }
     }
 
+    /// `dst = dst op src` for the plain binary operations. Each caller passes
+    /// its own constant `op`, so the architecture's `alu`, inlined, has no
+    /// second dispatch on it.
+    #[inline(always)]
+    fn bin(&mut self, w: Width, op: BinOp, dst: VReg, src: Src) {
+        let s = self.src(src, VReg::T0);
+        self.m.alu(w, op, dst, s);
+    }
+
+    /// A shift: counts are not worth blinding (they are masked to 6 bits).
+    #[inline(always)]
+    fn shift(&mut self, w: Width, op: BinOp, dst: VReg, src: Src) {
+        let s = match src {
+            Src::Reg(r) => Operand::Reg(VReg::bpf(r)),
+            Src::Imm(i) => Operand::Imm(i),
+        };
+        self.m.alu(w, op, dst, s);
+    }
+
     fn alu(&mut self, w: Width, op: AluOp, dst: VReg, src: Src) {
-        let bin = match op {
-            AluOp::Add => BinOp::Add,
-            AluOp::Sub => BinOp::Sub,
-            AluOp::Mul => BinOp::Mul,
-            AluOp::Or => BinOp::Or,
-            AluOp::And => BinOp::And,
-            AluOp::Xor => BinOp::Xor,
-            AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => {
-                // Shift counts are not worth blinding: they are masked to 6 bits.
-                let s = match src {
-                    Src::Reg(r) => Operand::Reg(VReg::bpf(r)),
-                    Src::Imm(i) => Operand::Imm(i),
-                };
-                let b = match op {
-                    AluOp::Lsh => BinOp::Lsh,
-                    AluOp::Rsh => BinOp::Rsh,
-                    _ => BinOp::Arsh,
-                };
-                return self.m.alu(w, b, dst, s);
-            }
+        match op {
+            AluOp::Add => self.bin(w, BinOp::Add, dst, src),
+            AluOp::Sub => self.bin(w, BinOp::Sub, dst, src),
+            AluOp::Mul => self.bin(w, BinOp::Mul, dst, src),
+            AluOp::Or => self.bin(w, BinOp::Or, dst, src),
+            AluOp::And => self.bin(w, BinOp::And, dst, src),
+            AluOp::Xor => self.bin(w, BinOp::Xor, dst, src),
+            AluOp::Lsh => self.shift(w, BinOp::Lsh, dst, src),
+            AluOp::Rsh => self.shift(w, BinOp::Rsh, dst, src),
+            AluOp::Arsh => self.shift(w, BinOp::Arsh, dst, src),
             AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod => {
                 let d = match op {
                     AluOp::Div => DivOp::Div,
@@ -473,36 +482,32 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     _ => DivOp::Smod,
                 };
                 let s = self.src(src, VReg::T0);
-                return self.m.divmod(w, d, dst, s);
+                self.m.divmod(w, d, dst, s);
             }
-            AluOp::Mov => {
-                return match src {
-                    Src::Imm(i) if self.opts.blind.is_some() => {
-                        let k = self.key as i32;
-                        self.m.mov(w, dst, Operand::Imm(i ^ k));
-                        self.m.alu(w, BinOp::Xor, dst, Operand::Imm(k));
-                    }
-                    Src::Imm(i) => self.m.mov(w, dst, Operand::Imm(i)),
-                    Src::Reg(r) => self.m.mov(w, dst, Operand::Reg(VReg::bpf(r))),
-                };
-            }
+            AluOp::Mov => match src {
+                Src::Imm(i) if self.opts.blind.is_some() => {
+                    let k = self.key as i32;
+                    self.m.mov(w, dst, Operand::Imm(i ^ k));
+                    self.m.alu(w, BinOp::Xor, dst, Operand::Imm(k));
+                }
+                Src::Imm(i) => self.m.mov(w, dst, Operand::Imm(i)),
+                Src::Reg(r) => self.m.mov(w, dst, Operand::Reg(VReg::bpf(r))),
+            },
             AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32 => {
                 let bits = match op {
                     AluOp::Movsx8 => 8,
                     AluOp::Movsx16 => 16,
                     _ => 32,
                 };
-                return match src {
+                match src {
                     Src::Reg(r) => self.m.movsx(w, bits, dst, VReg::bpf(r)),
                     Src::Imm(i) => {
                         let v = semantics::alu(w, op, 0, semantics::imm_operand(i));
                         self.load_imm64(dst, v)
                     }
-                };
+                }
             }
-        };
-        let s = self.src(src, VReg::T0);
-        self.m.alu(w, bin, dst, s);
+        }
     }
 
     /// Out-of-line code after the body: back-edge counters, fault stubs, the check routine.

@@ -188,6 +188,8 @@ impl MacroAssembler for A64Masm {
         self.asm.sbfm(w64(w), r(dst), r(src), 0, bits - 1);
     }
 
+    // Inlined so that lowering's constant `op` selects the form statically.
+    #[inline]
     fn alu(&mut self, w: Width, op: BinOp, dst: VReg, src: Operand) {
         let wide = w64(w);
         let d = r(dst);

@@ -233,6 +233,8 @@ impl MacroAssembler for X64Masm {
         self.asm.movsx_rr(w64(w), bits / 8, r(dst), r(src));
     }
 
+    // Inlined so that lowering's constant `op` selects the form statically.
+    #[inline]
     fn alu(&mut self, w: Width, op: BinOp, dst: VReg, src: Operand) {
         let x = match op {
             BinOp::Add => Alu::Add,
