@@ -78,6 +78,9 @@ pub fn lower<M: MacroAssembler>(
             });
         }
     }
+    if shape.targets.len() != ops.len() {
+        return Err(JitError::Internal("shape of another program"));
+    }
     let frame = plan(ops, shape, maps.len(), facts, opts)?;
     let is_target = &shape.targets;
     let mut saved_on_call = Vec::new();
