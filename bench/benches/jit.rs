@@ -8,9 +8,13 @@
 //! modes for every architecture (aarch64 and riscv64 only generate code here),
 //! `decode` alone, `x86_64-verified+load` adding the copy into sealed
 //! executable memory, and `rbpf` (`EbpfVmRaw::new` + `jit_compile`: its
-//! verifier, code generation and the `mprotect` of its one-page buffer). After
-//! the criterion runs, a table fits `fixed + n × per-insn` to each engine's
-//! best times over the sizes, which is how the compile-speed goal is stated.
+//! verifier, code generation and the `mprotect` of its one-page buffer). Each
+//! benchmark cycles through distinct programs of its size ([`programs`]).
+//!
+//! After the criterion runs (wall time, inflated when other processes share
+//! the cores), a table fits `fixed + n × per-insn` to each engine's best
+//! thread-CPU times over the sizes, which is how the compile-speed goal is
+//! stated; `-- jit-compile-fit` prints only the table.
 
 use bpf_bridge::facts::{Access, Facts};
 use bpf_bridge::isa::{insns_to_bytes, AluOp, Insn, JmpOp, Op, Reg, Size, Src, Width};
