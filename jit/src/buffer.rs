@@ -134,9 +134,8 @@ impl<K: LabelUse> CodeBuffer<K> {
     #[inline]
     pub fn use_label(&mut self, l: Label, kind: K) {
         let at = self.code.len();
-        let len = kind.long_len();
-        self.code.resize(at + len, 0);
-        kind.encode(&mut self.code[at..at + len], 0, false);
+        // Room only: `finish` writes the whole instruction.
+        self.code.resize(at + kind.long_len(), 0);
         self.fixups.push(Fixup {
             at: at as u32,
             label: l,
