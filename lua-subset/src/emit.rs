@@ -23,11 +23,13 @@ fn label_positions(code: &[VInsn]) -> Vec<usize> {
     at
 }
 
-/// Removes unreachable instructions and jumps to the next instruction.
+/// Removes unreachable instructions and jumps to the next instruction, and
+/// runs the control-flow clean-ups of [`crate::cfgopt`], until nothing changes
+/// (a few rounds at most).
 pub fn simplify(code: &mut Vec<VInsn>) {
     let mut reach = Vec::new();
     let mut work = Vec::new();
-    loop {
+    for round in 0..12 {
         let before = code.len();
         let label_at = label_positions(code);
         reach.clear();
@@ -48,6 +50,23 @@ pub fn simplify(code: &mut Vec<VInsn>) {
             }
             if op.falls_through() {
                 work.push(i + 1);
+            }
+        }
+        // Labels no jump names are dropped (they only split straight-line
+        // runs for the clean-ups).
+        let mut named = vec![false; label_at.len()];
+        for ins in code.iter() {
+            if let Some(t) = ins.op.target() {
+                if let Some(n) = named.get_mut(t.0 as usize) {
+                    *n = true;
+                }
+            }
+        }
+        for (i, ins) in code.iter().enumerate() {
+            if let VOp::Label(l) = ins.op {
+                if !named.get(l.0 as usize).copied().unwrap_or(false) {
+                    reach[i] = false;
+                }
             }
         }
         // A jump whose target follows it (past labels only) does nothing;
@@ -81,7 +100,14 @@ pub fn simplify(code: &mut Vec<VInsn>) {
             i += 1;
             keep[i - 1]
         });
-        if code.len() == before {
+        // One pass above removes all dead code and jumps to the next
+        // instruction; the clean-ups reach their fixed point in one run on
+        // unchanged code: they run again only when dead code went since.
+        let removed = code.len() != before;
+        if round > 0 && !removed {
+            break;
+        }
+        if !crate::cfgopt::run(code) {
             break;
         }
     }
