@@ -5,6 +5,7 @@
 use super::bounds::Scalar;
 use super::cfg::Cfg;
 use super::error::{fail, Rule, VerifyError};
+use super::precise::{Backedge, Hist, Marks, LINK_FAR};
 use super::prune;
 use super::state::{Frame, Kind, RegState, State};
 use super::VerifierConfig;
@@ -22,17 +23,27 @@ const MAX_PACKET_OFF: u64 = 0xffff;
 /// A state recorded at a prune point.
 pub(crate) struct Visited {
     /// `None` once dropped from the per-slot list (memory is given back).
-    state: Option<State>,
+    pub(super) state: Option<State>,
     /// Paths below this one still being explored (0 = complete).
-    branches: u32,
-    parent: Option<u32>,
-    depth: u64,
+    pub(super) branches: u32,
+    pub(super) parent: Option<u32>,
+    pub(super) depth: u64,
     /// Longest finished path through this state, in instructions from entry.
     max_exit: Option<u64>,
     /// Some path through this state has no proven bound (may_goto loop).
     unbounded: bool,
     /// [`prune::exact_hash`] of the state.
     hash: u64,
+    /// Instructions from the parent state to this one.
+    pub(super) hist: Vec<Hist>,
+    /// Scalars whose value the exploration below relies on.
+    pub(super) prec: Marks,
+    /// Every scalar is precise (backtracking could not follow).
+    pub(super) prec_all: bool,
+    /// A loop head (an ancestor) whose completion makes `prec` final.
+    pub(super) loop_entry: Option<u32>,
+    /// Some back-edge waits for this state to complete.
+    pub(super) is_head: bool,
 }
 
 /// How a path ended.
@@ -55,7 +66,8 @@ pub(crate) struct Checker<'a> {
     pub prog: &'a Program,
     pub cfg: &'a Cfg,
     pub config: &'a VerifierConfig,
-    visited: Vec<Visited>,
+    pub(super) visited: Vec<Visited>,
+    pub(super) backedges: Vec<Backedge>,
     at: Vec<Vec<u32>>,
     pending: Vec<State>,
     next_id: u32,
@@ -78,6 +90,7 @@ impl<'a> Checker<'a> {
             cfg,
             config,
             visited: Vec::new(),
+            backedges: Vec::new(),
             at: vec![Vec::new(); n],
             pending: Vec::new(),
             next_id: 1,
@@ -115,6 +128,8 @@ impl<'a> Checker<'a> {
             pc: 0,
             depth: 0,
             parent: None,
+            hist: Vec::new(),
+            goto_depth: 0,
         }
     }
 
@@ -165,13 +180,18 @@ impl<'a> Checker<'a> {
             }
         }
         let mut cur = st.parent;
+        let mut head_done = false;
         while let Some(i) = cur {
             let v = &mut self.visited[i as usize];
             v.branches = v.branches.saturating_sub(1);
             if v.branches > 0 {
                 break;
             }
+            head_done |= v.is_head;
             cur = v.parent;
+        }
+        if head_done {
+            self.close_loops();
         }
     }
 
@@ -200,17 +220,24 @@ impl<'a> Checker<'a> {
         let mut in_loop = false;
         let mut widen_from = None;
         let hash = prune::exact_hash(st, &self.cfg.live);
-        for &i in &self.at[pc] {
+        for k in 0..self.at[pc].len() {
+            let i = self.at[pc][k];
             let v = &self.visited[i as usize];
             let Some(old) = &v.state else { continue };
             if v.branches > 0 {
                 in_loop = true;
                 if may_goto {
-                    if prune::subsumes(old, st, &self.cfg.live, false) {
+                    if prune::subsumes(old, st, &self.cfg.live, false, None) {
+                        // Its marks are not final: a back-edge.
+                        self.add_backedge(st, i, i);
                         return Ok(Some(PathEnd::Pruned(None)));
                     }
                     widen_from = Some(i);
-                } else if v.hash == hash && prune::subsumes(old, st, &self.cfg.live, true) {
+                } else if v.hash == hash
+                    && old.goto_depth == st.goto_depth
+                    && prune::subsumes(old, st, &self.cfg.live, true, None)
+                {
+                    // A may_goto passed on the way bounds the loop.
                     return fail(
                         pc,
                         Rule::InfiniteLoop,
@@ -219,7 +246,16 @@ impl<'a> Checker<'a> {
                 }
                 continue;
             }
-            if prune::subsumes(old, st, &self.cfg.live, false) {
+            // Inside a loop still being explored, marks are not final yet:
+            // compare every scalar.
+            let open = self.open_loop(i);
+            let prec = (open.is_none() && !v.prec_all).then_some(&v.prec);
+            if prune::subsumes(old, st, &self.cfg.live, false, prec) {
+                match open {
+                    Some(h) => self.add_backedge(st, i, h),
+                    None => self.propagate(st, i),
+                }
+                let v = &self.visited[i as usize];
                 if v.unbounded {
                     return Ok(Some(PathEnd::Pruned(None)));
                 }
@@ -232,8 +268,10 @@ impl<'a> Checker<'a> {
             }
         }
         if let Some(i) = widen_from {
-            if let Some(old) = &self.visited[i as usize].state {
-                prune::widen(old, st);
+            let v = &self.visited[i as usize];
+            let marks = if v.prec_all { &Marks::ALL } else { &v.prec };
+            if let Some(old) = &v.state {
+                prune::widen(old, st, Some(marks));
             }
         }
         if in_loop && !may_goto && self.processed.saturating_sub(self.last_loop_add) < 100 {
@@ -247,6 +285,7 @@ impl<'a> Checker<'a> {
         }
         self.trim(pc);
         let idx = self.visited.len() as u32;
+        let hist = core::mem::take(&mut st.hist);
         let mut saved = st.clone();
         saved.parent = None;
         self.visited.push(Visited {
@@ -257,6 +296,11 @@ impl<'a> Checker<'a> {
             max_exit: None,
             unbounded: false,
             hash,
+            hist,
+            prec: Marks::default(),
+            prec_all: false,
+            loop_entry: None,
+            is_head: false,
         });
         self.at[pc].push(idx);
         st.parent = Some(idx);
@@ -322,6 +366,7 @@ impl<'a> Checker<'a> {
             }
         }
         st.depth += 1;
+        st.hist.push(Hist::at(pc));
         let op = self.cfg.ops[pc];
         let mut next = pc + 1;
         match op {
@@ -384,9 +429,14 @@ impl<'a> Checker<'a> {
             } => self.atomic(st, pc, width, op, fetch, base, off, src)?,
             Op::Ja { .. } => next = target(&op, pc),
             Op::MayGoto { .. } => {
-                let mut out = st.clone();
-                out.pc = target(&op, pc);
-                self.fork(pc, out)?;
+                // Like the kernel: the loop's next round waits while the
+                // budget-exhausted exit is explored, so pending states do not
+                // pile up one per round.
+                let mut again = st.clone();
+                again.pc = pc + 1;
+                again.goto_depth = again.goto_depth.wrapping_add(1);
+                self.fork(pc, again)?;
+                next = target(&op, pc);
             }
             Op::Jmp {
                 width,
@@ -413,6 +463,7 @@ impl<'a> Checker<'a> {
             Op::Call { helper } => self.call_helper(st, pc, helper)?,
             Op::CallReg { reg } => {
                 let r = self.reg(st, pc, reg)?;
+                self.demand_reg(st, reg);
                 let id = match (r.kind, r.var.as_const()) {
                     (Kind::Scalar, Some(v))
                         if super::cfg::HELPERS.contains(&(v as i64 as i32))
@@ -493,6 +544,12 @@ impl<'a> Checker<'a> {
             return Ok(());
         }
         let d = self.reg(st, pc, dst)?;
+        // A number added to a pointer must be known as it is.
+        match (d.kind.is_ptr(), s.kind.is_ptr(), src) {
+            (true, false, Src::Reg(r)) => self.demand_reg(st, r),
+            (false, true, _) => self.demand_reg(st, dst),
+            _ => {}
+        }
         let result = match (d.kind.is_ptr(), s.kind.is_ptr()) {
             (false, false) => RegState::scalar(Scalar::alu(width, op, &d.var, &s.var)),
             (true, false) => self.ptr_arith(pc, d, s, op, width)?,
@@ -641,6 +698,17 @@ impl<'a> Checker<'a> {
             };
             let t = Scalar::refine(width, op, &a.var, &b.var, true);
             let f = Scalar::refine(width, op, &a.var, &b.var, false);
+            self.note_links(st, a.id, if matches!(src, Src::Reg(_)) { b.id } else { 0 });
+            // A decided outcome (or, in `raw` programs, one that may prove
+            // memory through the length) relies on the operands' values.
+            if t.is_none() || f.is_none() || (raw && (a.len || b.len)) {
+                let fr = st.frames.len() - 1;
+                let mut m = Marks::reg(fr, dst);
+                if let Src::Reg(r) = src {
+                    m.set_reg(fr, r.idx());
+                }
+                self.demand(st, m);
+            }
             // Clone only when both outcomes are possible.
             let taken = t.map(|t| {
                 let mut s = if f.is_some() { st.clone() } else { take(st) };
@@ -673,6 +741,12 @@ impl<'a> Checker<'a> {
                     Rule::PointerArith,
                     format!("comparison of pointer {p} with number {q} prohibited"),
                 );
+            }
+            // The number must be exactly 0.
+            match (a.kind == Kind::Scalar, src) {
+                (true, _) => self.demand_reg(st, dst),
+                (false, Src::Reg(r)) => self.demand_reg(st, r),
+                _ => {}
             }
             if p.kind == Kind::MapValueOrNull {
                 let mut null = st.clone();
@@ -731,6 +805,46 @@ impl<'a> Checker<'a> {
     }
 }
 
+impl Checker<'_> {
+    /// Records in the current history entry which scalars of the frame share
+    /// an id with a jump operand (a refinement reaches them all).
+    fn note_links(&self, st: &mut State, a: u32, b: u32) {
+        if a == 0 && b == 0 {
+            return;
+        }
+        let linked = |x: &RegState| x.kind == Kind::Scalar && x.id != 0 && (x.id == a || x.id == b);
+        let top = st.frames.len() - 1;
+        let (mut regs, mut slots, mut far) = (0u16, 0u64, false);
+        for (f, fr) in st.frames.iter().enumerate() {
+            for (r, x) in fr.regs.iter().enumerate() {
+                if linked(x) {
+                    if f == top {
+                        regs |= 1 << r;
+                    } else {
+                        far = true;
+                    }
+                }
+            }
+            for (i, sl) in fr.stack.iter().enumerate() {
+                if sl.bytes[0] == super::state::Byte::Spill && linked(&sl.spill) {
+                    if f == top && i < 64 {
+                        slots |= 1 << i;
+                    } else {
+                        far = true;
+                    }
+                }
+            }
+        }
+        if let Some(h) = st.hist.last_mut() {
+            h.links = regs;
+            h.link_slots = slots;
+            if far {
+                h.stack = LINK_FAR;
+            }
+        }
+    }
+}
+
 /// Moves the state out, leaving an empty one behind (no allocation).
 fn take(st: &mut State) -> State {
     core::mem::replace(
@@ -740,6 +854,8 @@ fn take(st: &mut State) -> State {
             pc: st.pc,
             depth: st.depth,
             parent: st.parent,
+            hist: Vec::new(),
+            goto_depth: st.goto_depth,
         },
     )
 }

@@ -17,6 +17,7 @@ pub mod cfg;
 mod check;
 mod error;
 mod mem;
+mod precise;
 mod prune;
 mod state;
 pub mod tnum;

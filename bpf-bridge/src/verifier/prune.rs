@@ -3,6 +3,7 @@
 //! that lets may_goto loops converge.
 
 use super::bounds::Scalar;
+use super::precise::Marks;
 use super::state::{Byte, Frame, Kind, RegState, Slot, State};
 
 /// Consistent renaming of ids between the old and the current state; fixed
@@ -76,7 +77,9 @@ fn var_ok(old: &Scalar, cur: &Scalar, exact: bool) -> bool {
     }
 }
 
-fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool) -> bool {
+/// `precise`: whether an old scalar's value matters (an imprecise one, other
+/// than the memory length of `raw` programs, matches any scalar).
+fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool, precise: bool) -> bool {
     if old.kind == Kind::NotInit {
         return !exact || cur.kind == Kind::NotInit;
     }
@@ -85,6 +88,7 @@ fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool) -> bool
     }
     match old.kind {
         Kind::NotInit | Kind::Ctx | Kind::PacketEnd => true,
+        Kind::Scalar if !exact && !precise && !old.len => true,
         Kind::Scalar => {
             var_ok(&old.var, &cur.var, exact)
                 && (!old.len || cur.len)
@@ -114,21 +118,31 @@ fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool) -> bool
     }
 }
 
-fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool) -> bool {
+fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool, prec: u64) -> bool {
     let n = old.stack.len().max(if exact { cur.stack.len() } else { 0 });
     for i in 0..n {
         let os = old.stack.get(i).unwrap_or(&Slot::EMPTY);
         let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
         if exact {
             if os.bytes != cs.bytes
-                || (os.bytes[0] == Byte::Spill && !regsafe(&os.spill, &cs.spill, ids, true))
+                || (os.bytes[0] == Byte::Spill && !regsafe(&os.spill, &cs.spill, ids, true, true))
             {
                 return false;
             }
             continue;
         }
         if os.bytes[0] == Byte::Spill {
-            if cs.bytes[0] != Byte::Spill || !regsafe(&os.spill, &cs.spill, ids, false) {
+            let precise = i >= 64 || prec & (1 << i) != 0;
+            let ok = if os.spill.kind == Kind::Scalar && !precise && !os.spill.len {
+                // Any scalar data will do: a spilled one, or eight data bytes.
+                match cs.bytes[0] {
+                    Byte::Spill => cs.spill.kind == Kind::Scalar,
+                    _ => cs.bytes == [Byte::Misc; 8],
+                }
+            } else {
+                cs.bytes[0] == Byte::Spill && regsafe(&os.spill, &cs.spill, ids, false, precise)
+            };
+            if !ok {
                 return false;
             }
             continue;
@@ -154,9 +168,9 @@ fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool) -> bool {
 }
 
 /// Whether every concrete state `cur` stands for is one `old` stands for, on
-/// the registers live at `cur.pc` (`live` is per slot) — or, with `exact`,
-/// whether the two are the same.
-pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool) -> bool {
+/// the registers live at `cur.pc` (`live` is per slot) and the scalars `prec`
+/// marks precise (`None`: all) — or, with `exact`, whether the two are the same.
+pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool, prec: Option<&Marks>) -> bool {
     if old.frames.len() != cur.frames.len() {
         return false;
     }
@@ -173,12 +187,27 @@ pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool) -> bool {
             let ret = cur.frames[i + 1].callsite + 1;
             live.get(ret).copied().unwrap_or(u16::MAX) & !0x3f
         };
+        let (pregs, pslots) = match prec {
+            Some(m) => (
+                m.regs.get(i).copied().unwrap_or(u16::MAX),
+                m.slots.get(i).copied().unwrap_or(u64::MAX),
+            ),
+            None => (u16::MAX, u64::MAX),
+        };
         for r in 0..11 {
-            if mask & (1 << r) != 0 && !regsafe(&of.regs[r], &cf.regs[r], &mut ids, exact) {
+            if mask & (1 << r) != 0
+                && !regsafe(
+                    &of.regs[r],
+                    &cf.regs[r],
+                    &mut ids,
+                    exact,
+                    pregs & (1 << r) != 0,
+                )
+            {
                 return false;
             }
         }
-        if !stacksafe(of, cf, &mut ids, exact) {
+        if !stacksafe(of, cf, &mut ids, exact, pslots) {
             return false;
         }
     }
@@ -186,10 +215,18 @@ pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool) -> bool {
 }
 
 /// Forgets what `cur` knows about scalars that `old` does not cover, so that a
-/// loop guarded by may_goto reaches a state covered by an earlier one.
-pub fn widen(old: &State, cur: &mut State) {
-    let forget = |o: &RegState, c: &mut RegState| {
-        if o.kind == Kind::Scalar && c.kind == Kind::Scalar && !o.var.contains(&c.var) {
+/// loop guarded by may_goto reaches a state covered by an earlier one. Only
+/// scalars `prec` leaves imprecise are forgotten (`None`: all): the others
+/// matter, and forgetting them would fail the program instead (the kernel's
+/// `widen_imprecise_scalars`).
+pub fn widen(old: &State, cur: &mut State, prec: Option<&Marks>) {
+    let forget = |o: &RegState, c: &mut RegState, precise: bool| {
+        if !precise
+            && o.kind == Kind::Scalar
+            && c.kind == Kind::Scalar
+            && !o.len
+            && !o.var.contains(&c.var)
+        {
             // The id stays: scalars linked by it are still equal, and a bound
             // later learnt on one of them (a spill and its fills) holds for all.
             *c = RegState {
@@ -198,13 +235,20 @@ pub fn widen(old: &State, cur: &mut State) {
             };
         }
     };
-    for (of, cf) in old.frames.iter().zip(cur.frames.iter_mut()) {
-        for (o, c) in of.regs.iter().zip(cf.regs.iter_mut()) {
-            forget(o, c);
+    for (f, (of, cf)) in old.frames.iter().zip(cur.frames.iter_mut()).enumerate() {
+        let (pregs, pslots) = match prec {
+            Some(m) => (
+                m.regs.get(f).copied().unwrap_or(0),
+                m.slots.get(f).copied().unwrap_or(0),
+            ),
+            None => (0, 0),
+        };
+        for (r, (o, c)) in of.regs.iter().zip(cf.regs.iter_mut()).enumerate() {
+            forget(o, c, pregs & (1 << r) != 0);
         }
-        for (os, cs) in of.stack.iter().zip(cf.stack.iter_mut()) {
+        for (i, (os, cs)) in of.stack.iter().zip(cf.stack.iter_mut()).enumerate() {
             if os.bytes[0] == Byte::Spill && cs.bytes[0] == Byte::Spill {
-                forget(&os.spill, &mut cs.spill);
+                forget(&os.spill, &mut cs.spill, i < 64 && pslots & (1 << i) != 0);
             }
         }
     }
