@@ -227,7 +227,7 @@ impl<'a> Checker<'a> {
             if v.branches > 0 {
                 in_loop = true;
                 if may_goto {
-                    if prune::subsumes(old, st, &self.cfg.live, false, None) {
+                    if prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, false, None) {
                         // Its marks are not final: a back-edge.
                         self.add_backedge(st, i, i);
                         return Ok(Some(PathEnd::Pruned(None)));
@@ -235,7 +235,7 @@ impl<'a> Checker<'a> {
                     widen_from = Some(i);
                 } else if v.hash == hash
                     && old.goto_depth == st.goto_depth
-                    && prune::subsumes(old, st, &self.cfg.live, true, None)
+                    && prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, true, None)
                 {
                     // A may_goto passed on the way bounds the loop.
                     return fail(
@@ -250,7 +250,7 @@ impl<'a> Checker<'a> {
             // compare every scalar.
             let open = self.open_loop(i);
             let prec = (open.is_none() && !v.prec_all).then_some(&v.prec);
-            if prune::subsumes(old, st, &self.cfg.live, false, prec) {
+            if prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, false, prec) {
                 match open {
                     Some(h) => self.add_backedge(st, i, h),
                     None => self.propagate(st, i),

@@ -19,6 +19,7 @@ mod error;
 mod mem;
 mod precise;
 mod prune;
+mod stack_live;
 mod state;
 pub mod tnum;
 

@@ -118,9 +118,12 @@ fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool, precise
     }
 }
 
-fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool, prec: u64) -> bool {
+fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool, prec: u64, live: u64) -> bool {
     let n = old.stack.len().max(if exact { cur.stack.len() } else { 0 });
     for i in 0..n {
+        if !exact && i < 64 && live & (1 << i) == 0 {
+            continue;
+        }
         let os = old.stack.get(i).unwrap_or(&Slot::EMPTY);
         let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
         if exact {
@@ -170,7 +173,17 @@ fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool, prec: u64) 
 /// Whether every concrete state `cur` stands for is one `old` stands for, on
 /// the registers live at `cur.pc` (`live` is per slot) and the scalars `prec`
 /// marks precise (`None`: all) — or, with `exact`, whether the two are the same.
-pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool, prec: Option<&Marks>) -> bool {
+///
+/// `stack_live` is per slot too: stack slots of the current frame that may
+/// still be read (the others are skipped unless `exact`).
+pub fn subsumes(
+    old: &State,
+    cur: &State,
+    live: &[u16],
+    stack_live: &[u64],
+    exact: bool,
+    prec: Option<&Marks>,
+) -> bool {
     if old.frames.len() != cur.frames.len() {
         return false;
     }
@@ -207,7 +220,12 @@ pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool, prec: Optio
                 return false;
             }
         }
-        if !stacksafe(of, cf, &mut ids, exact, pslots) {
+        let slive = if i == top {
+            stack_live.get(cur.pc).copied().unwrap_or(u64::MAX)
+        } else {
+            u64::MAX
+        };
+        if !stacksafe(of, cf, &mut ids, exact, pslots, slive) {
             return false;
         }
     }
