@@ -32,8 +32,8 @@ pub(crate) struct Visited {
     max_exit: Option<u64>,
     /// Some path through this state has no proven bound (may_goto loop).
     unbounded: bool,
-    /// [`prune::exact_hash`] of the state.
-    hash: u64,
+    /// [`prune::exact_hash`] of the state, once needed.
+    hash: Option<u64>,
     /// Instructions from the parent state to this one.
     pub(super) hist: Vec<Hist>,
     /// Scalars whose value the exploration below relies on.
@@ -130,6 +130,7 @@ impl<'a> Checker<'a> {
             parent: None,
             hist: Vec::new(),
             goto_depth: 0,
+            known: Marks::default(),
         }
     }
 
@@ -219,7 +220,7 @@ impl<'a> Checker<'a> {
         let may_goto = matches!(self.cfg.ops[pc], Op::MayGoto { .. });
         let mut in_loop = false;
         let mut widen_from = None;
-        let hash = prune::exact_hash(st, &self.cfg.live);
+        let mut hash = None;
         for k in 0..self.at[pc].len() {
             let i = self.at[pc][k];
             let v = &self.visited[i as usize];
@@ -233,11 +234,14 @@ impl<'a> Checker<'a> {
                         return Ok(Some(PathEnd::Pruned(None)));
                     }
                     widen_from = Some(i);
-                } else if v.hash == hash
-                    && old.goto_depth == st.goto_depth
-                    && prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, true, None)
-                {
-                    // A may_goto passed on the way bounds the loop.
+                } else if old.goto_depth == st.goto_depth && self.hashes_match(i, st, &mut hash) {
+                    // (A may_goto passed on the way bounds the loop.)
+                    let Some(old) = &self.visited[i as usize].state else {
+                        continue;
+                    };
+                    if !prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, true, None) {
+                        continue;
+                    }
                     return fail(
                         pc,
                         Rule::InfiniteLoop,
@@ -286,6 +290,7 @@ impl<'a> Checker<'a> {
         self.trim(pc);
         let idx = self.visited.len() as u32;
         let hist = core::mem::take(&mut st.hist);
+        st.known = Marks::default();
         let mut saved = st.clone();
         saved.parent = None;
         self.visited.push(Visited {
@@ -295,7 +300,7 @@ impl<'a> Checker<'a> {
             depth: st.depth,
             max_exit: None,
             unbounded: false,
-            hash,
+            hash: None,
             hist,
             prec: Marks::default(),
             prec_all: false,
@@ -308,6 +313,24 @@ impl<'a> Checker<'a> {
         self.live_states += 1;
         self.peak_states = self.peak_states.max(self.pending.len() + self.live_states);
         Ok(None)
+    }
+
+    /// Whether explored state `i` and `st` have the same exact hash (both
+    /// computed once, on first need).
+    fn hashes_match(&mut self, i: u32, st: &State, cur: &mut Option<u64>) -> bool {
+        let live = &self.cfg.live;
+        let h = *cur.get_or_insert_with(|| prune::exact_hash(st, live));
+        let v = &mut self.visited[i as usize];
+        let old = match (v.hash, &v.state) {
+            (Some(x), _) => x,
+            (None, Some(s)) => {
+                let x = prune::exact_hash(s, live);
+                v.hash = Some(x);
+                x
+            }
+            (None, None) => return false,
+        };
+        old == h
     }
 
     /// Keeps the per-slot list short: forgets the oldest states (complete
@@ -450,7 +473,11 @@ impl<'a> Checker<'a> {
                     (Some(mut t), Some(f)) => {
                         t.pc = target(&op, pc);
                         *st = f;
+                        self.known_after(st);
+                        self.known_after(&mut t);
                         self.fork(pc, t)?;
+                        st.pc = next;
+                        return Ok(Flow::Next);
                     }
                     (Some(t), None) => {
                         *st = t;
@@ -490,8 +517,18 @@ impl<'a> Checker<'a> {
                 None => return Ok(Flow::End(PathEnd::Exit(st.depth))),
             },
         }
+        self.known_after(st);
         st.pc = next;
         Ok(Flow::Next)
+    }
+
+    /// Updates the path's known-precise cache for the instruction just run.
+    fn known_after(&self, st: &mut State) {
+        if let Some(h) = st.hist.last() {
+            let raw = self.prog.prog_type == ProgType::Raw;
+            let frame = st.frames.len().saturating_sub(1);
+            super::precise::known_after(&self.cfg.ops, raw, h, frame, &mut st.known);
+        }
     }
 
     fn scalar_operand(&self, st: &State, pc: usize, r: Reg) -> Result<Scalar, VerifyError> {
@@ -856,6 +893,7 @@ fn take(st: &mut State) -> State {
             parent: st.parent,
             hist: Vec::new(),
             goto_depth: st.goto_depth,
+            known: st.known,
         },
     )
 }

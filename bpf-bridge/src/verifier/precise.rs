@@ -253,8 +253,13 @@ fn back_one(ops: &[Op], raw: bool, h: &Hist, frame: &mut usize, d: &mut Marks) -
             }
         }
         Op::CallReg { .. } => {
+            let r0 = d.has_reg(fr, 0);
             for r in 0..=5 {
                 d.clear_reg(fr, r);
+            }
+            // It may be the conformance helper returning r1.
+            if r0 && raw {
+                d.set_reg(fr, 1);
             }
         }
         Op::CallLocal { .. } => {
@@ -286,6 +291,104 @@ fn back_one(ops: &[Op], raw: bool, h: &Hist, frame: &mut usize, d: &mut Marks) -
     true
 }
 
+/// Keeps `k` — the registers and slots of the current path whose derivation
+/// is already marked everywhere, so demanding them again adds nothing — true
+/// after `h` ran. Mirrors [`back_one`]: a value stays known when everything a
+/// backtrack through `h` would add is known.
+pub fn known_after(ops: &[Op], raw: bool, h: &Hist, frame: usize, k: &mut Marks) {
+    let fr = frame;
+    let Some(op) = ops.get(h.pc as usize) else {
+        *k = Marks::default();
+        return;
+    };
+    let set = |k: &mut Marks, r: usize, v: bool| {
+        if v {
+            k.set_reg(fr, r)
+        } else {
+            k.clear_reg(fr, r)
+        }
+    };
+    match *op {
+        Op::Alu { op, dst, src, .. } => {
+            let s = match src {
+                Src::Reg(r) => k.has_reg(fr, r.idx()),
+                Src::Imm(_) => true,
+            };
+            let mov = matches!(
+                op,
+                AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32
+            );
+            let v = s && (mov || k.has_reg(fr, dst.idx()));
+            set(k, dst.idx(), v);
+        }
+        Op::Neg { .. } | Op::Endian { .. } | Op::Ja { .. } | Op::MayGoto { .. } => {}
+        Op::LoadImm64 { dst, .. } | Op::LoadMap { dst, .. } | Op::LoadMapValue { dst, .. } => {
+            set(k, dst.idx(), true)
+        }
+        Op::Load { dst, .. } => {
+            let v = match h.stack_slot() {
+                Some((f, i)) => k.has_slot(f, i),
+                None => true,
+            };
+            set(k, dst.idx(), v);
+        }
+        Op::Store { size, src, .. } => {
+            if let Some((f, i)) = h.stack_slot() {
+                let v = match (size, src) {
+                    (Size::DW, Src::Reg(r)) => k.has_reg(fr, r.idx()),
+                    _ => true,
+                };
+                if v {
+                    k.set_slot(f, i);
+                } else {
+                    k.clear_slot(f, i);
+                }
+            }
+        }
+        Op::Atomic { op, fetch, src, .. } => {
+            if let Some((f, i)) = h.stack_slot() {
+                k.set_slot(f, i);
+            }
+            if op == AtomicOp::Cmpxchg {
+                set(k, 0, true);
+            } else if fetch {
+                set(k, src.idx(), true);
+            }
+        }
+        Op::Jmp { dst, src, .. } => {
+            if h.stack == LINK_FAR {
+                *k = Marks::default();
+                return;
+            }
+            let mut both = k.has_reg(fr, dst.idx());
+            let mut regs = h.links | 1 << dst.idx();
+            if let Src::Reg(r) = src {
+                both &= k.has_reg(fr, r.idx());
+                regs |= 1 << r.idx();
+            }
+            if !both {
+                k.regs[fr] &= !regs;
+                k.slots[fr] &= !h.link_slots;
+            }
+        }
+        Op::Call { helper } => {
+            let r0 = !raw || helper != helper_id::KTIME_GET_NS || k.has_reg(fr, 1);
+            for r in 1..=5 {
+                set(k, r, true);
+            }
+            set(k, 0, r0);
+        }
+        Op::CallReg { .. } => {
+            let r0 = !raw || k.has_reg(fr, 1);
+            for r in 1..=5 {
+                set(k, r, true);
+            }
+            set(k, 0, r0);
+        }
+        Op::CallLocal { .. } | Op::Exit | Op::LddwHigh => *k = Marks::default(),
+    }
+}
+
 /// What of `d` is a scalar in `st` (registers and spilled registers); marks
 /// on anything else say nothing.
 fn scalars_only(st: &State, d: &Marks) -> Marks {
@@ -313,13 +416,18 @@ fn scalars_only(st: &State, d: &Marks) -> Marks {
 impl Checker<'_> {
     /// Demands that `d` (values before the instruction being executed, whose
     /// history entry is the last of `st.hist`) be precise.
-    pub(super) fn demand(&mut self, st: &State, d: Marks) {
+    pub(super) fn demand(&mut self, st: &mut State, d: Marks) {
+        let d = d.minus(&st.known);
+        if d.is_empty() {
+            return;
+        }
         let n = st.hist.len().saturating_sub(1);
         self.backtrack(&st.hist[..n], st.parent, st.frames.len() - 1, d);
+        st.known.add(&d);
     }
 
     /// Demands register `r` of the current frame precise, when it is a scalar.
-    pub(super) fn demand_reg(&mut self, st: &State, r: Reg) {
+    pub(super) fn demand_reg(&mut self, st: &mut State, r: Reg) {
         if st.frame().regs[r.idx()].kind == Kind::Scalar {
             let d = Marks::reg(st.frames.len() - 1, r);
             self.demand(st, d);

@@ -228,6 +228,9 @@ pub struct State {
     /// may_goto instructions passed without jumping (the kernel's
     /// `may_goto_depth`): a state repeating across one is not an endless loop.
     pub goto_depth: u32,
+    /// Registers and slots whose derivation is already marked precise in
+    /// every recorded state of the path (a cache: demanding them is a no-op).
+    pub known: super::precise::Marks,
 }
 
 impl State {

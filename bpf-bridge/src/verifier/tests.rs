@@ -673,6 +673,7 @@ fn widen_keeps_scalar_ids() {
         parent: None,
         hist: Vec::new(),
         goto_depth: 0,
+        known: Default::default(),
     };
     let mut cur = old.clone();
     let linked = |hi: u64| RegState {
