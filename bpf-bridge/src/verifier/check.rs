@@ -35,7 +35,7 @@ pub(crate) struct Visited {
     /// [`prune::exact_hash`] of the state, once needed.
     hash: Option<u64>,
     /// Instructions from the parent state to this one.
-    pub(super) hist: Vec<Hist>,
+    pub(super) hist: core::ops::Range<u32>,
     /// Scalars whose value the exploration below relies on.
     pub(super) prec: Marks,
     /// Every scalar is precise (backtracking could not follow).
@@ -68,6 +68,9 @@ pub(crate) struct Checker<'a> {
     pub config: &'a VerifierConfig,
     pub(super) visited: Vec<Visited>,
     pub(super) backedges: Vec<Backedge>,
+    /// Histories of recorded states, one range each (one buffer: no
+    /// allocation per state, and the path's buffer keeps its capacity).
+    pub(super) hist_arena: Vec<Hist>,
     at: Vec<Vec<u32>>,
     pending: Vec<State>,
     next_id: u32,
@@ -91,6 +94,7 @@ impl<'a> Checker<'a> {
             config,
             visited: Vec::new(),
             backedges: Vec::new(),
+            hist_arena: Vec::new(),
             at: vec![Vec::new(); n],
             pending: Vec::new(),
             next_id: 1,
@@ -289,7 +293,10 @@ impl<'a> Checker<'a> {
         }
         self.trim(pc);
         let idx = self.visited.len() as u32;
-        let hist = core::mem::take(&mut st.hist);
+        let start = self.hist_arena.len() as u32;
+        self.hist_arena.extend_from_slice(&st.hist);
+        st.hist.clear();
+        let hist = start..self.hist_arena.len() as u32;
         st.known = Marks::default();
         let mut saved = st.clone();
         saved.parent = None;

@@ -486,9 +486,9 @@ impl Checker<'_> {
             }
             v.prec.add(&d);
             changed = true;
-            let n = v.hist.len();
-            for k in (0..n).rev() {
-                let h = self.visited[p as usize].hist[k];
+            let seg = v.hist.clone();
+            for k in seg.rev() {
+                let h = self.hist_arena[k as usize];
                 if d.is_empty() {
                     return changed;
                 }

@@ -277,13 +277,18 @@ pub fn widen(old: &State, cur: &mut State, prec: Option<&Marks>) {
 pub fn exact_hash(st: &State, live: &[u16]) -> u64 {
     use core::hash::{Hash, Hasher};
     let mut h = Fx(0);
+    // A few fields suffice: equal states still hash alike.
     let reg = |r: &RegState, h: &mut Fx| {
-        r.kind.hash(h);
+        h.write_u64(r.kind as u64);
         match r.kind {
             Kind::NotInit | Kind::Ctx | Kind::PacketEnd => {}
-            Kind::Scalar => (r.var, r.len, r.id == 0).hash(h),
-            Kind::MapPtr => r.aux.hash(h),
-            _ => (r.aux, r.off, r.var, r.range).hash(h),
+            Kind::MapPtr => h.write_u64(r.aux as u64),
+            _ => {
+                h.write_u64(
+                    r.var.t.value ^ r.var.umin.rotate_left(17) ^ r.var.umax.rotate_left(41),
+                );
+                h.write_u64((r.off as u64) ^ ((r.range as u64) << 32));
+            }
         }
     };
     let top = st.frames.len() - 1;
@@ -309,7 +314,7 @@ pub fn exact_hash(st: &State, live: &[u16]) -> u64 {
             .rposition(|s| *s != Slot::EMPTY)
             .map_or(0, |i| i + 1);
         for s in &f.stack[..used] {
-            s.bytes.hash(&mut h);
+            h.write_u64(s.bytes.iter().fold(0u64, |a, b| a << 2 | *b as u64));
             if s.bytes[0] == Byte::Spill {
                 reg(&s.spill, &mut h);
             }
