@@ -20,6 +20,11 @@ pub const MAX_VAR_OFF: i64 = 1 << 29;
 /// Largest packet offset a comparison with the end may prove (`MAX_PACKET_OFF`).
 const MAX_PACKET_OFF: u64 = 0xffff;
 
+/// Inside a loop, a new state is recorded at most once per this many
+/// processed instructions (the kernel's heuristic: recording at every round
+/// costs more than it prunes).
+const LOOP_STATE_GAP: u64 = 32;
+
 /// A state recorded at a prune point.
 pub(crate) struct Visited {
     /// `None` once dropped from the per-slot list (memory is given back).
@@ -282,7 +287,10 @@ impl<'a> Checker<'a> {
                 prune::widen(old, st, Some(marks));
             }
         }
-        if in_loop && !may_goto && self.processed.saturating_sub(self.last_loop_add) < 100 {
+        if in_loop
+            && !may_goto
+            && self.processed.saturating_sub(self.last_loop_add) < LOOP_STATE_GAP
+        {
             return Ok(None);
         }
         if self.live_states >= self.config.max_states {

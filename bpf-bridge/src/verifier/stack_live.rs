@@ -15,32 +15,29 @@ use alloc::vec::Vec;
 /// Every slot.
 const ALL: u64 = u64::MAX;
 
-/// What a register may hold, as far as the stack is concerned.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Fp {
-    /// Never a stack pointer.
-    No,
-    /// Possibly the frame pointer plus this offset.
-    Off(i64),
-    /// Possibly a stack pointer with any offset.
-    Any,
+/// What a register may hold, as far as the stack is concerned: [`NO`],
+/// [`ANY`], or else the frame pointer plus that offset (kept small).
+type Fp = i32;
+/// Never a stack pointer.
+const NO: Fp = i32::MIN;
+/// Possibly a stack pointer with any offset.
+const ANY: Fp = i32::MAX;
+
+fn join(a: Fp, b: Fp) -> Fp {
+    if a == NO || a == b {
+        b
+    } else if b == NO {
+        a
+    } else {
+        ANY
+    }
 }
 
-impl Fp {
-    fn join(self, o: Fp) -> Fp {
-        match (self, o) {
-            (Fp::No, x) | (x, Fp::No) => x,
-            (Fp::Off(a), Fp::Off(b)) if a == b => self,
-            _ => Fp::Any,
-        }
-    }
-
-    fn or_any(self) -> Fp {
-        if self == Fp::No {
-            Fp::No
-        } else {
-            Fp::Any
-        }
+fn or_any(a: Fp) -> Fp {
+    if a == NO {
+        NO
+    } else {
+        ANY
     }
 }
 
@@ -62,9 +59,9 @@ fn slots(off: i64, len: i64) -> u64 {
 /// Slots an access of `len` bytes at `base + off` may read.
 fn reads(v: Fp, off: i64, len: i64) -> u64 {
     match v {
-        Fp::No => 0,
-        Fp::Off(c) => slots(c + off, len),
-        Fp::Any => ALL,
+        NO => 0,
+        ANY => ALL,
+        c => slots(c as i64 + off, len),
     }
 }
 
@@ -77,12 +74,12 @@ fn args(n: usize) -> core::ops::RangeInclusive<usize> {
 fn forward(ops: &[Op], raw: bool, spilled: bool) -> (Vec<Option<Regs>>, bool) {
     let n = ops.len();
     let mut at: Vec<Option<Regs>> = vec![None; n];
-    let mut entry = [Fp::No; 11];
-    entry[10] = Fp::Off(0);
+    let mut entry = [NO; 11];
+    entry[10] = 0;
     at[0] = Some(entry);
     let mut work = vec![0usize];
     let mut stores_fp = false;
-    let loaded = if spilled { Fp::Any } else { Fp::No };
+    let loaded = if spilled { ANY } else { NO };
     while let Some(pc) = work.pop() {
         let Some(mut v) = at[pc] else { continue };
         let op = ops[pc];
@@ -96,7 +93,7 @@ fn forward(ops: &[Op], raw: bool, spilled: bool) -> (Vec<Option<Regs>>, bool) {
                 let d = dst.idx();
                 let s = match src {
                     Src::Reg(r) => v[r.idx()],
-                    Src::Imm(_) => Fp::No,
+                    Src::Imm(_) => NO,
                 };
                 v[d] = match (width, op, src) {
                     (Width::W64, AluOp::Mov, _) => s,
@@ -108,29 +105,31 @@ fn forward(ops: &[Op], raw: bool, spilled: bool) -> (Vec<Option<Regs>>, bool) {
                             -(i as i64)
                         };
                         match v[d] {
-                            Fp::Off(c) if (c + k).abs() < 1 << 20 => Fp::Off(c + k),
-                            x => x.or_any(),
+                            NO => NO,
+                            ANY => ANY,
+                            c if (c as i64 + k).abs() < 1 << 20 => (c as i64 + k) as i32,
+                            _ => ANY,
                         }
                     }
                     (_, AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32, _) => {
-                        s.or_any()
+                        or_any(s)
                     }
-                    _ => v[d].join(s).or_any(),
+                    _ => or_any(join(v[d], s)),
                 };
             }
-            Op::Neg { dst, .. } | Op::Endian { dst, .. } => v[dst.idx()] = v[dst.idx()].or_any(),
+            Op::Neg { dst, .. } | Op::Endian { dst, .. } => v[dst.idx()] = or_any(v[dst.idx()]),
             Op::LoadImm64 { dst, .. } | Op::LoadMap { dst, .. } | Op::LoadMapValue { dst, .. } => {
-                v[dst.idx()] = Fp::No
+                v[dst.idx()] = NO
             }
             Op::Load { dst, .. } => v[dst.idx()] = loaded,
             Op::Store {
                 src: Src::Reg(r), ..
-            } => stores_fp |= v[r.idx()] != Fp::No,
+            } => stores_fp |= v[r.idx()] != NO,
             Op::Store { .. } => {}
             Op::Atomic { op, fetch, src, .. } => {
-                stores_fp |= v[src.idx()] != Fp::No;
+                stores_fp |= v[src.idx()] != NO;
                 if op == crate::isa::AtomicOp::Cmpxchg {
-                    stores_fp |= v[0] != Fp::No;
+                    stores_fp |= v[0] != NO;
                     v[0] = loaded;
                 } else if fetch {
                     v[src.idx()] = loaded;
@@ -139,15 +138,15 @@ fn forward(ops: &[Op], raw: bool, spilled: bool) -> (Vec<Option<Regs>>, bool) {
             Op::Call { .. } | Op::CallReg { .. } => {
                 // Helpers return numbers or map values; the conformance
                 // helper of `raw` programs returns r1.
-                let r0 = if raw { v[1] } else { Fp::No };
+                let r0 = if raw { v[1] } else { NO };
                 for r in v.iter_mut().take(6) {
-                    *r = Fp::No;
+                    *r = NO;
                 }
                 v[0] = r0;
             }
             _ => {}
         }
-        v[10] = Fp::Off(0);
+        v[10] = 0;
         let mut succ = |t: usize| {
             if t < n {
                 let new = match at[t] {
@@ -155,7 +154,7 @@ fn forward(ops: &[Op], raw: bool, spilled: bool) -> (Vec<Option<Regs>>, bool) {
                     Some(old) => {
                         let mut j = old;
                         for (a, b) in j.iter_mut().zip(v.iter()) {
-                            *a = a.join(*b);
+                            *a = join(*a, *b);
                         }
                         j
                     }
