@@ -24,6 +24,10 @@ pub const MAX_VAR_OFF: i64 = 1 << 29;
 /// costs more than it prunes).
 const LOOP_STATE_GAP: u64 = 32;
 
+/// Rounds after which a may_goto loop's precise registers that change at
+/// every round are widened too.
+const DRIFT_ROUNDS: usize = 12;
+
 /// A state recorded at a prune point.
 pub(crate) struct Visited {
     /// `None` once dropped from the per-slot list (memory is given back).
@@ -281,9 +285,10 @@ impl<'a> Checker<'a> {
         }
         if let Some(i) = widen_from {
             let v = &self.visited[i as usize];
-            let marks = if v.prec_all { &Marks::ALL } else { &v.prec };
-            if let Some(old) = &v.state {
-                prune::widen(old, st, Some(marks));
+            let mut keep = if v.prec_all { Marks::ALL } else { v.prec };
+            self.drifting(pc, st, &mut keep);
+            if let Some(old) = &self.visited[i as usize].state {
+                prune::widen(old, st, Some(&keep));
             }
         }
         if in_loop
@@ -327,6 +332,51 @@ impl<'a> Checker<'a> {
         self.live_states += 1;
         self.peak_states = self.peak_states.max(self.pending.len() + self.live_states);
         Ok(None)
+    }
+
+    /// A may_goto loop that does not settle: precise registers of the frame
+    /// that changed at every one of the last [`DRIFT_ROUNDS`] rounds (so not
+    /// an enclosing loop's counter, constant within this loop) are taken out
+    /// of `keep`, to be widened too.
+    fn drifting(&self, pc: usize, st: &State, keep: &mut Marks) {
+        let rounds: Vec<&State> = self.at[pc]
+            .iter()
+            .filter_map(|&i| {
+                let v = &self.visited[i as usize];
+                v.state.as_ref().filter(|_| v.branches > 0)
+            })
+            .collect();
+        if rounds.len() < DRIFT_ROUNDS {
+            return;
+        }
+        let last = &rounds[rounds.len() - DRIFT_ROUNDS..];
+        let f = st.frames.len() - 1;
+        for r in 0..10 {
+            if !keep.has_reg(f, r) {
+                continue;
+            }
+            let val = |s: &State| s.frames.get(f).map(|fr| fr.regs[r]);
+            let mut changed = val(last[DRIFT_ROUNDS - 1]) != val(st);
+            for w in last.windows(2) {
+                changed &= val(w[0]) != val(w[1]);
+            }
+            if changed {
+                keep.regs[f] &= !(1 << r);
+            }
+        }
+        for i in 0..64 {
+            if keep.slots[f] & (1 << i) == 0 {
+                continue;
+            }
+            let val = |s: &State| s.frames.get(f).and_then(|fr| fr.stack.get(i)).copied();
+            let mut changed = val(last[DRIFT_ROUNDS - 1]) != val(st);
+            for w in last.windows(2) {
+                changed &= val(w[0]) != val(w[1]);
+            }
+            if changed {
+                keep.slots[f] &= !(1 << i);
+            }
+        }
     }
 
     /// Whether explored state `i` and `st` have the same exact hash (both
