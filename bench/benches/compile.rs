@@ -19,6 +19,10 @@ use lua_subset::{compile, CompileOptions, Cpu};
 use std::hint::black_box;
 use std::path::PathBuf;
 
+// The allocator the `luabpf` binary ships with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn examples() -> Vec<(String, String)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let mut v: Vec<(String, String)> = std::fs::read_dir(&dir)

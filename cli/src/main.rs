@@ -7,6 +7,11 @@ use args::{Cli, Command};
 use clap::Parser;
 use std::process::ExitCode;
 
+// The compiler allocates many small nodes (full_moon's tokens above all):
+// mimalloc makes `luabpf run FILTER.lua` and `compile` measurably faster.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
