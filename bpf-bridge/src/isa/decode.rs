@@ -183,19 +183,9 @@ const fn fast_of(code: u8) -> Fast {
             } else {
                 Width::W32
             };
-            let op = match code & OP_MASK {
-                BPF_JEQ => JmpOp::Eq,
-                BPF_JGT => JmpOp::Gt,
-                BPF_JGE => JmpOp::Ge,
-                BPF_JSET => JmpOp::Set,
-                BPF_JNE => JmpOp::Ne,
-                BPF_JSGT => JmpOp::Sgt,
-                BPF_JSGE => JmpOp::Sge,
-                BPF_JLT => JmpOp::Lt,
-                BPF_JLE => JmpOp::Le,
-                BPF_JSLT => JmpOp::Slt,
-                BPF_JSLE => JmpOp::Sle,
-                _ => {
+            let op = match cond_jmp(code & OP_MASK) {
+                Some(op) => op,
+                None => {
                     return match code {
                         0x05 => Fast::Ja, // BPF_JMP | BPF_JA | BPF_K
                         CALL => Fast::Call,
@@ -599,18 +589,10 @@ fn decode_jmp(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
             zero(i, insn.imm as i64, "immediate")?;
             return Ok(Op::MayGoto { off: insn.off });
         }
-        BPF_JEQ => JmpOp::Eq,
-        BPF_JGT => JmpOp::Gt,
-        BPF_JGE => JmpOp::Ge,
-        BPF_JSET => JmpOp::Set,
-        BPF_JNE => JmpOp::Ne,
-        BPF_JSGT => JmpOp::Sgt,
-        BPF_JSGE => JmpOp::Sge,
-        BPF_JLT => JmpOp::Lt,
-        BPF_JLE => JmpOp::Le,
-        BPF_JSLT => JmpOp::Slt,
-        BPF_JSLE => JmpOp::Sle,
-        _ => return err(i, format!("unknown jump opcode {code:#04x}")),
+        o => match cond_jmp(o) {
+            Some(op) => op,
+            None => return err(i, format!("unknown jump opcode {code:#04x}")),
+        },
     };
     let src = if by_reg {
         zero(i, insn.imm as i64, "immediate")?;
@@ -666,6 +648,24 @@ fn decode_ld(insns: &[Insn], i: usize, dst: Reg, src: u8) -> Result<Op, DecodeEr
         }),
         s => err(i, format!("unsupported lddw pseudo source {s}")),
     }
+}
+
+/// The conditional jump named by a jump opcode's operation bits.
+const fn cond_jmp(op: u8) -> Option<JmpOp> {
+    Some(match op {
+        BPF_JEQ => JmpOp::Eq,
+        BPF_JGT => JmpOp::Gt,
+        BPF_JGE => JmpOp::Ge,
+        BPF_JSET => JmpOp::Set,
+        BPF_JNE => JmpOp::Ne,
+        BPF_JSGT => JmpOp::Sgt,
+        BPF_JSGE => JmpOp::Sge,
+        BPF_JLT => JmpOp::Lt,
+        BPF_JLE => JmpOp::Le,
+        BPF_JSLT => JmpOp::Slt,
+        BPF_JSLE => JmpOp::Sle,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
