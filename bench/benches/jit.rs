@@ -1,113 +1,251 @@
 //! JIT compile speed and run speed, luabpf against rbpf's x86_64 JIT.
 //!
-//! `cargo bench -p luabpf-bench --bench jit`
+//! `cargo bench -p luabpf-bench --bench jit` (add `-- --warm-up-time 1
+//! --measurement-time 2` for a quick run, or a filter such as `jit-compile`).
+//!
+//! `jit-compile/<engine>/<n>` times one compile of an `n`-slot program:
+//! `jit::compile` (decode, lower, branch sizing; no executable memory) in both
+//! modes for every architecture (aarch64 and riscv64 only generate code here),
+//! `decode` alone, `x86_64-verified+load` adding the copy into sealed
+//! executable memory, and `rbpf` (`EbpfVmRaw::new` + `jit_compile`: its
+//! verifier, code generation and the `mprotect` of its one-page buffer). Each
+//! benchmark cycles through distinct programs of its size ([`programs`]).
+//!
+//! After the criterion runs (wall time, inflated when other processes share
+//! the cores), a table fits `fixed + n × per-insn` to each engine's best
+//! thread-CPU times over the sizes, which is how the compile-speed goal is
+//! stated; `-- jit-compile-fit` prints only the table.
 
 use bpf_bridge::facts::{Access, Facts};
 use bpf_bridge::isa::{insns_to_bytes, AluOp, Insn, JmpOp, Op, Reg, Size, Src, Width};
 use bpf_bridge::program::{ProgType, Program};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use jit::exec_mem::{Checked, ExecPool, Host, HostFault};
 use jit::run::{JitProgram, RunArgs};
 use jit::{Arch, Options};
+use luabpf_bench::ops::{alu, alur, jmp, ldx};
 use std::hint::black_box;
 
-/// A straight-line-with-branches filter of about `n` slots that both JITs
-/// accept: packet loads, 32/64-bit ALU, forward compares, one exit.
-fn program(n: usize) -> Vec<Insn> {
-    let mut ops = vec![
-        Op::Alu {
-            width: Width::W64,
-            op: AluOp::Mov,
-            dst: Reg::R0,
-            src: Src::Imm(0),
-        },
-        Op::Alu {
-            width: Width::W64,
-            op: AluOp::Mov,
-            dst: Reg::R6,
-            src: Src::Reg(Reg::R1),
-        },
-    ];
-    let r = |i: u8| Reg::new(i).unwrap();
-    let mut i = 0u32;
+/// Program sizes of the compile benchmarks.
+const SIZES: [usize; 4] = [16, 64, 256, 1024];
+/// rbpf's JIT writes into one 4 KiB page: larger programs do not fit.
+const RBPF_MAX: usize = 256;
+
+/// Different programs of `n` slots that one benchmark compiles in turn. A
+/// program compiled again and again teaches the CPU's branch predictors its
+/// op sequence, flattering small sizes; a JIT sees each program once, so
+/// every size cycles through at least 8192 slots of distinct code.
+fn programs(n: usize) -> Vec<Vec<Insn>> {
+    (0..(8192 / n).max(1) as u32)
+        .map(|seed| program(n, seed))
+        .collect()
+}
+
+/// A straight-line-with-branches filter of `n` slots that both JITs accept:
+/// packet loads (through r6), 32/64-bit ALU, forward compares, one exit, in a
+/// pseudo-random mix drawn from `seed`.
+fn program(n: usize, seed: u32) -> Vec<Insn> {
+    let mut ops = vec![alu(AluOp::Mov, 0, 0), alur(AluOp::Mov, 6, 1)];
+    let mut i = seed;
     while ops.len() + 2 < n {
         i = i.wrapping_mul(1_103_515_245).wrapping_add(12345);
-        let dst = r(2 + (i >> 8) as u8 % 4);
-        let src = r(2 + (i >> 12) as u8 % 4);
-        let op = match (i >> 16) % 9 {
-            0 => Op::Load {
-                size: Size::B,
-                signed: false,
-                dst,
-                base: Reg::R6,
-                off: ((i >> 20) % 60) as i16,
-            },
-            1 => Op::Load {
-                size: Size::H,
-                signed: false,
-                dst,
-                base: Reg::R6,
-                off: ((i >> 20) % 60) as i16,
-            },
-            2 => Op::Alu {
-                width: Width::W64,
-                op: AluOp::Add,
-                dst,
-                src: Src::Reg(src),
-            },
+        let dst = 2 + (i >> 8) as u8 % 4;
+        let src = 2 + (i >> 12) as u8 % 4;
+        let off = ((i >> 20) % 60) as i16;
+        ops.push(match (i >> 16) % 9 {
+            0 => ldx(Size::B, dst, 6, off),
+            1 => ldx(Size::H, dst, 6, off),
+            2 => alur(AluOp::Add, dst, src),
             3 => Op::Alu {
                 width: Width::W32,
                 op: AluOp::Xor,
-                dst,
+                dst: Reg::new(dst).expect("register"),
                 src: Src::Imm((i >> 4) as i32),
             },
-            4 => Op::Alu {
-                width: Width::W64,
-                op: AluOp::Lsh,
-                dst,
-                src: Src::Imm(((i >> 20) % 63) as i32),
-            },
-            5 => Op::Alu {
-                width: Width::W64,
-                op: AluOp::And,
-                dst,
-                src: Src::Imm(0xffff),
-            },
-            6 => Op::Alu {
-                width: Width::W64,
-                op: AluOp::Mul,
-                dst,
-                src: Src::Reg(src),
-            },
-            7 => Op::Jmp {
-                width: Width::W64,
-                op: JmpOp::Gt,
-                dst,
-                src: Src::Imm(1000),
-                off: 1,
-            },
-            _ => Op::Alu {
-                width: Width::W64,
-                op: AluOp::Add,
-                dst: Reg::R0,
-                src: Src::Reg(dst),
-            },
-        };
-        ops.push(op);
+            4 => alu(AluOp::Lsh, dst, ((i >> 20) % 63) as i32),
+            5 => alu(AluOp::And, dst, 0xffff),
+            6 => alur(AluOp::Mul, dst, src),
+            7 => jmp(JmpOp::Gt, dst, 1000, 1),
+            _ => alur(AluOp::Add, 0, dst),
+        });
     }
     // A jump just before the end needs something to land on.
-    ops.push(Op::Alu {
-        width: Width::W64,
-        op: AluOp::Add,
-        dst: Reg::R0,
-        src: Src::Imm(1),
-    });
+    ops.push(alu(AluOp::Add, 0, 1));
     ops.push(Op::Exit);
     let mut insns = Vec::new();
     for op in &ops {
         op.encode(&mut insns);
     }
     insns
+}
+
+/// Facts as the verifier gives them for [`program`]: every access proven.
+fn facts(n: usize) -> Facts {
+    Facts {
+        accesses: vec![Access::Proven; n],
+        max_stack: 0,
+    }
+}
+
+/// One compile engine of the comparison.
+#[derive(Clone, Copy)]
+enum Engine {
+    /// `jit::compile` for an architecture, verified (with facts) or checked.
+    Luabpf(Arch, bool),
+    /// `jit::compile` then `JitProgram::load` into executable memory.
+    LuabpfLoad,
+    /// `bpf_bridge::isa::decode_program` alone (part of every compile).
+    Decode,
+    /// rbpf's x86_64 JIT.
+    Rbpf,
+}
+
+impl Engine {
+    fn all() -> Vec<Engine> {
+        let mut v = Vec::new();
+        for arch in [Arch::X86_64, Arch::Aarch64, Arch::Riscv64] {
+            v.push(Engine::Luabpf(arch, true));
+            v.push(Engine::Luabpf(arch, false));
+        }
+        v.extend([Engine::LuabpfLoad, Engine::Decode, Engine::Rbpf]);
+        v
+    }
+
+    fn name(self) -> String {
+        match self {
+            Engine::Luabpf(arch, verified) => format!(
+                "{}-{}",
+                arch.name(),
+                if verified { "verified" } else { "checked" }
+            ),
+            Engine::LuabpfLoad => "x86_64-verified+load".into(),
+            Engine::Decode => "decode".into(),
+            Engine::Rbpf => "rbpf".into(),
+        }
+    }
+
+    fn runs_at(self, n: usize) -> bool {
+        !matches!(self, Engine::Rbpf) || n <= RBPF_MAX
+    }
+
+    /// A closure doing one compile of an `n`-slot program, the next of
+    /// [`programs`] each call.
+    fn job(self, n: usize, pool: &ExecPool) -> Box<dyn FnMut()> {
+        let progs: Vec<Program> = programs(n)
+            .into_iter()
+            .map(|insns| Program::new("bench", ProgType::Raw, insns))
+            .collect();
+        let bytes: Vec<Vec<u8>> = progs.iter().map(|p| insns_to_bytes(&p.insns)).collect();
+        let facts = facts(progs[0].insns.len());
+        let opts = Options::for_host();
+        let pool = pool.clone();
+        let mut next = 0;
+        Box::new(move || {
+            let (prog, bytes) = (&progs[next], &bytes[next]);
+            next = (next + 1) % progs.len();
+            match self {
+                Engine::Luabpf(arch, verified) => {
+                    let f = verified.then_some(&facts);
+                    black_box(jit::compile(black_box(prog), f, arch, opts).unwrap());
+                }
+                Engine::LuabpfLoad => {
+                    let c = jit::compile(black_box(prog), Some(&facts), Arch::X86_64, opts);
+                    black_box(JitProgram::load(&c.unwrap(), &pool).unwrap());
+                }
+                Engine::Decode => {
+                    black_box(bpf_bridge::isa::decode_program(black_box(&prog.insns)).unwrap());
+                }
+                Engine::Rbpf => {
+                    let mut vm = rbpf::EbpfVmRaw::new(Some(black_box(bytes))).unwrap();
+                    vm.jit_compile().unwrap();
+                    black_box(vm);
+                }
+            }
+        })
+    }
+}
+
+fn compile(c: &mut Criterion) {
+    let mut g = c.benchmark_group("jit-compile");
+    let pool = ExecPool::new();
+    for n in SIZES {
+        g.throughput(Throughput::Elements(n as u64));
+        for e in Engine::all() {
+            if !e.runs_at(n) {
+                continue;
+            }
+            let mut job = e.job(n, &pool);
+            g.bench_function(BenchmarkId::new(e.name(), n), |b| b.iter(&mut job));
+        }
+    }
+    g.finish();
+}
+
+/// CPU time of this thread in ns: time spent preempted by the other
+/// processes of a shared machine does not count.
+fn thread_cpu_ns() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
+}
+
+/// Best time of one call in ns: the minimum over batches of the thread's CPU
+/// time, robust against other processes sharing the machine.
+fn best_ns(job: &mut dyn FnMut(), n: usize) -> f64 {
+    let per_batch = (400_000 / n).clamp(20, 4000);
+    for _ in 0..per_batch {
+        job();
+    }
+    let mut best = f64::MAX;
+    for _ in 0..30 {
+        let t = thread_cpu_ns();
+        for _ in 0..per_batch {
+            job();
+        }
+        best = best.min((thread_cpu_ns() - t) / per_batch as f64);
+    }
+    best
+}
+
+/// Least-squares `t = fixed + n × slope` through `(n, t)` points.
+fn fit(points: &[(f64, f64)]) -> (f64, f64) {
+    let k = points.len() as f64;
+    let (sx, sy) = points
+        .iter()
+        .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x, b + y));
+    let (mx, my) = (sx / k, sy / k);
+    let sxy: f64 = points.iter().map(|&(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = points.iter().map(|&(x, _)| (x - mx) * (x - mx)).sum();
+    let slope = sxy / sxx;
+    (my - slope * mx, slope)
+}
+
+/// Prints fixed cost and cost per instruction of every engine.
+fn fit_table() {
+    let pool = ExecPool::new();
+    println!("\njit-compile fit: best of 30 batches of thread CPU time per size, t = fixed + n x per-insn");
+    print!("{:24} {:>9} {:>9}", "engine", "fixed µs", "ns/insn");
+    for n in SIZES {
+        print!(" {:>9}", format!("n={n} µs"));
+    }
+    println!();
+    for e in Engine::all() {
+        let mut points = Vec::new();
+        for n in SIZES.into_iter().filter(|&n| e.runs_at(n)) {
+            let mut job = e.job(n, &pool);
+            points.push((n as f64, best_ns(&mut job, n)));
+        }
+        let (fixed, slope) = fit(&points);
+        print!("{:24} {:9.2} {:9.1}", e.name(), fixed / 1e3, slope);
+        for (_, t) in &points {
+            print!(" {:9.2}", t / 1e3);
+        }
+        println!();
+    }
 }
 
 struct PacketHost(u64, u64);
@@ -126,61 +264,12 @@ impl Host for PacketHost {
     }
 }
 
-fn compile(c: &mut Criterion) {
-    let mut g = c.benchmark_group("jit-compile");
-    let opts = Options::for_host();
-    let pool = ExecPool::new();
-    for n in [16usize, 256, 1024, 4096] {
-        let insns = program(n);
-        let bytes = insns_to_bytes(&insns);
-        let prog = Program::new("bench", ProgType::Raw, insns.clone());
-        let facts = Facts {
-            accesses: vec![Access::Proven; insns.len()],
-            max_stack: 0,
-        };
-        g.throughput(Throughput::Elements(insns.len() as u64));
-        g.bench_with_input(BenchmarkId::new("luabpf-checked", n), &prog, |b, p| {
-            b.iter(|| jit::compile(black_box(p), None, Arch::X86_64, opts).unwrap())
-        });
-        g.bench_with_input(BenchmarkId::new("luabpf-verified", n), &prog, |b, p| {
-            b.iter(|| jit::compile(black_box(p), Some(&facts), Arch::X86_64, opts).unwrap())
-        });
-        g.bench_with_input(BenchmarkId::new("luabpf-aarch64", n), &prog, |b, p| {
-            b.iter(|| jit::compile(black_box(p), Some(&facts), Arch::Aarch64, opts).unwrap())
-        });
-        g.bench_with_input(BenchmarkId::new("luabpf-riscv64", n), &prog, |b, p| {
-            b.iter(|| jit::compile(black_box(p), Some(&facts), Arch::Riscv64, opts).unwrap())
-        });
-        g.bench_with_input(BenchmarkId::new("luabpf-compile+load", n), &prog, |b, p| {
-            b.iter(|| {
-                let c = jit::compile(black_box(p), Some(&facts), Arch::X86_64, opts).unwrap();
-                JitProgram::load(&c, &pool).unwrap()
-            })
-        });
-        if n > 256 {
-            // rbpf's JIT has a fixed-size code buffer.
-            continue;
-        }
-        g.bench_with_input(BenchmarkId::new("rbpf", n), &bytes, |b, bytes| {
-            b.iter(|| {
-                let mut vm = rbpf::EbpfVmRaw::new(Some(black_box(bytes))).unwrap();
-                vm.jit_compile().unwrap();
-                vm
-            })
-        });
-    }
-    g.finish();
-}
-
 fn run(c: &mut Criterion) {
     let mut g = c.benchmark_group("jit-run");
-    let insns = program(256);
+    let insns = program(256, 0);
     let bytes = insns_to_bytes(&insns);
-    let prog = Program::new("bench", ProgType::Raw, insns.clone());
-    let facts = Facts {
-        accesses: vec![Access::Proven; insns.len()],
-        max_stack: 0,
-    };
+    let facts = facts(insns.len());
+    let prog = Program::new("bench", ProgType::Raw, insns);
     let pool = ExecPool::new();
     let mut packet = vec![0x5au8; 64];
     for (name, f) in [("luabpf-checked", None), ("luabpf-verified", Some(&facts))] {
@@ -208,4 +297,41 @@ fn run(c: &mut Criterion) {
 }
 
 criterion_group!(benches, compile, run);
-criterion_main!(benches);
+
+/// Whether to print the fit table: in `cargo bench` runs (not `--test`,
+/// `--list` or `--profile-time`) whose filter, if any, selects `jit-compile`.
+fn wants_fit() -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|a| a == "--bench")
+        || args
+            .iter()
+            .any(|a| a == "--test" || a == "--list" || a == "--profile-time")
+    {
+        return false;
+    }
+    let mut filters = Vec::new();
+    let mut skip_value = false;
+    for a in &args {
+        if skip_value {
+            skip_value = false;
+        } else if a.starts_with("--") {
+            // Criterion's options that take a separate value.
+            skip_value = !a.contains('=')
+                && !matches!(a.as_str(), "--bench" | "--exact" | "--noplot" | "--quiet");
+        } else {
+            filters.push(a.as_str());
+        }
+    }
+    filters.is_empty()
+        || filters
+            .iter()
+            .any(|f| "jit-compile".contains(f) || f.contains("jit-compile"))
+}
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    if wants_fit() {
+        fit_table();
+    }
+}

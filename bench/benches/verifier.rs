@@ -2,13 +2,16 @@
 //!
 //! `cargo bench -p luabpf-bench --bench verifier` prints, besides criterion's
 //! times, one line per program with the processed instruction count and the
-//! resulting nanoseconds per processed instruction.
+//! resulting nanoseconds per processed instruction: three hand-written
+//! programs, and every Lua example (`examples/*.lua`, compiled for v4).
 
 use bpf_bridge::asm::assemble;
 use bpf_bridge::program::{ProgType, Program};
 use bpf_bridge::verifier::{verify, verify_with, VerifierConfig};
 use criterion::{criterion_group, criterion_main, Criterion};
+use lua_subset::{compile, CompileOptions};
 use std::hint::black_box;
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Ethernet + IPv4 + UDP parse with a per-port counter: a typical filter.
@@ -96,6 +99,24 @@ loop:
     exit
 ";
 
+/// The Lua examples, compiled with the default options.
+fn examples() -> Vec<(String, Program)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut v: Vec<(String, Program)> = std::fs::read_dir(&dir)
+        .expect("examples directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "lua"))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().to_string();
+            let src = std::fs::read_to_string(&p).unwrap();
+            let prog = compile(&name, &src, &CompileOptions::default()).expect("example compiles");
+            (name, prog)
+        })
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
 fn prog(text: &str) -> Program {
     assemble(text)
         .expect("bench program assembles")
@@ -125,8 +146,19 @@ fn bench(c: &mut Criterion) {
     per_insn("parse", &parse, &config);
     per_insn("loop", &looping, &config);
     per_insn("endless (1M limit)", &endless, &config);
+    let lua = examples();
+    for (name, p) in &lua {
+        per_insn(&format!("example {name}"), p, &config);
+    }
     c.bench_function("verify parse", |b| b.iter(|| verify(black_box(&parse))));
     c.bench_function("verify loop", |b| b.iter(|| verify(black_box(&looping))));
+    c.bench_function("verify lua examples", |b| {
+        b.iter(|| {
+            for (_, p) in &lua {
+                black_box(verify(black_box(p)).is_ok());
+            }
+        })
+    });
     let mut g = c.benchmark_group("limits");
     g.sample_size(10);
     g.bench_function("verify endless", |b| b.iter(|| verify(black_box(&endless))));

@@ -40,11 +40,20 @@ struct Fixup<K> {
     short: bool,
 }
 
+/// Where a label is bound: its offset, and how many fixups come before it
+/// (exactly those whose shrinking moves it), so its final offset is one
+/// subtraction away once the savings per fixup are summed up.
+#[derive(Clone, Copy)]
+struct Bound {
+    pos: u32,
+    fixups_before: u32,
+}
+
 /// Code being assembled.
 pub struct CodeBuffer<K: LabelUse> {
     /// The bytes so far (branches in long form, displacements not yet patched).
     pub code: Vec<u8>,
-    labels: Vec<u32>,
+    labels: Vec<Bound>,
     fixups: Vec<Fixup<K>>,
 }
 
@@ -60,6 +69,14 @@ pub enum BufferError {
 impl<K: LabelUse> Default for CodeBuffer<K> {
     fn default() -> Self {
         Self::with_capacity(0)
+    }
+}
+
+impl Label {
+    /// The `i`-th of labels made together by [`CodeBuffer::new_labels`], this the first.
+    #[inline]
+    pub fn nth(self, i: usize) -> Label {
+        Label(self.0 + i as u32)
     }
 }
 
@@ -82,19 +99,34 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// A fresh unbound label.
     #[inline]
     pub fn new_label(&mut self) -> Label {
-        self.labels.push(UNBOUND);
-        Label(self.labels.len() as u32 - 1)
+        self.new_labels(1)
+    }
+
+    /// `n` fresh unbound labels, numbered consecutively: the first is returned,
+    /// the others are [`Label::nth`] of it.
+    #[inline]
+    pub fn new_labels(&mut self, n: usize) -> Label {
+        let first = self.labels.len();
+        let unbound = Bound {
+            pos: UNBOUND,
+            fixups_before: 0,
+        };
+        self.labels.resize(first + n, unbound);
+        Label(first as u32)
     }
 
     /// Binds `l` to the current offset.
     #[inline]
     pub fn bind(&mut self, l: Label) {
-        self.labels[l.0 as usize] = self.code.len() as u32;
+        self.labels[l.0 as usize] = Bound {
+            pos: self.code.len() as u32,
+            fixups_before: self.fixups.len() as u32,
+        };
     }
 
     /// Where `l` is bound, if it is.
     pub fn label_pos(&self, l: Label) -> Option<usize> {
-        let p = self.labels[l.0 as usize];
+        let p = self.labels[l.0 as usize].pos;
         (p != UNBOUND).then_some(p as usize)
     }
 
@@ -102,9 +134,8 @@ impl<K: LabelUse> CodeBuffer<K> {
     #[inline]
     pub fn use_label(&mut self, l: Label, kind: K) {
         let at = self.code.len();
-        let len = kind.long_len();
-        self.code.resize(at + len, 0);
-        kind.encode(&mut self.code[at..at + len], 0, false);
+        // Room only: `finish` writes the whole instruction.
+        self.code.resize(at + kind.long_len(), 0);
         self.fixups.push(Fixup {
             at: at as u32,
             label: l,
@@ -128,50 +159,80 @@ impl<K: LabelUse> CodeBuffer<K> {
         self.code.extend_from_slice(&v.to_le_bytes());
     }
 
-    /// Shrinks branches, patches every fixup and returns the final code plus a
-    /// map from pre-shrink offsets to final ones (apply it to recorded offsets).
-    pub fn finish(mut self, shrink: bool) -> Result<(Vec<u8>, OffsetMap), BufferError> {
-        if self.labels.contains(&UNBOUND)
-            && self
-                .fixups
+    /// Shrinks branches and patches every fixup; returns the final code and
+    /// the final offsets of the `n` labels made at once from `first`
+    /// ([`CodeBuffer::new_labels`]), each of which must be bound.
+    pub fn finish(
+        mut self,
+        shrink: bool,
+        first: Label,
+        n: usize,
+    ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
+        let saved = self.layout(shrink)?;
+        let labels = &self.labels[first.0 as usize..first.0 as usize + n];
+        if labels.iter().any(|b| b.pos == UNBOUND) {
+            return Err(BufferError::Unbound);
+        }
+        let offsets = if saved.is_empty() {
+            labels.iter().map(|b| b.pos).collect()
+        } else {
+            labels
                 .iter()
-                .any(|f| self.labels[f.label.0 as usize] == UNBOUND)
+                .map(|b| b.pos - saved[b.fixups_before as usize])
+                .collect()
+        };
+        Ok((self.code, offsets))
+    }
+
+    /// Decides each branch's form, patches them and compacts the code. Returns
+    /// `saved`: bytes saved by shrinking fixups 0..k at `saved[k]`, so fixup
+    /// `k` moves up by `saved[k]` and a label by `saved[fixups_before]`; empty
+    /// when nothing shrank.
+    fn layout(&mut self, shrink: bool) -> Result<Vec<u32>, BufferError> {
+        if self
+            .fixups
+            .iter()
+            .any(|f| self.labels[f.label.0 as usize].pos == UNBOUND)
         {
             return Err(BufferError::Unbound);
         }
-        // Savings table: (instruction start in the original layout, bytes saved).
-        let mut map = OffsetMap {
-            starts: Vec::new(),
-            saved: Vec::new(),
-        };
+        let mut saved: Vec<u32> = Vec::new();
         if shrink {
             for _ in 0..SHRINK_ROUNDS {
                 let mut changed = false;
-                for i in 0..self.fixups.len() {
-                    let f = self.fixups[i];
-                    if f.short {
+                for (k, f) in self.fixups.iter_mut().enumerate() {
+                    if f.short || f.kind.short_len().is_none() {
                         continue;
                     }
-                    if f.kind.short_len().is_none() {
-                        continue;
-                    }
-                    let target = self.labels[f.label.0 as usize] as usize;
-                    let d = map.map(target) as i64 - map.map(f.at as usize) as i64;
+                    let t = self.labels[f.label.0 as usize];
+                    let d = if saved.is_empty() {
+                        t.pos as i64 - f.at as i64
+                    } else {
+                        (t.pos - saved[t.fixups_before as usize]) as i64 - (f.at - saved[k]) as i64
+                    };
                     if f.kind.short_fits(d) {
-                        self.fixups[i].short = true;
+                        f.short = true;
                         changed = true;
                     }
                 }
                 if !changed {
                     break;
                 }
-                map = self.savings();
+                saved.clear();
+                let mut acc = 0u32;
+                saved.push(0);
+                for f in &self.fixups {
+                    if let (true, Some(s)) = (f.short, f.kind.short_len()) {
+                        acc += (f.kind.long_len() - s) as u32;
+                    }
+                    saved.push(acc);
+                }
             }
         }
-        if map.starts.is_empty() {
+        if saved.last().is_none_or(|&s| s == 0) {
             // Nothing shrank: patch in place.
             for f in &self.fixups {
-                let target = self.labels[f.label.0 as usize] as i64;
+                let target = self.labels[f.label.0 as usize].pos as i64;
                 let at = f.at as usize;
                 let len = f.kind.long_len();
                 if !f
@@ -181,83 +242,34 @@ impl<K: LabelUse> CodeBuffer<K> {
                     return Err(BufferError::OutOfRange);
                 }
             }
-            return Ok((self.code, map));
+            return Ok(Vec::new());
         }
-        let total_saved = *map.saved.last().unwrap_or(&0) as usize;
-        let mut out = Vec::with_capacity(self.code.len() - total_saved);
+        // Compact in place: each stretch between fixups moves up by what the
+        // fixups before it saved, then the fixup is re-encoded at its new place.
         let mut src = 0usize;
+        let mut dst = 0usize;
         for f in &self.fixups {
             let at = f.at as usize;
-            out.extend_from_slice(&self.code[src..at]);
-            let new_at = out.len();
+            self.code.copy_within(src..at, dst);
+            dst += at - src;
             let len = match (f.short, f.kind.short_len()) {
                 (true, Some(s)) => s,
                 _ => f.kind.long_len(),
             };
-            let target = map.map(self.labels[f.label.0 as usize] as usize) as i64;
-            out.resize(new_at + len, 0);
-            if !f.kind.encode(
-                &mut out[new_at..new_at + len],
-                target - new_at as i64,
-                f.short,
-            ) {
+            let t = self.labels[f.label.0 as usize];
+            let target = (t.pos - saved[t.fixups_before as usize]) as i64;
+            if !f
+                .kind
+                .encode(&mut self.code[dst..dst + len], target - dst as i64, f.short)
+            {
                 return Err(BufferError::OutOfRange);
             }
+            dst += len;
             src = at + f.kind.long_len();
         }
-        out.extend_from_slice(&self.code[src..]);
-        Ok((out, map))
-    }
-
-    fn savings(&self) -> OffsetMap {
-        let mut map = OffsetMap {
-            starts: Vec::new(),
-            saved: Vec::new(),
-        };
-        let mut acc = 0u32;
-        for f in &self.fixups {
-            if let (true, Some(s)) = (f.short, f.kind.short_len()) {
-                acc += (f.kind.long_len() - s) as u32;
-                // Offsets after this instruction's start move up by `acc`.
-                map.starts.push(f.at + 1);
-                map.saved.push(acc);
-            }
-        }
-        map
-    }
-}
-
-impl OffsetMap {
-    /// Maps ascending offsets in place in one pass.
-    pub fn map_ascending(&self, offsets: &mut [u32]) {
-        let mut i = 0;
-        let mut saved = 0;
-        for o in offsets {
-            while i < self.starts.len() && self.starts[i] <= *o {
-                saved = self.saved[i];
-                i += 1;
-            }
-            *o -= saved;
-        }
-    }
-}
-
-/// Maps offsets of the long-branch layout to the final layout.
-#[derive(Clone, Debug, Default)]
-pub struct OffsetMap {
-    starts: Vec<u32>,
-    saved: Vec<u32>,
-}
-
-impl OffsetMap {
-    /// The final offset of what was at `pos` before shrinking.
-    #[inline]
-    pub fn map(&self, pos: usize) -> usize {
-        let i = self.starts.partition_point(|&s| s as usize <= pos);
-        if i == 0 {
-            pos
-        } else {
-            pos - self.saved[i - 1] as usize
-        }
+        let end = self.code.len();
+        self.code.copy_within(src..end, dst);
+        self.code.truncate(dst + end - src);
+        Ok(saved)
     }
 }

@@ -100,8 +100,11 @@ fn fill(addr: usize, len: usize, code: &[u8], trap: &[u8]) {
     // executable, so no one else reads or runs it.
     let dst = unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, len) };
     dst[..code.len()].copy_from_slice(code);
-    for (i, b) in dst[code.len()..].iter_mut().enumerate() {
-        *b = trap[(code.len() + i) % trap.len()];
+    // The pattern stays aligned to the start; no division per byte.
+    let phase = code.len() % trap.len();
+    let pattern = trap.iter().cycle().skip(phase);
+    for (b, &t) in dst[code.len()..].iter_mut().zip(pattern) {
+        *b = t;
     }
 }
 

@@ -34,7 +34,7 @@ pub mod run;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bpf_bridge::facts::Facts;
-use bpf_bridge::isa::{decode_program, DecodeError};
+use bpf_bridge::isa::{decode_program_shape, DecodeError};
 use bpf_bridge::program::{ProgType, Program};
 
 /// Target architecture.
@@ -203,7 +203,7 @@ pub fn compile(
     arch: Arch,
     opts: Options,
 ) -> Result<Compiled, JitError> {
-    let ops = decode_program(&prog.insns).map_err(JitError::Decode)?;
+    let (ops, shape) = decode_program_shape(&prog.insns).map_err(JitError::Decode)?;
     let cap = 16 + ops.len() * 12;
     let lowered = match arch {
         Arch::X86_64 => {
@@ -211,6 +211,7 @@ pub fn compile(
             lower::lower(
                 m,
                 &ops,
+                &shape,
                 &prog.maps,
                 prog.prog_type == ProgType::Xdp,
                 facts,
@@ -222,6 +223,7 @@ pub fn compile(
             lower::lower(
                 m,
                 &ops,
+                &shape,
                 &prog.maps,
                 prog.prog_type == ProgType::Xdp,
                 facts,
@@ -233,6 +235,7 @@ pub fn compile(
             lower::lower(
                 m,
                 &ops,
+                &shape,
                 &prog.maps,
                 prog.prog_type == ProgType::Xdp,
                 facts,

@@ -6,10 +6,9 @@ use crate::abi;
 use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
 use crate::{FaultKind, JitError, Options};
-use alloc::vec;
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
-use bpf_bridge::isa::{semantics, AluOp, Endian, JmpOp, Op, Reg, Size, Src, Width};
+use bpf_bridge::isa::{semantics, AluOp, Endian, JmpOp, Op, Reg, Shape, Size, Src, Width};
 use bpf_bridge::program::{helper_id, MapDef};
 
 /// Bytes of eBPF stack per frame.
@@ -46,7 +45,8 @@ struct Lowering<'a, M: MacroAssembler> {
     ctx_paths: Vec<CtxPath>,
     facts: Option<&'a Facts>,
     opts: &'a Options,
-    labels: Vec<Label>,
+    /// Label of slot 0; slot `pc`'s is its `nth(pc)`.
+    first: Label,
     stubs: Vec<FaultStub>,
     /// Backward conditional branches in checked mode: (trampoline, target, pc).
     back_edges: Vec<(Label, usize, usize)>,
@@ -58,11 +58,13 @@ struct Lowering<'a, M: MacroAssembler> {
     key: u64,
 }
 
-/// Lowers a decoded program with `m`. `facts` selects verified mode; `xdp`
-/// says the context is an `xdp_md` (whose checked loads may be converted).
+/// Lowers a decoded program (`shape` from the same decoding) with `m`.
+/// `facts` selects verified mode; `xdp` says the context is an `xdp_md`
+/// (whose checked loads may be converted).
 pub fn lower<M: MacroAssembler>(
     mut m: M,
     ops: &[Op],
+    shape: &Shape,
     maps: &[MapDef],
     xdp: bool,
     facts: Option<&Facts>,
@@ -76,14 +78,18 @@ pub fn lower<M: MacroAssembler>(
             });
         }
     }
-    let (frame, is_target) = scan(ops, maps.len(), facts, opts)?;
+    if shape.targets.len() != ops.len() {
+        return Err(JitError::Internal("shape of another program"));
+    }
+    let frame = plan(ops, shape, maps.len(), facts, opts)?;
+    let is_target = &shape.targets;
     let mut saved_on_call = Vec::new();
     for r in 6..=9u8 {
         if frame.uses(VReg(r)) {
             saved_on_call.push(VReg(r));
         }
     }
-    let labels: Vec<Label> = (0..ops.len()).map(|_| m.new_label()).collect();
+    let first = m.new_labels(ops.len());
     let fault_exit = m.new_label();
     let check = m.new_label();
     let mut l = Lowering {
@@ -94,7 +100,7 @@ pub fn lower<M: MacroAssembler>(
         ctx_paths: Vec::new(),
         facts,
         opts,
-        labels,
+        first,
         stubs: Vec::new(),
         back_edges: Vec::new(),
         fault_exit,
@@ -104,109 +110,73 @@ pub fn lower<M: MacroAssembler>(
         key: opts.blind.unwrap_or(0) | 1,
     };
     let exit = l.m.new_label();
-    l.m.entry(&frame, l.labels[0]);
+    l.m.entry(&frame, first);
     l.m.bind(exit);
     l.m.leave(&frame);
     if frame.host {
         l.m.bind(l.fault_exit);
         l.m.unwind_to(exit);
     }
-    let mut offsets = vec![0u32; ops.len()];
+    // A slot's offset is where its label is bound.
     let mut pc = 0;
     while pc < ops.len() {
-        l.m.bind(l.labels[pc]);
-        offsets[pc] = l.m.pos() as u32;
-        let n = l.op(pc, &is_target);
+        l.m.bind(first.nth(pc));
+        let n = l.op(pc, is_target);
         // A fused slot has no code of its own: it starts where the next does.
-        for o in &mut offsets[pc + 1..pc + n] {
-            *o = l.m.pos() as u32;
+        for fused in pc + 1..pc + n {
+            l.m.bind(first.nth(fused));
         }
         pc += n;
     }
     l.tail();
-    let (code, map) = l.m.finish(opts.shrink_branches).map_err(|e| match e {
+    let shrink = opts.shrink_branches;
+    let (code, offsets) = l.m.finish(shrink, first, ops.len()).map_err(|e| match e {
         BufferError::OutOfRange => JitError::TooLarge,
         BufferError::Unbound => JitError::Internal("unbound label"),
     })?;
-    // Slots are emitted in order, so their offsets ascend.
-    map.map_ascending(&mut offsets);
     Ok(Lowered { code, offsets })
 }
 
-/// One pass over the program: registers used, jump targets, whether the
-/// context register is needed; rejects map indices the program does not have.
-fn scan(
+/// The frame from the program's shape: registers used, whether the context
+/// register is needed; rejects map indices the program does not have. Walks
+/// the ops only for what the shape cannot say (maps, unproven accesses).
+fn plan(
     ops: &[Op],
+    shape: &Shape,
     maps: usize,
     facts: Option<&Facts>,
     opts: &Options,
-) -> Result<(Frame, Vec<bool>), JitError> {
-    let mut used: u16 = 1 << 1; // r1 is always loaded
-    let mut ctx = false;
+) -> Result<Frame, JitError> {
+    // r0 is the result, r1 always loaded.
+    let mut used = shape.regs | 1 << 0 | 1 << 1;
     // Host calls or faults possible (a subset of what needs the context).
-    let mut host = false;
-    let mut is_target = vec![false; ops.len()];
-    let mark = |r: Reg, used: &mut u16| *used |= 1 << r.num();
-    for (pc, op) in ops.iter().enumerate() {
-        if let Some(t) = op.target(pc) {
-            is_target[t as usize] = true;
-        }
-        let checked = |pc: usize| facts.map_or(Access::Check, |f| f.accesses[pc]);
-        match *op {
-            Op::Alu { dst, src, .. } | Op::Jmp { dst, src, .. } => {
-                mark(dst, &mut used);
-                if let Src::Reg(s) = src {
-                    mark(s, &mut used);
+    let mut host = shape.has(Shape::HELPER_CALL | Shape::LOCAL_CALL);
+    let mut ctx = shape.has(Shape::MAPS | Shape::MAY_GOTO);
+    if shape.has(Shape::LOCAL_CALL) {
+        used |= 1 << 10;
+    }
+    // Checked mode: backward jumps count down the host's budget.
+    host |= facts.is_none() && shape.has(Shape::BACK_JUMP);
+    if shape.has(Shape::MAPS | Shape::MEMORY) {
+        for (pc, op) in ops.iter().enumerate() {
+            let access = facts.map_or(Access::Check, |f| f.accesses[pc]);
+            match *op {
+                Op::LoadMap { map, .. } | Op::LoadMapValue { map, .. } => {
+                    if map as usize >= maps {
+                        return Err(JitError::BadMap { pc, map });
+                    }
+                    // A map value address of a map without one faults.
+                    host |= matches!(op, Op::LoadMapValue { .. });
                 }
-                if facts.is_none() && op.target(pc).is_some_and(|t| t <= pc as i64) {
-                    host = true;
+                Op::Load { .. } => {
+                    ctx |= access != Access::Proven;
+                    host |= access == Access::Check;
                 }
+                Op::Store { .. } | Op::Atomic { .. } => host |= access != Access::Proven,
+                _ => {}
             }
-            Op::Neg { dst, .. } | Op::Endian { dst, .. } | Op::LoadImm64 { dst, .. } => {
-                mark(dst, &mut used)
-            }
-            Op::LoadMap { dst, map } | Op::LoadMapValue { dst, map, .. } => {
-                if map as usize >= maps {
-                    return Err(JitError::BadMap { pc, map });
-                }
-                mark(dst, &mut used);
-                ctx = true;
-                // A map value address of a map without one faults.
-                host |= matches!(op, Op::LoadMapValue { .. });
-            }
-            Op::Load { dst, base, .. } => {
-                mark(dst, &mut used);
-                mark(base, &mut used);
-                ctx |= checked(pc) != Access::Proven;
-                host |= checked(pc) == Access::Check;
-            }
-            Op::Store { base, src, .. } => {
-                mark(base, &mut used);
-                if let Src::Reg(s) = src {
-                    mark(s, &mut used);
-                }
-                host |= checked(pc) != Access::Proven;
-            }
-            Op::Atomic { base, src, .. } => {
-                mark(base, &mut used);
-                mark(src, &mut used);
-                host |= checked(pc) != Access::Proven;
-            }
-            Op::Ja { off } => host |= facts.is_none() && off < 0,
-            Op::MayGoto { .. } => ctx = true,
-            Op::Call { .. } => host = true,
-            Op::CallReg { reg } => {
-                mark(reg, &mut used);
-                host = true;
-            }
-            Op::CallLocal { .. } => {
-                used |= 1 << 10;
-                host = true;
-            }
-            Op::LddwHigh | Op::Exit => {}
         }
     }
-    used |= 1; // r0 is the result
     ctx |= host;
     if host {
         // Host calls receive the current r10 (the stack in use).
@@ -216,15 +186,12 @@ fn scan(
         used |= 1 << VReg::T0.0 | 1 << VReg::T1.0;
     }
     let dead_in = dead_at_entry(ops, facts);
-    Ok((
-        Frame {
-            used,
-            ctx,
-            host,
-            dead_in,
-        },
-        is_target,
-    ))
+    Ok(Frame {
+        used,
+        ctx,
+        host,
+        dead_in,
+    })
 }
 
 /// r1 and r2 (bits) when the code writes them before reading them: the
@@ -496,7 +463,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     let f = self.fault(pc, FaultKind::BackEdgeLimit);
                     self.m.count_down(abi::LOOPS, f);
                 }
-                self.m.jump(self.labels[t]);
+                self.m.jump(self.first.nth(t));
             }
             Op::Jmp {
                 width,
@@ -546,7 +513,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     Operand::Reg(VReg::T0),
                     f,
                 );
-                self.m.call(self.labels[t]);
+                self.m.call(self.first.nth(t));
                 self.m
                     .alu(Width::W64, BinOp::Add, fp, Operand::Imm(FRAME_SIZE));
                 self.m.pop_regs(&saved);
@@ -565,7 +532,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             self.back_edges.push((tramp, t, pc));
             tramp
         } else {
-            self.labels[t]
+            self.first.nth(t)
         }
     }
 
@@ -658,27 +625,36 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         }
     }
 
+    /// `dst = dst op src` for the plain binary operations. Each caller passes
+    /// its own constant `op`, so the architecture's `alu`, inlined, has no
+    /// second dispatch on it.
+    #[inline(always)]
+    fn bin(&mut self, w: Width, op: BinOp, dst: VReg, src: Src) {
+        let s = self.src(src, VReg::T0);
+        self.m.alu(w, op, dst, s);
+    }
+
+    /// A shift: counts are not worth blinding (they are masked to 6 bits).
+    #[inline(always)]
+    fn shift(&mut self, w: Width, op: BinOp, dst: VReg, src: Src) {
+        let s = match src {
+            Src::Reg(r) => Operand::Reg(VReg::bpf(r)),
+            Src::Imm(i) => Operand::Imm(i),
+        };
+        self.m.alu(w, op, dst, s);
+    }
+
     fn alu(&mut self, w: Width, op: AluOp, dst: VReg, src: Src) {
-        let bin = match op {
-            AluOp::Add => BinOp::Add,
-            AluOp::Sub => BinOp::Sub,
-            AluOp::Mul => BinOp::Mul,
-            AluOp::Or => BinOp::Or,
-            AluOp::And => BinOp::And,
-            AluOp::Xor => BinOp::Xor,
-            AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => {
-                // Shift counts are not worth blinding: they are masked to 6 bits.
-                let s = match src {
-                    Src::Reg(r) => Operand::Reg(VReg::bpf(r)),
-                    Src::Imm(i) => Operand::Imm(i),
-                };
-                let b = match op {
-                    AluOp::Lsh => BinOp::Lsh,
-                    AluOp::Rsh => BinOp::Rsh,
-                    _ => BinOp::Arsh,
-                };
-                return self.m.alu(w, b, dst, s);
-            }
+        match op {
+            AluOp::Add => self.bin(w, BinOp::Add, dst, src),
+            AluOp::Sub => self.bin(w, BinOp::Sub, dst, src),
+            AluOp::Mul => self.bin(w, BinOp::Mul, dst, src),
+            AluOp::Or => self.bin(w, BinOp::Or, dst, src),
+            AluOp::And => self.bin(w, BinOp::And, dst, src),
+            AluOp::Xor => self.bin(w, BinOp::Xor, dst, src),
+            AluOp::Lsh => self.shift(w, BinOp::Lsh, dst, src),
+            AluOp::Rsh => self.shift(w, BinOp::Rsh, dst, src),
+            AluOp::Arsh => self.shift(w, BinOp::Arsh, dst, src),
             AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod => {
                 let d = match op {
                     AluOp::Div => DivOp::Div,
@@ -687,36 +663,32 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     _ => DivOp::Smod,
                 };
                 let s = self.src(src, VReg::T0);
-                return self.m.divmod(w, d, dst, s);
+                self.m.divmod(w, d, dst, s);
             }
-            AluOp::Mov => {
-                return match src {
-                    Src::Imm(i) if self.opts.blind.is_some() => {
-                        let k = self.key as i32;
-                        self.m.mov(w, dst, Operand::Imm(i ^ k));
-                        self.m.alu(w, BinOp::Xor, dst, Operand::Imm(k));
-                    }
-                    Src::Imm(i) => self.m.mov(w, dst, Operand::Imm(i)),
-                    Src::Reg(r) => self.m.mov(w, dst, Operand::Reg(VReg::bpf(r))),
-                };
-            }
+            AluOp::Mov => match src {
+                Src::Imm(i) if self.opts.blind.is_some() => {
+                    let k = self.key as i32;
+                    self.m.mov(w, dst, Operand::Imm(i ^ k));
+                    self.m.alu(w, BinOp::Xor, dst, Operand::Imm(k));
+                }
+                Src::Imm(i) => self.m.mov(w, dst, Operand::Imm(i)),
+                Src::Reg(r) => self.m.mov(w, dst, Operand::Reg(VReg::bpf(r))),
+            },
             AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32 => {
                 let bits = match op {
                     AluOp::Movsx8 => 8,
                     AluOp::Movsx16 => 16,
                     _ => 32,
                 };
-                return match src {
+                match src {
                     Src::Reg(r) => self.m.movsx(w, bits, dst, VReg::bpf(r)),
                     Src::Imm(i) => {
                         let v = semantics::alu(w, op, 0, semantics::imm_operand(i));
                         self.load_imm64(dst, v)
                     }
-                };
+                }
             }
-        };
-        let s = self.src(src, VReg::T0);
-        self.m.alu(w, bin, dst, s);
+        }
     }
 
     /// Out-of-line code after the body: back-edge counters, fault stubs, the check routine.
@@ -725,7 +697,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             self.m.bind(tramp);
             let f = self.fault(pc, FaultKind::BackEdgeLimit);
             self.m.count_down(abi::LOOPS, f);
-            self.m.jump(self.labels[t]);
+            self.m.jump(self.first.nth(t));
         }
         for c in core::mem::take(&mut self.ctx_paths) {
             self.m.bind(c.label);

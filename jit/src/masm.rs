@@ -3,7 +3,7 @@
 //! their encoders; they never see an eBPF opcode.
 
 use crate::abi;
-use crate::buffer::{BufferError, Label, OffsetMap};
+use crate::buffer::{BufferError, Label};
 use bpf_bridge::isa::{AtomicOp, JmpOp, Reg, Size, Width};
 
 /// A virtual register: eBPF r0..=r10, the run context, two scratch registers.
@@ -117,6 +117,8 @@ impl Frame {
 pub trait MacroAssembler {
     /// A fresh label.
     fn new_label(&mut self) -> Label;
+    /// `n` fresh labels: the first, the others its [`Label::nth`].
+    fn new_labels(&mut self, n: usize) -> Label;
     /// Binds a label here.
     fn bind(&mut self, l: Label);
     /// Current code offset.
@@ -203,6 +205,12 @@ pub trait MacroAssembler {
     /// A trapping instruction (unreachable code).
     fn trap(&mut self);
 
-    /// Shrinks branches and patches labels.
-    fn finish(self, shrink: bool) -> Result<(alloc::vec::Vec<u8>, OffsetMap), BufferError>;
+    /// Shrinks branches and patches labels; returns the code and the final
+    /// offsets of the `n` labels made at once from `first`, all bound.
+    fn finish(
+        self,
+        shrink: bool,
+        first: Label,
+        n: usize,
+    ) -> Result<(alloc::vec::Vec<u8>, alloc::vec::Vec<u32>), BufferError>;
 }

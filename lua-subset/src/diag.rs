@@ -77,13 +77,13 @@ pub struct LineIndex<'s> {
 impl<'s> LineIndex<'s> {
     /// Indexes `src`.
     pub fn new(src: &'s str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            src.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        let mut starts = Vec::with_capacity(src.len() / 24 + 1);
+        starts.push(0);
+        for (i, &b) in src.as_bytes().iter().enumerate() {
+            if b == b'\n' {
+                starts.push(i + 1);
+            }
+        }
         LineIndex { src, starts }
     }
 

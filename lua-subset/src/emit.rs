@@ -3,23 +3,38 @@
 
 use crate::codegen::vcode::*;
 use crate::diag::{LineIndex, Span};
-use crate::fastmap::FastMap as HashMap;
 use crate::regalloc::{self, Loc};
 use bpf_bridge::isa::{AluOp, Op, Reg, Size, Src, Width};
 use bpf_bridge::program::LineInfo;
 
-/// Removes unreachable instructions and jumps to the next instruction.
-pub fn simplify(code: &mut Vec<VInsn>) {
-    loop {
-        let before = code.len();
-        let mut label_at = HashMap::default();
-        for (i, ins) in code.iter().enumerate() {
-            if let VOp::Label(l) = ins.op {
-                label_at.insert(l, i);
+/// Position of each label in `code` (labels are dense small numbers;
+/// `usize::MAX` for labels not placed).
+fn label_positions(code: &[VInsn]) -> Vec<usize> {
+    let mut at = Vec::new();
+    for (i, ins) in code.iter().enumerate() {
+        if let VOp::Label(l) = ins.op {
+            let l = l.0 as usize;
+            if l >= at.len() {
+                at.resize(l + 1, usize::MAX);
             }
+            at[l] = i;
         }
-        let mut reach = vec![false; code.len()];
-        let mut work = vec![0usize];
+    }
+    at
+}
+
+/// Removes unreachable instructions and jumps to the next instruction, and
+/// runs the control-flow clean-ups of [`crate::cfgopt`], until nothing changes
+/// (a few rounds at most).
+pub fn simplify(code: &mut Vec<VInsn>) {
+    let mut reach = Vec::new();
+    let mut work = Vec::new();
+    for round in 0..12 {
+        let before = code.len();
+        let label_at = label_positions(code);
+        reach.clear();
+        reach.resize(code.len(), false);
+        work.push(0usize);
         while let Some(i) = work.pop() {
             if i >= code.len() || reach[i] {
                 continue;
@@ -27,44 +42,72 @@ pub fn simplify(code: &mut Vec<VInsn>) {
             reach[i] = true;
             let op = code[i].op;
             if let Some(t) = op.target() {
-                if let Some(&j) = label_at.get(&t) {
-                    work.push(j);
+                if let Some(&j) = label_at.get(t.0 as usize) {
+                    if j != usize::MAX {
+                        work.push(j);
+                    }
                 }
             }
             if op.falls_through() {
                 work.push(i + 1);
             }
         }
-        let mut i = 0;
-        code.retain(|_| {
-            i += 1;
-            reach[i - 1]
-        });
-        // A jump whose target follows it (past labels only) does nothing.
-        let mut drop = vec![false; code.len()];
-        for (i, ins) in code.iter().enumerate() {
+        // Labels no jump names are dropped (they only split straight-line
+        // runs for the clean-ups).
+        let mut named = vec![false; label_at.len()];
+        for ins in code.iter() {
             if let Some(t) = ins.op.target() {
-                let mut j = i + 1;
-                while j < code.len() {
-                    match code[j].op {
-                        VOp::Label(l) if l == t => {
-                            if !matches!(ins.op, VOp::MayGoto { .. }) {
-                                drop[i] = true;
-                            }
+                if let Some(n) = named.get_mut(t.0 as usize) {
+                    *n = true;
+                }
+            }
+        }
+        for (i, ins) in code.iter().enumerate() {
+            if let VOp::Label(l) = ins.op {
+                if !named.get(l.0 as usize).copied().unwrap_or(false) {
+                    reach[i] = false;
+                }
+            }
+        }
+        // A jump whose target follows it (past labels only) does nothing;
+        // decided on the reachable code, then both removed in one pass.
+        let mut keep = reach.clone();
+        let mut next_real = code.len();
+        for i in (0..code.len()).rev() {
+            if !reach[i] {
+                continue;
+            }
+            let ins = code[i].op;
+            if let Some(t) = ins.target() {
+                if !matches!(ins, VOp::MayGoto { .. }) {
+                    // Labels between this jump and the next kept instruction.
+                    let mut j = i + 1;
+                    while j < next_real {
+                        if reach[j] && code[j].op == VOp::Label(t) {
+                            keep[i] = false;
                             break;
                         }
-                        VOp::Label(_) => j += 1,
-                        _ => break,
+                        j += 1;
                     }
                 }
+            }
+            if keep[i] && !matches!(ins, VOp::Label(_)) {
+                next_real = i;
             }
         }
         let mut i = 0;
         code.retain(|_| {
             i += 1;
-            !drop[i - 1]
+            keep[i - 1]
         });
-        if code.len() == before {
+        // One pass above removes all dead code and jumps to the next
+        // instruction; the clean-ups reach their fixed point in one run on
+        // unchanged code: they run again only when dead code went since.
+        let removed = code.len() != before;
+        if round > 0 && !removed {
+            break;
+        }
+        if !crate::cfgopt::run(code) {
             break;
         }
     }
@@ -119,15 +162,9 @@ pub fn lower_to_ops(
     source: &str,
 ) -> Result<(Vec<Op>, Vec<LineInfo>), (Span, String)> {
     let alloc = regalloc::allocate(code, nregs, spill_base).map_err(|m| (Span::default(), m))?;
-    let loc = |v: V| -> Loc {
-        if v.is_phys() {
-            Loc::Reg(v.0 as u8)
-        } else {
-            alloc.locs.get(&v.0).copied().unwrap_or(Loc::Reg(0))
-        }
-    };
+    let loc = |v: V| -> Loc { alloc.loc(v) };
     let mut out = Out {
-        items: Vec::new(),
+        items: Vec::with_capacity(code.len() + code.len() / 4),
         span: Span::default(),
     };
     for ins in code {
@@ -288,17 +325,21 @@ pub fn lower_to_ops(
         }
     }
     // Slot positions, then jump offsets.
-    let mut pos = HashMap::default();
+    let mut pos: Vec<usize> = Vec::new();
     let mut slot = 0usize;
     for (it, _) in &out.items {
         match it {
             Item::Mark(l) => {
-                pos.insert(*l, slot);
+                let l = l.0 as usize;
+                if l >= pos.len() {
+                    pos.resize(l + 1, 0);
+                }
+                pos[l] = slot;
             }
             Item::Op(op) | Item::Jmp(op, _) => slot += op.slots(),
         }
     }
-    let mut ops = Vec::new();
+    let mut ops = Vec::with_capacity(slot);
     let mut lines: Vec<LineInfo> = Vec::new();
     let mut slot = 0usize;
     let index = LineIndex::new(source);
@@ -308,7 +349,7 @@ pub fn lower_to_ops(
             Item::Mark(_) => continue,
             Item::Op(op) => op,
             Item::Jmp(op, l) => {
-                let t = pos.get(&l).copied().unwrap_or(0) as i64;
+                let t = pos.get(l.0 as usize).copied().unwrap_or(0) as i64;
                 let off = t - (slot as i64 + 1);
                 let off16 = i16::try_from(off).map_err(|_| {
                     (

@@ -4,9 +4,11 @@
 //!
 //! Pipeline: [`syntax`] guards → full_moon parse → [`lower`] (scopes, subset
 //! rules, folding; arena [`ir`]) → [`types`] → [`codegen`] (inlining, values
-//! in virtual registers, merged packet checks) → [`regalloc`] → [`emit`].
+//! in virtual registers, merged packet checks) → control-flow clean-ups
+//! (`cfgopt`, run by [`emit::simplify`]) → [`regalloc`] → [`emit`].
 //! Every pass reports problems as [`diag::Diagnostic`]s; none panics on input.
 
+mod cfgopt;
 pub mod codegen;
 pub mod diag;
 pub mod emit;

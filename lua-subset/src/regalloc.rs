@@ -4,7 +4,6 @@
 //! values live across a call land in r6–r9 or on the stack.
 
 use crate::codegen::vcode::*;
-use crate::fastmap::FastMap as HashMap;
 
 /// Where a virtual register lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,89 +25,126 @@ struct Interval {
     end: u32,
 }
 
-/// Basic blocks: `(first, last)` instruction indices, and successors.
+/// Basic blocks: `(first, last)` instruction indices, and successors (at
+/// most two: the jump target and the fall-through).
 pub(crate) struct Cfg {
     pub blocks: Vec<(usize, usize)>,
-    pub succs: Vec<Vec<usize>>,
+    pub succs: Vec<[u32; 2]>,
 }
 
+/// No successor in a [`Cfg::succs`] pair.
+const NONE: u32 = u32::MAX;
+
 pub(crate) fn cfg(code: &[VInsn]) -> Cfg {
-    let mut leaders = vec![false; code.len() + 1];
-    if !code.is_empty() {
-        leaders[0] = true;
-    }
-    for (i, ins) in code.iter().enumerate() {
-        if matches!(ins.op, VOp::Label(_)) {
-            leaders[i] = true;
-        }
-        if ins.op.target().is_some() || !ins.op.falls_through() {
-            leaders[i + 1] = true;
-        }
-    }
     let mut blocks = Vec::new();
+    // Block of each label (labels are dense small numbers).
+    let mut label_block: Vec<u32> = Vec::new();
     let mut start = 0;
-    for (i, &lead) in leaders.iter().enumerate().skip(1) {
-        if lead || i == code.len() {
+    for (i, ins) in code.iter().enumerate() {
+        if let VOp::Label(l) = ins.op {
             if start < i {
                 blocks.push((start, i - 1));
+                start = i;
             }
-            start = i;
+            let l = l.0 as usize;
+            if l >= label_block.len() {
+                label_block.resize(l + 1, NONE);
+            }
+            label_block[l] = blocks.len() as u32;
+        }
+        if ins.op.target().is_some() || !ins.op.falls_through() {
+            blocks.push((start, i));
+            start = i + 1;
         }
     }
-    let mut label_block = HashMap::default();
-    for (b, &(s, e)) in blocks.iter().enumerate() {
-        for ins in &code[s..=e] {
-            if let VOp::Label(l) = ins.op {
-                label_block.insert(l, b);
-            }
-        }
+    if start < code.len() {
+        blocks.push((start, code.len() - 1));
     }
-    let mut succs = Vec::new();
-    for (b, &(_, e)) in blocks.iter().enumerate() {
-        let mut s = Vec::new();
-        let last = code[e].op;
-        if let Some(t) = last.target() {
-            if let Some(&tb) = label_block.get(&t) {
-                s.push(tb);
+    let succs = blocks
+        .iter()
+        .enumerate()
+        .map(|(b, &(_, e))| {
+            let last = code[e].op;
+            let mut s = [NONE; 2];
+            if let Some(t) = last.target() {
+                s[0] = label_block.get(t.0 as usize).copied().unwrap_or(NONE);
             }
-        }
-        if last.falls_through() && b + 1 < blocks.len() {
-            s.push(b + 1);
-        }
-        succs.push(s);
-    }
+            if last.falls_through() && b + 1 < blocks.len() {
+                s[1] = b as u32 + 1;
+            }
+            s
+        })
+        .collect();
     Cfg { blocks, succs }
 }
 
-struct BitSet(Vec<u64>);
+/// One bit set per block, stored flat (`words` u64 per block).
+struct BlockSets {
+    words: usize,
+    bits: Vec<u64>,
+}
 
-impl BitSet {
-    fn new(n: usize) -> BitSet {
-        BitSet(vec![0; n.div_ceil(64)])
+impl BlockSets {
+    fn new(blocks: usize, n: usize) -> BlockSets {
+        let words = n.div_ceil(64);
+        BlockSets {
+            words,
+            bits: vec![0; blocks * words],
+        }
     }
-    fn set(&mut self, i: u32) {
-        self.0[(i / 64) as usize] |= 1 << (i % 64);
+    fn of(&self, b: usize) -> &[u64] {
+        &self.bits[b * self.words..(b + 1) * self.words]
     }
-    fn clear(&mut self, i: u32) {
-        self.0[(i / 64) as usize] &= !(1 << (i % 64));
+    fn of_mut(&mut self, b: usize) -> &mut [u64] {
+        &mut self.bits[b * self.words..(b + 1) * self.words]
     }
-    fn get(&self, i: u32) -> bool {
-        self.0[(i / 64) as usize] & (1 << (i % 64)) != 0
-    }
-    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        self.0.iter().enumerate().flat_map(|(w, &bits)| {
-            (0..64)
-                .filter(move |b| bits & (1 << b) != 0)
-                .map(move |b| (w * 64 + b) as u32)
-        })
+}
+
+fn set(bits: &mut [u64], i: u32) {
+    bits[(i / 64) as usize] |= 1 << (i % 64);
+}
+
+fn clear(bits: &mut [u64], i: u32) {
+    bits[(i / 64) as usize] &= !(1 << (i % 64));
+}
+
+fn get(bits: &[u64], i: u32) -> bool {
+    bits[(i / 64) as usize] & (1 << (i % 64)) != 0
+}
+
+/// Calls `f` for every set bit.
+fn each(bits: &[u64], mut f: impl FnMut(u32)) {
+    for (w, &word) in bits.iter().enumerate() {
+        let mut x = word;
+        while x != 0 {
+            f(w as u32 * 64 + x.trailing_zeros());
+            x &= x - 1;
+        }
     }
 }
 
 /// Allocation result: a location per virtual register and the stack bytes used.
 pub struct Allocation {
-    pub locs: HashMap<u32, Loc>,
+    /// Location of each register, indexed by its number (`None` for
+    /// physical registers and virtual ones never used).
+    pub locs: Vec<Option<Loc>>,
     /// Lowest spill offset used (0 when nothing spilled).
     pub min_offset: i16,
+}
+
+impl Allocation {
+    /// Where `v` lives (physical registers are themselves).
+    pub fn loc(&self, v: V) -> Loc {
+        if v.is_phys() {
+            Loc::Reg(v.0 as u8)
+        } else {
+            self.locs
+                .get(v.0 as usize)
+                .copied()
+                .flatten()
+                .unwrap_or(Loc::Reg(0))
+        }
+    }
 }
 
 /// Allocates registers for `code` (virtual registers below `nregs`).
@@ -119,8 +155,8 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     let mut uses = Vec::new();
     let mut defs = Vec::new();
     // Block-level use/def, then live-in/out to a fixed point.
-    let mut buse: Vec<BitSet> = (0..nb).map(|_| BitSet::new(n)).collect();
-    let mut bdef: Vec<BitSet> = (0..nb).map(|_| BitSet::new(n)).collect();
+    let mut buse = BlockSets::new(nb, n);
+    let mut bdef = BlockSets::new(nb, n);
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
         for ins in &code[s..=e] {
             uses.clear();
@@ -128,33 +164,35 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             ins.op.uses(&mut uses);
             ins.op.defs(&mut defs);
             for u in &uses {
-                if u.0 < nregs && !bdef[b].get(u.0) {
-                    buse[b].set(u.0);
+                if u.0 < nregs && !get(bdef.of(b), u.0) {
+                    set(buse.of_mut(b), u.0);
                 }
             }
             for d in &defs {
                 if d.0 < nregs {
-                    bdef[b].set(d.0);
+                    set(bdef.of_mut(b), d.0);
                 }
             }
         }
     }
-    let mut live_in: Vec<BitSet> = (0..nb).map(|_| BitSet::new(n)).collect();
-    let mut live_out: Vec<BitSet> = (0..nb).map(|_| BitSet::new(n)).collect();
+    let words = buse.words;
+    let mut live_in = BlockSets::new(nb, n);
+    let mut live_out = BlockSets::new(nb, n);
     let mut changed = true;
     while changed {
         changed = false;
         for b in (0..nb).rev() {
-            let words = live_out[b].0.len();
             for w in 0..words {
                 let mut x = 0;
                 for &s in &g.succs[b] {
-                    x |= live_in[s].0[w];
+                    if s != NONE {
+                        x |= live_in.bits[s as usize * words + w];
+                    }
                 }
-                live_out[b].0[w] = x;
-                let inn = buse[b].0[w] | (x & !bdef[b].0[w]);
-                if inn != live_in[b].0[w] {
-                    live_in[b].0[w] = inn;
+                live_out.bits[b * words + w] = x;
+                let inn = buse.bits[b * words + w] | (x & !bdef.bits[b * words + w]);
+                if inn != live_in.bits[b * words + w] {
+                    live_in.bits[b * words + w] = inn;
                     changed = true;
                 }
             }
@@ -163,23 +201,24 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     // Interval hulls for virtual registers; exact segments for fixed ones.
     let mut lo = vec![u32::MAX; n];
     let mut hi = vec![0u32; n];
-    let mut fixed: Vec<Vec<(u32, u32)>> = vec![Vec::new(); FIXED as usize];
+    let mut fixed: [Vec<(u32, u32)>; FIXED as usize] = Default::default();
     let touch = |lo: &mut Vec<u32>, hi: &mut Vec<u32>, v: u32, p: u32| {
         let v = v as usize;
         lo[v] = lo[v].min(p);
         hi[v] = hi[v].max(p);
     };
+    let mut live: Vec<u64> = vec![0; words];
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
-        let mut live = BitSet(live_out[b].0.clone());
+        live.copy_from_slice(live_out.of(b));
         let mut open: [Option<u32>; FIXED as usize] = [None; FIXED as usize];
         let end_pos = 2 * e as u32 + 1;
-        for v in live.iter() {
+        each(&live, |v| {
             if v >= FIRST_VIRT {
                 touch(&mut lo, &mut hi, v, end_pos);
             } else if v < FIXED {
                 open[v as usize] = Some(end_pos);
             }
-        }
+        });
         for i in (s..=e).rev() {
             uses.clear();
             defs.clear();
@@ -194,7 +233,7 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
                     fixed[d.0 as usize].push((dp, end));
                 }
                 if d.0 < nregs {
-                    live.clear(d.0);
+                    clear(&mut live, d.0);
                 }
             }
             for u in &uses {
@@ -204,16 +243,16 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
                     open[u.0 as usize] = Some(up);
                 }
                 if u.0 < nregs {
-                    live.set(u.0);
+                    set(&mut live, u.0);
                 }
             }
         }
         let start_pos = 2 * s as u32;
-        for v in live.iter() {
+        each(&live, |v| {
             if v >= FIRST_VIRT {
                 touch(&mut lo, &mut hi, v, start_pos);
             }
-        }
+        });
         for (p, o) in open.iter().enumerate() {
             if let Some(end) = o {
                 fixed[p].push((start_pos, *end));
@@ -228,9 +267,10 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             end: hi[v as usize],
         })
         .collect();
-    intervals.sort_by_key(|iv| (iv.start, iv.v));
-    // Move hints: `mov d, s` where s dies there prefers s's register.
-    let mut hints: HashMap<u32, u32> = HashMap::default();
+    intervals.sort_unstable_by_key(|iv| (iv.start, iv.v));
+    // Move hints: `mov d, s` where s dies there prefers s's register (the
+    // first such move of `d` counts).
+    let mut hints: Vec<u32> = vec![NONE; n];
     for ins in code {
         if let VOp::Alu {
             op: bpf_bridge::isa::AluOp::Mov,
@@ -238,21 +278,25 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             src: VSrc::Reg(s),
         } = ins.op
         {
-            if dst.0 >= FIRST_VIRT && s.0 >= FIRST_VIRT {
-                hints.entry(dst.0).or_insert(s.0);
+            if dst.0 >= FIRST_VIRT && s.0 >= FIRST_VIRT && hints[dst.0 as usize] == NONE {
+                hints[dst.0 as usize] = s.0;
             }
         }
     }
     let conflicts_fixed = |r: u8, s: u32, e: u32| -> bool {
         (r as u32) < FIXED && fixed[r as usize].iter().any(|&(a, b)| a <= e && s <= b)
     };
-    let mut locs: HashMap<u32, Loc> = HashMap::default();
+    let mut locs: Vec<Option<Loc>> = vec![None; n];
+    let reg_of = |locs: &[Option<Loc>], v: u32| match locs[v as usize] {
+        Some(Loc::Reg(r)) => Some(r),
+        _ => None,
+    };
     let mut active: Vec<Interval> = Vec::new();
     // Spill slots are reused once every interval in them has ended before the
     // new one starts (intervals arrive by increasing start).
     let mut slots: Vec<(i16, u32)> = Vec::new();
     let mut lowest = spill_base + 8;
-    let mut spill = |locs: &mut HashMap<u32, Loc>, iv: &Interval| -> Result<(), String> {
+    let mut spill = |locs: &mut [Option<Loc>], iv: &Interval| -> Result<(), String> {
         let slot = match slots.iter_mut().find(|(_, until)| *until < iv.start) {
             Some(s) => {
                 s.1 = iv.end;
@@ -270,25 +314,23 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
                 off
             }
         };
-        locs.insert(iv.v, Loc::Stack(slot));
+        locs[iv.v as usize] = Some(Loc::Stack(slot));
         Ok(())
     };
     for iv in intervals {
         active.retain(|a| a.end >= iv.start);
-        let held: Vec<u8> = active
+        // Registers held by active intervals, as a bit mask.
+        let held: u16 = active
             .iter()
-            .filter_map(|a| match locs.get(&a.v) {
-                Some(Loc::Reg(r)) => Some(*r),
-                _ => None,
-            })
-            .collect();
-        let usable = |r: u8| !held.contains(&r) && !conflicts_fixed(r, iv.start, iv.end);
-        let hint = hints.get(&iv.v).and_then(|s| match locs.get(s) {
-            Some(Loc::Reg(r)) if usable(*r) => Some(*r),
-            _ => None,
-        });
+            .filter_map(|a| reg_of(&locs, a.v))
+            .fold(0, |m, r| m | 1 << r);
+        let usable = |r: u8| held & (1 << r) == 0 && !conflicts_fixed(r, iv.start, iv.end);
+        let hint = match hints[iv.v as usize] {
+            NONE => None,
+            s => reg_of(&locs, s).filter(|&r| usable(r)),
+        };
         if let Some(r) = hint.or_else(|| ALLOCATABLE.iter().copied().find(|&r| usable(r))) {
-            locs.insert(iv.v, Loc::Reg(r));
+            locs[iv.v as usize] = Some(Loc::Reg(r));
             active.push(iv);
             continue;
         }
@@ -296,21 +338,20 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
         let victim = active
             .iter()
             .enumerate()
-            .filter(|(_, a)| match locs.get(&a.v) {
-                Some(Loc::Reg(r)) => !conflicts_fixed(*r, iv.start, iv.end),
-                _ => false,
+            .filter(|(_, a)| match reg_of(&locs, a.v) {
+                Some(r) => !conflicts_fixed(r, iv.start, iv.end),
+                None => false,
             })
             .max_by_key(|(_, a)| a.end)
             .map(|(i, a)| (i, *a));
         match victim {
             Some((i, a)) if a.end > iv.end => {
-                let r = match locs.get(&a.v) {
-                    Some(Loc::Reg(r)) => *r,
-                    _ => continue,
+                let Some(r) = reg_of(&locs, a.v) else {
+                    continue;
                 };
                 spill(&mut locs, &a)?;
                 active.remove(i);
-                locs.insert(iv.v, Loc::Reg(r));
+                locs[iv.v as usize] = Some(Loc::Reg(r));
                 active.push(iv);
             }
             _ => spill(&mut locs, &iv)?,

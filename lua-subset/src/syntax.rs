@@ -31,6 +31,15 @@ pub fn precheck(src: &str) -> Option<(Span, Problem)> {
     too_deep(src).map(|s| (s, Problem::TooDeep))
 }
 
+/// Whether full_moon parses `source` without errors (guards included): the
+/// parse stage alone, so benchmarks can show what it costs.
+pub fn parses(source: &str) -> bool {
+    precheck(source).is_none()
+        && full_moon::parse_fallible(source, full_moon::LuaVersion::lua54())
+            .errors()
+            .is_empty()
+}
+
 /// Whether byte `at` is outside string literals and comments (a rough scan).
 fn outside_strings(src: &str, at: usize) -> bool {
     let b = src.as_bytes();
@@ -105,18 +114,32 @@ pub fn too_deep(src: &str) -> Option<Span> {
                 while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                     i += 1;
                 }
-                let word = &src[start..i];
-                match word {
-                    "function" | "do" | "then" | "repeat" => depth += 1,
-                    "end" | "until" | "elseif" => depth = depth.saturating_sub(1),
-                    "not" => unary_run += 1,
-                    _ => unary_run = 0,
-                }
-                match word {
-                    "and" | "or" => chain += 1,
-                    "local" | "return" | "then" | "do" | "end" | "else" | "elseif" | "until"
-                    | "function" | "repeat" | "if" | "while" | "for" => chain = 0,
-                    _ => {}
+                // Keywords are 2 to 8 lowercase letters: skip the others fast.
+                let word = &b[start..i];
+                let kw = if (2..=8).contains(&word.len()) && word[0].is_ascii_lowercase() {
+                    keyword(word)
+                } else {
+                    Kw::Other
+                };
+                match kw {
+                    Kw::Open => {
+                        depth += 1;
+                        chain = 0;
+                    }
+                    Kw::Close => {
+                        depth = depth.saturating_sub(1);
+                        chain = 0;
+                    }
+                    Kw::Not => unary_run += 1,
+                    Kw::Logic => {
+                        unary_run = 0;
+                        chain += 1;
+                    }
+                    Kw::Stmt => {
+                        unary_run = 0;
+                        chain = 0;
+                    }
+                    Kw::Other => unary_run = 0,
                 }
                 if depth > MAX_DEPTH || unary_run > MAX_DEPTH || chain > MAX_CHAIN {
                     return Some(Span::new(start, i));
@@ -150,6 +173,35 @@ pub fn too_deep(src: &str) -> Option<Span> {
         i += 1;
     }
     None
+}
+
+/// How a word affects [`too_deep`]'s counters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kw {
+    /// Opens a block and ends an operator chain (`function`, `do`, `then`,
+    /// `repeat`); a run of `not` continues across it.
+    Open,
+    /// Closes a block and ends an operator chain (`end`, `until`, `elseif`).
+    Close,
+    /// `not`.
+    Not,
+    /// `and`, `or`.
+    Logic,
+    /// Starts a statement: ends an operator chain.
+    Stmt,
+    /// Any other word.
+    Other,
+}
+
+fn keyword(word: &[u8]) -> Kw {
+    match word {
+        b"function" | b"do" | b"then" | b"repeat" => Kw::Open,
+        b"end" | b"until" | b"elseif" => Kw::Close,
+        b"not" => Kw::Not,
+        b"and" | b"or" => Kw::Logic,
+        b"local" | b"return" | b"else" | b"if" | b"while" | b"for" => Kw::Stmt,
+        _ => Kw::Other,
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! Raw slots to typed [`Op`]s, rejecting every malformed instruction with its index.
 
 use super::opcode::*;
+use super::shape::{OpShape, Shape};
 use super::{AluOp, AtomicOp, Endian, Insn, JmpOp, Op, Reg, Size, Src, Width};
 use alloc::format;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 
 /// Why an instruction was rejected, with its slot index.
@@ -28,14 +30,48 @@ fn err<T>(index: usize, reason: impl Into<String>) -> Result<T, DecodeError> {
 /// program and never on the second half of `lddw`, `lddw` complete, and no fall-through
 /// off the end.
 pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
+    decode_program_shape(insns).map(|(ops, _)| ops)
+}
+
+/// [`decode_program`], plus the program's [`Shape`] gathered on the way.
+///
+/// One pass with one dispatch per slot: common well-formed instructions take
+/// [`decode_fast`] (a table look-up and a few field checks); anything else, and
+/// every error, goes through the full decoder, inlined here so its `Result`
+/// stays in registers (through memory it stalled on store forwarding). Jump
+/// targets are marked as they come and checked without branching on the kind
+/// of op; only a program with a bad target is walked again, to report the
+/// first one as the full check would.
+pub fn decode_program_shape(insns: &[Insn]) -> Result<(Vec<Op>, Shape), DecodeError> {
     if insns.is_empty() {
         return err(0, "empty program");
     }
-    let mut ops = Vec::with_capacity(insns.len());
-    let mut i = 0;
-    while i < insns.len() {
-        let op = decode_one(insns, i)?;
+    let n = insns.len();
+    let mut ops = Vec::with_capacity(n);
+    // The extra last entry is where ops that do not jump "go".
+    let mut targets = vec![false; n + 1];
+    let (mut regs, mut kinds, mut bad_target) = (0u16, 0u8, false);
+    // What every decoded op adds to the shape; `targets[n]` takes the marks
+    // of ops that do not jump, so no branch asks whether one does.
+    let mut add = |ops: &mut Vec<Op>, pc: usize, op: Op, shape: OpShape| {
+        regs |= shape.regs;
+        kinds |= shape.kinds;
+        let t = pc as i64 + 1 + shape.off as i64;
+        let inside = (t as u64) < n as u64;
+        bad_target |= shape.jumps & !inside;
+        targets[if shape.jumps & inside { t as usize } else { n }] = true;
         ops.push(op);
+    };
+    let mut i = 0;
+    while i < n {
+        // Each fast form adds its op where it builds it: merging the forms'
+        // ops into one value first went through memory and stalled.
+        if decode_fast(insns[i], |op, shape| add(&mut ops, i, op, shape)) {
+            i += 1;
+            continue;
+        }
+        let op = decode_at(insns, i)?;
+        add(&mut ops, i, op, OpShape::of(&op));
         if op.slots() == 2 {
             ops.push(Op::LddwHigh);
             i += 2;
@@ -43,6 +79,36 @@ pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
             i += 1;
         }
     }
+    targets.truncate(n);
+    let lddw_target = kinds & Shape::LDDW != 0
+        && ops
+            .iter()
+            .zip(&targets)
+            .any(|(op, &t)| t && *op == Op::LddwHigh);
+    if bad_target || lddw_target {
+        first_bad_target(&ops)?;
+    }
+    let last = ops.len() - 1;
+    let last = if ops[last] == Op::LddwHigh {
+        last - 1
+    } else {
+        last
+    };
+    if ops[last].falls_through() {
+        return err(last, "execution falls off the end of the program");
+    }
+    let shape = Shape {
+        regs,
+        targets,
+        kinds,
+    };
+    Ok((ops, shape))
+}
+
+/// The first op, in slot order, whose target is outside the program or the
+/// second half of `lddw`.
+#[cold]
+fn first_bad_target(ops: &[Op]) -> Result<(), DecodeError> {
     for (pc, op) in ops.iter().enumerate() {
         if let Some(t) = op.target(pc) {
             if t < 0 || t >= ops.len() as i64 {
@@ -56,20 +122,236 @@ pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
             }
         }
     }
-    let last = ops.len() - 1;
-    let last = if ops[last] == Op::LddwHigh {
-        last - 1
-    } else {
-        last
+    Ok(())
+}
+
+/// How the fast path decodes an opcode byte; [`Fast::Slow`] for every opcode
+/// it leaves to the full decoder (rare or multi-slot forms, bad opcodes).
+#[derive(Clone, Copy)]
+enum Fast {
+    Slow,
+    AluImm(Width, AluOp),
+    AluReg(Width, AluOp),
+    Load(Size, bool),
+    StoreImm(Size),
+    StoreReg(Size),
+    JmpImm(Width, JmpOp),
+    JmpReg(Width, JmpOp),
+    Ja,
+    Call,
+    Exit,
+}
+
+const fn fast_of(code: u8) -> Fast {
+    let class = code & CLASS_MASK;
+    let by_reg = code & SRC_MASK == BPF_X;
+    let size = match code & SIZE_MASK {
+        BPF_W => Size::W,
+        BPF_H => Size::H,
+        BPF_B => Size::B,
+        _ => Size::DW,
     };
-    if ops[last].falls_through() {
-        return err(last, "execution falls off the end of the program");
+    match class {
+        BPF_ALU | BPF_ALU64 => {
+            let width = if class == BPF_ALU64 {
+                Width::W64
+            } else {
+                Width::W32
+            };
+            let op = match code & OP_MASK {
+                BPF_ADD => AluOp::Add,
+                BPF_SUB => AluOp::Sub,
+                BPF_MUL => AluOp::Mul,
+                BPF_OR => AluOp::Or,
+                BPF_AND => AluOp::And,
+                BPF_LSH => AluOp::Lsh,
+                BPF_RSH => AluOp::Rsh,
+                BPF_XOR => AluOp::Xor,
+                BPF_MOV => AluOp::Mov,
+                BPF_ARSH => AluOp::Arsh,
+                _ => return Fast::Slow,
+            };
+            if by_reg {
+                Fast::AluReg(width, op)
+            } else {
+                Fast::AluImm(width, op)
+            }
+        }
+        BPF_JMP | BPF_JMP32 => {
+            let width = if class == BPF_JMP {
+                Width::W64
+            } else {
+                Width::W32
+            };
+            let op = match code & OP_MASK {
+                BPF_JEQ => JmpOp::Eq,
+                BPF_JGT => JmpOp::Gt,
+                BPF_JGE => JmpOp::Ge,
+                BPF_JSET => JmpOp::Set,
+                BPF_JNE => JmpOp::Ne,
+                BPF_JSGT => JmpOp::Sgt,
+                BPF_JSGE => JmpOp::Sge,
+                BPF_JLT => JmpOp::Lt,
+                BPF_JLE => JmpOp::Le,
+                BPF_JSLT => JmpOp::Slt,
+                BPF_JSLE => JmpOp::Sle,
+                _ => {
+                    return match code {
+                        0x05 => Fast::Ja, // BPF_JMP | BPF_JA | BPF_K
+                        CALL => Fast::Call,
+                        EXIT => Fast::Exit,
+                        _ => Fast::Slow,
+                    };
+                }
+            };
+            if by_reg {
+                Fast::JmpReg(width, op)
+            } else {
+                Fast::JmpImm(width, op)
+            }
+        }
+        BPF_LDX => match code & MODE_MASK {
+            BPF_MEM => Fast::Load(size, false),
+            BPF_MEMSX if !matches!(size, Size::DW) => Fast::Load(size, true),
+            _ => Fast::Slow,
+        },
+        BPF_ST if code & MODE_MASK == BPF_MEM => Fast::StoreImm(size),
+        BPF_STX if code & MODE_MASK == BPF_MEM => Fast::StoreReg(size),
+        _ => Fast::Slow,
     }
-    Ok(ops)
+}
+
+/// [`fast_of`] of every opcode byte.
+static FAST: [Fast; 256] = {
+    let mut t = [Fast::Slow; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = fast_of(c as u8);
+        c += 1;
+    }
+    t
+};
+
+/// The common one-slot instructions, decoded with one table look-up and a few
+/// field checks, each handed to `out` with its shape where it is built. False
+/// when the full decoder must look: the opcode is not one of these, or a field
+/// is not what a well-formed instruction has. Whatever it accepts, [`decode_at`]
+/// accepts too and decodes to the same op (a test compares them over every
+/// opcode byte).
+#[inline(always)]
+fn decode_fast(insn: Insn, out: impl FnOnce(Op, OpShape)) -> bool {
+    decode_fast_into(insn, out).is_some()
+}
+
+#[inline(always)]
+fn decode_fast_into(insn: Insn, out: impl FnOnce(Op, OpShape)) -> Option<()> {
+    let (dst, src, off) = (insn.dst(), insn.src(), insn.off);
+    // Registers r0..=r10; r10 is not writable.
+    let reg = |n: u8| Reg::new(n);
+    let writable = |n: u8| if n < 10 { Reg::new(n) } else { None };
+    let bit = |n: u8| 1u16 << n;
+    let back = if off < 0 { Shape::BACK_JUMP } else { 0 };
+    match FAST[insn.code as usize] {
+        Fast::Slow => return None,
+        Fast::AluImm(width, op) if src == 0 && off == 0 => {
+            let dst = writable(dst)?;
+            let op = Op::Alu {
+                width,
+                op,
+                dst,
+                src: Src::Imm(insn.imm),
+            };
+            out(op, OpShape::new(bit(dst.num()), 0))
+        }
+        Fast::AluReg(width, op) if off == 0 && insn.imm == 0 => {
+            let (dst, src) = (writable(dst)?, reg(src)?);
+            let op = Op::Alu {
+                width,
+                op,
+                dst,
+                src: Src::Reg(src),
+            };
+            out(op, OpShape::new(bit(dst.num()) | bit(src.num()), 0))
+        }
+        Fast::Load(size, signed) if insn.imm == 0 => {
+            let (dst, base) = (writable(dst)?, reg(src)?);
+            let op = Op::Load {
+                size,
+                signed,
+                dst,
+                base,
+                off,
+            };
+            let regs = bit(dst.num()) | bit(base.num());
+            out(op, OpShape::new(regs, Shape::MEMORY))
+        }
+        Fast::StoreImm(size) if src == 0 => {
+            let base = reg(dst)?;
+            let op = Op::Store {
+                size,
+                base,
+                off,
+                src: Src::Imm(insn.imm),
+            };
+            out(op, OpShape::new(bit(base.num()), Shape::MEMORY))
+        }
+        Fast::StoreReg(size) if insn.imm == 0 => {
+            let (base, src) = (reg(dst)?, reg(src)?);
+            let op = Op::Store {
+                size,
+                base,
+                off,
+                src: Src::Reg(src),
+            };
+            let regs = bit(base.num()) | bit(src.num());
+            out(op, OpShape::new(regs, Shape::MEMORY))
+        }
+        Fast::JmpImm(width, op) if src == 0 => {
+            let dst = reg(dst)?;
+            let op = Op::Jmp {
+                width,
+                op,
+                dst,
+                src: Src::Imm(insn.imm),
+                off,
+            };
+            out(op, OpShape::jump(bit(dst.num()), back, off as i32))
+        }
+        Fast::JmpReg(width, op) if insn.imm == 0 => {
+            let (dst, src) = (reg(dst)?, reg(src)?);
+            let op = Op::Jmp {
+                width,
+                op,
+                dst,
+                src: Src::Reg(src),
+                off,
+            };
+            let regs = bit(dst.num()) | bit(src.num());
+            out(op, OpShape::jump(regs, back, off as i32))
+        }
+        Fast::Ja if insn.regs == 0 && insn.imm == 0 => {
+            let op = Op::Ja { off: off as i32 };
+            out(op, OpShape::jump(0, back, off as i32))
+        }
+        Fast::Call if insn.regs == 0 && off == 0 => out(
+            Op::Call { helper: insn.imm },
+            OpShape::new(0, Shape::HELPER_CALL),
+        ),
+        Fast::Exit if insn.regs == 0 && off == 0 && insn.imm == 0 => {
+            out(Op::Exit, OpShape::new(0, 0))
+        }
+        _ => return None,
+    }
+    Some(())
 }
 
 /// Decodes the instruction at `i` (reading `i + 1` too for `lddw`).
 pub fn decode_one(insns: &[Insn], i: usize) -> Result<Op, DecodeError> {
+    decode_at(insns, i)
+}
+
+#[inline(always)]
+fn decode_at(insns: &[Insn], i: usize) -> Result<Op, DecodeError> {
     let insn = insns[i];
     let code = insn.code;
     let class = code & CLASS_MASK;
@@ -134,6 +416,7 @@ pub fn decode_one(insns: &[Insn], i: usize) -> Result<Op, DecodeError> {
     }
 }
 
+#[inline(always)]
 fn reg(i: usize, n: u8, what: &str) -> Result<Reg, DecodeError> {
     Reg::new(n).ok_or_else(|| DecodeError {
         index: i,
@@ -141,6 +424,7 @@ fn reg(i: usize, n: u8, what: &str) -> Result<Reg, DecodeError> {
     })
 }
 
+#[inline(always)]
 fn writable(i: usize, r: Reg) -> Result<(), DecodeError> {
     if r == Reg::R10 {
         return err(i, "r10 is the read-only frame pointer");
@@ -148,6 +432,7 @@ fn writable(i: usize, r: Reg) -> Result<(), DecodeError> {
     Ok(())
 }
 
+#[inline(always)]
 fn zero(i: usize, v: i64, field: &str) -> Result<(), DecodeError> {
     if v != 0 {
         return err(i, format!("reserved field {field} is {v}, must be 0"));
@@ -155,6 +440,7 @@ fn zero(i: usize, v: i64, field: &str) -> Result<(), DecodeError> {
     Ok(())
 }
 
+#[inline(always)]
 fn size_of(code: u8) -> Size {
     match code & SIZE_MASK {
         BPF_W => Size::W,
@@ -164,6 +450,7 @@ fn size_of(code: u8) -> Size {
     }
 }
 
+#[inline(always)]
 fn decode_alu(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
     let code = insn.code;
     let width = if code & CLASS_MASK == BPF_ALU64 {
@@ -250,6 +537,7 @@ fn decode_alu(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
     })
 }
 
+#[inline(always)]
 fn decode_jmp(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
     let code = insn.code;
     let width = if code & CLASS_MASK == BPF_JMP {
@@ -340,6 +628,7 @@ fn decode_jmp(i: usize, insn: Insn, dst: Reg) -> Result<Op, DecodeError> {
     })
 }
 
+#[inline(always)]
 fn decode_ld(insns: &[Insn], i: usize, dst: Reg, src: u8) -> Result<Op, DecodeError> {
     let code = insns[i].code;
     match code & MODE_MASK {
@@ -376,5 +665,142 @@ fn decode_ld(insns: &[Insn], i: usize, dst: Reg, src: u8) -> Result<Op, DecodeEr
             offset: hi.imm as u32,
         }),
         s => err(i, format!("unsupported lddw pseudo source {s}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path agrees with the full decoder wherever it answers, over
+    /// every opcode byte and register byte with offsets and immediates that
+    /// hit each field check.
+    #[test]
+    fn fast_path_matches_full_decoder() {
+        let fields = [0i64, 1, -1, 8, 16, 32, 0x7fff, -0x8000];
+        let mut answered = 0;
+        for code in 0..=255u8 {
+            let before = answered;
+            for regs in 0..=255u8 {
+                for &off in &fields {
+                    for &imm in &fields {
+                        let insn = Insn {
+                            code,
+                            regs,
+                            off: off as i16,
+                            imm: imm as i32,
+                        };
+                        let mut got = None;
+                        decode_fast(insn, |op, shape| got = Some((op, shape)));
+                        if let Some((op, shape)) = got {
+                            answered += 1;
+                            let full = decode_one(&[insn, Insn::default()], 0);
+                            assert_eq!(full, Ok(op), "{code:#04x} {regs:#04x} {off} {imm}");
+                            assert_eq!(shape, OpShape::of(&op), "{op:?}");
+                        }
+                    }
+                }
+            }
+            let fast = !matches!(FAST[code as usize], Fast::Slow);
+            assert_eq!(answered > before, fast, "opcode {code:#04x}");
+        }
+        assert!(answered > 50_000, "fast path answered only {answered}");
+    }
+
+    /// The plain two-pass algorithm: decode every slot, then check targets.
+    fn reference(insns: &[Insn]) -> Result<(Vec<Op>, Shape), DecodeError> {
+        if insns.is_empty() {
+            return err(0, "empty program");
+        }
+        let mut ops = Vec::new();
+        let mut i = 0;
+        while i < insns.len() {
+            let op = decode_one(insns, i)?;
+            ops.push(op);
+            if op.slots() == 2 {
+                ops.push(Op::LddwHigh);
+            }
+            i += op.slots();
+        }
+        first_bad_target(&ops)?;
+        let last = if ops[ops.len() - 1] == Op::LddwHigh {
+            ops.len() - 2
+        } else {
+            ops.len() - 1
+        };
+        if ops[last].falls_through() {
+            return err(last, "execution falls off the end of the program");
+        }
+        let mut shape = Shape {
+            targets: vec![false; ops.len()],
+            ..Shape::default()
+        };
+        for (pc, op) in ops.iter().enumerate() {
+            let s = OpShape::of(op);
+            shape.regs |= s.regs;
+            shape.kinds |= s.kinds;
+            if let Some(t) = op.target(pc) {
+                shape.targets[t as usize] = true;
+            }
+        }
+        Ok((ops, shape))
+    }
+
+    /// Random short programs full of near misses (bad registers, targets just
+    /// outside or on an `lddw` half, reserved fields set) decode exactly as
+    /// the two-pass reference does, errors and shape included.
+    #[test]
+    fn one_pass_matches_two_pass_reference() {
+        const CODES: [u8; 16] = [
+            0x07, 0x0f, 0xbf, 0xb4, 0x61, 0x73, 0x62, 0x15, 0x2d, 0x05, 0x06, 0x85, 0x95, 0x18,
+            0x84, 0xe5,
+        ];
+        let mut x = 0x1234_5678u32;
+        let mut next = |m: u32| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 8) % m
+        };
+        let mut errors = 0;
+        for _ in 0..50_000 {
+            let n = 1 + next(8) as usize;
+            let mut insns: Vec<Insn> = (0..n)
+                .map(|_| {
+                    // Mostly well-formed fields, sometimes not.
+                    let code = CODES[next(16) as usize];
+                    let regs = if next(20) == 0 {
+                        next(256) as u8
+                    } else if next(3) == 0 {
+                        0
+                    } else {
+                        (next(10) | next(2) << 4) as u8
+                    };
+                    let jump = matches!(code, 0x15 | 0x2d | 0x05 | 0xe5);
+                    let off = if jump {
+                        next(2 * n as u32 + 3) as i16 - n as i16 - 1
+                    } else {
+                        (next(20) == 0) as i16
+                    };
+                    let imm = if next(8) == 0 { next(5) as i32 - 2 } else { 0 };
+                    Insn {
+                        code,
+                        regs,
+                        off,
+                        imm,
+                    }
+                })
+                .collect();
+            if next(5) != 0 {
+                insns.push(Insn::new(0x95, 0, 0, 0, 0));
+            }
+            for i in 1..insns.len() {
+                if insns[i - 1].code == 0x18 && next(4) != 0 {
+                    insns[i] = Insn::new(0, 0, 0, 0, next(3) as i32);
+                }
+            }
+            let got = decode_program_shape(&insns);
+            errors += got.is_err() as usize;
+            assert_eq!(got, reference(&insns), "{insns:?}");
+        }
+        assert!(errors > 5_000 && errors < 45_000, "{errors} errors");
     }
 }

@@ -7,8 +7,10 @@ mod insn;
 mod op;
 pub mod opcode;
 pub mod semantics;
+mod shape;
 
-pub use decode::{decode_one, decode_program, DecodeError};
+pub use decode::{decode_one, decode_program, decode_program_shape, DecodeError};
 pub use encode::{encode_program, gotol, is_gotol};
 pub use insn::{insns_from_bytes, insns_to_bytes, Insn, TruncatedBytecode, INSN_SIZE};
 pub use op::{AluOp, AtomicOp, Endian, JmpOp, Op, Reg, Size, Src, Width};
+pub use shape::Shape;

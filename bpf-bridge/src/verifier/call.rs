@@ -50,6 +50,7 @@ impl Checker<'_> {
             }
             helper_id::TRACE_PRINTK => {
                 let n = self.scalar_arg(st, pc, Reg::R2)?;
+                self.demand_reg(st, Reg::R2);
                 if n.umin == 0 {
                     return fail(
                         pc,

@@ -43,6 +43,9 @@ pub struct Cfg {
     /// Registers (bit i = ri) whose value may be read before being written, from
     /// this slot on within its function.
     pub live: Vec<u16>,
+    /// Stack slots of the current frame (bit i = slot i) that may be read
+    /// before being overwritten, from this slot on.
+    pub stack_live: Vec<u64>,
 }
 
 fn successors(ops: &[Op], pc: usize, out: &mut Vec<usize>) {
@@ -215,10 +218,13 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
             _ => {}
         }
     }
+    let stack_live =
+        super::stack_live::stack_liveness(&ops, prog.prog_type == crate::program::ProgType::Raw);
     Ok(Cfg {
         ops,
         prune_point,
         live,
+        stack_live,
     })
 }
 

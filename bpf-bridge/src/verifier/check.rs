@@ -1,38 +1,57 @@
 //! The path-sensitive walk: a depth-first exploration of abstract states with
-//! pruning at recorded points, and the transfer functions for ALU and jumps.
-//! Memory accesses live in `mem.rs`, calls in `call.rs`.
+//! pruning at recorded points, and the transfer functions for ALU ops.
+//! Conditional jumps live in `jump.rs`, memory accesses in `mem.rs`, calls in
+//! `call.rs`, precision backtracking in `precise.rs`.
 
 use super::bounds::Scalar;
 use super::cfg::Cfg;
 use super::error::{fail, Rule, VerifyError};
+use super::precise::{Backedge, Hist, Marks};
 use super::prune;
 use super::state::{Frame, Kind, RegState, State};
 use super::VerifierConfig;
 use crate::facts::Access;
-use crate::isa::{semantics, AluOp, JmpOp, Op, Reg, Src, Width};
+use crate::isa::{semantics, AluOp, Op, Reg, Src, Width};
 use crate::program::{ProgType, Program};
 use alloc::vec;
 use alloc::vec::Vec;
 
 /// Bound on pointer offsets (the kernel's `BPF_MAX_VAR_OFF`).
 pub const MAX_VAR_OFF: i64 = 1 << 29;
-/// Largest packet offset a comparison with the end may prove (`MAX_PACKET_OFF`).
-const MAX_PACKET_OFF: u64 = 0xffff;
+
+/// Inside a loop, a new state is recorded at most once per this many
+/// processed instructions (the kernel's heuristic: recording at every round
+/// costs more than it prunes).
+const LOOP_STATE_GAP: u64 = 32;
+
+/// Rounds after which a may_goto loop's precise registers that change at
+/// every round are widened too.
+const DRIFT_ROUNDS: usize = 12;
 
 /// A state recorded at a prune point.
 pub(crate) struct Visited {
     /// `None` once dropped from the per-slot list (memory is given back).
-    state: Option<State>,
+    pub(super) state: Option<State>,
     /// Paths below this one still being explored (0 = complete).
-    branches: u32,
-    parent: Option<u32>,
-    depth: u64,
+    pub(super) branches: u32,
+    pub(super) parent: Option<u32>,
+    pub(super) depth: u64,
     /// Longest finished path through this state, in instructions from entry.
     max_exit: Option<u64>,
     /// Some path through this state has no proven bound (may_goto loop).
     unbounded: bool,
-    /// [`prune::exact_hash`] of the state.
-    hash: u64,
+    /// [`prune::exact_hash`] of the state, once needed.
+    hash: Option<u64>,
+    /// Instructions from the parent state to this one.
+    pub(super) hist: core::ops::Range<u32>,
+    /// Scalars whose value the exploration below relies on.
+    pub(super) prec: Marks,
+    /// Every scalar is precise (backtracking could not follow).
+    pub(super) prec_all: bool,
+    /// A loop head (an ancestor) whose completion makes `prec` final.
+    pub(super) loop_entry: Option<u32>,
+    /// Some back-edge waits for this state to complete.
+    pub(super) is_head: bool,
 }
 
 /// How a path ended.
@@ -55,7 +74,11 @@ pub(crate) struct Checker<'a> {
     pub prog: &'a Program,
     pub cfg: &'a Cfg,
     pub config: &'a VerifierConfig,
-    visited: Vec<Visited>,
+    pub(super) visited: Vec<Visited>,
+    pub(super) backedges: Vec<Backedge>,
+    /// Histories of recorded states, one range each (one buffer: no
+    /// allocation per state, and the path's buffer keeps its capacity).
+    pub(super) hist_arena: Vec<Hist>,
     at: Vec<Vec<u32>>,
     pending: Vec<State>,
     next_id: u32,
@@ -78,6 +101,8 @@ impl<'a> Checker<'a> {
             cfg,
             config,
             visited: Vec::new(),
+            backedges: Vec::new(),
+            hist_arena: Vec::new(),
             at: vec![Vec::new(); n],
             pending: Vec::new(),
             next_id: 1,
@@ -115,6 +140,9 @@ impl<'a> Checker<'a> {
             pc: 0,
             depth: 0,
             parent: None,
+            hist: Vec::new(),
+            goto_depth: 0,
+            known: Marks::default(),
         }
     }
 
@@ -165,13 +193,18 @@ impl<'a> Checker<'a> {
             }
         }
         let mut cur = st.parent;
+        let mut head_done = false;
         while let Some(i) = cur {
             let v = &mut self.visited[i as usize];
             v.branches = v.branches.saturating_sub(1);
             if v.branches > 0 {
                 break;
             }
+            head_done |= v.is_head;
             cur = v.parent;
+        }
+        if head_done {
+            self.close_loops();
         }
     }
 
@@ -199,18 +232,28 @@ impl<'a> Checker<'a> {
         let may_goto = matches!(self.cfg.ops[pc], Op::MayGoto { .. });
         let mut in_loop = false;
         let mut widen_from = None;
-        let hash = prune::exact_hash(st, &self.cfg.live);
-        for &i in &self.at[pc] {
+        let mut hash = None;
+        for k in 0..self.at[pc].len() {
+            let i = self.at[pc][k];
             let v = &self.visited[i as usize];
             let Some(old) = &v.state else { continue };
             if v.branches > 0 {
                 in_loop = true;
                 if may_goto {
-                    if prune::subsumes(old, st, &self.cfg.live, false) {
+                    if prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, false, None) {
+                        // Its marks are not final: a back-edge.
+                        self.add_backedge(st, i, i);
                         return Ok(Some(PathEnd::Pruned(None)));
                     }
                     widen_from = Some(i);
-                } else if v.hash == hash && prune::subsumes(old, st, &self.cfg.live, true) {
+                } else if old.goto_depth == st.goto_depth && self.hashes_match(i, st, &mut hash) {
+                    // (A may_goto passed on the way bounds the loop.)
+                    let Some(old) = &self.visited[i as usize].state else {
+                        continue;
+                    };
+                    if !prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, true, None) {
+                        continue;
+                    }
                     return fail(
                         pc,
                         Rule::InfiniteLoop,
@@ -219,7 +262,16 @@ impl<'a> Checker<'a> {
                 }
                 continue;
             }
-            if prune::subsumes(old, st, &self.cfg.live, false) {
+            // Inside a loop still being explored, marks are not final yet:
+            // compare every scalar.
+            let open = self.open_loop(i);
+            let prec = (open.is_none() && !v.prec_all).then_some(&v.prec);
+            if prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, false, prec) {
+                match open {
+                    Some(h) => self.add_backedge(st, i, h),
+                    None => self.propagate(st, i),
+                }
+                let v = &self.visited[i as usize];
                 if v.unbounded {
                     return Ok(Some(PathEnd::Pruned(None)));
                 }
@@ -232,11 +284,17 @@ impl<'a> Checker<'a> {
             }
         }
         if let Some(i) = widen_from {
+            let v = &self.visited[i as usize];
+            let mut keep = if v.prec_all { Marks::ALL } else { v.prec };
+            self.drifting(pc, st, &mut keep);
             if let Some(old) = &self.visited[i as usize].state {
-                prune::widen(old, st);
+                prune::widen(old, st, Some(&keep));
             }
         }
-        if in_loop && !may_goto && self.processed.saturating_sub(self.last_loop_add) < 100 {
+        if in_loop
+            && !may_goto
+            && self.processed.saturating_sub(self.last_loop_add) < LOOP_STATE_GAP
+        {
             return Ok(None);
         }
         if self.live_states >= self.config.max_states {
@@ -247,6 +305,11 @@ impl<'a> Checker<'a> {
         }
         self.trim(pc);
         let idx = self.visited.len() as u32;
+        let start = self.hist_arena.len() as u32;
+        self.hist_arena.extend_from_slice(&st.hist);
+        st.hist.clear();
+        let hist = start..self.hist_arena.len() as u32;
+        st.known = Marks::default();
         let mut saved = st.clone();
         saved.parent = None;
         self.visited.push(Visited {
@@ -256,7 +319,12 @@ impl<'a> Checker<'a> {
             depth: st.depth,
             max_exit: None,
             unbounded: false,
-            hash,
+            hash: None,
+            hist,
+            prec: Marks::default(),
+            prec_all: false,
+            loop_entry: None,
+            is_head: false,
         });
         self.at[pc].push(idx);
         st.parent = Some(idx);
@@ -264,6 +332,69 @@ impl<'a> Checker<'a> {
         self.live_states += 1;
         self.peak_states = self.peak_states.max(self.pending.len() + self.live_states);
         Ok(None)
+    }
+
+    /// A may_goto loop that does not settle: precise registers of the frame
+    /// that changed at every one of the last [`DRIFT_ROUNDS`] rounds (so not
+    /// an enclosing loop's counter, constant within this loop) are taken out
+    /// of `keep`, to be widened too.
+    fn drifting(&self, pc: usize, st: &State, keep: &mut Marks) {
+        let rounds: Vec<&State> = self.at[pc]
+            .iter()
+            .filter_map(|&i| {
+                let v = &self.visited[i as usize];
+                v.state.as_ref().filter(|_| v.branches > 0)
+            })
+            .collect();
+        if rounds.len() < DRIFT_ROUNDS {
+            return;
+        }
+        let last = &rounds[rounds.len() - DRIFT_ROUNDS..];
+        let f = st.frames.len() - 1;
+        for r in 0..10 {
+            if !keep.has_reg(f, r) {
+                continue;
+            }
+            let val = |s: &State| s.frames.get(f).map(|fr| fr.regs[r]);
+            let mut changed = val(last[DRIFT_ROUNDS - 1]) != val(st);
+            for w in last.windows(2) {
+                changed &= val(w[0]) != val(w[1]);
+            }
+            if changed {
+                keep.regs[f] &= !(1 << r);
+            }
+        }
+        for i in 0..64 {
+            if keep.slots[f] & (1 << i) == 0 {
+                continue;
+            }
+            let val = |s: &State| s.frames.get(f).and_then(|fr| fr.stack.get(i)).copied();
+            let mut changed = val(last[DRIFT_ROUNDS - 1]) != val(st);
+            for w in last.windows(2) {
+                changed &= val(w[0]) != val(w[1]);
+            }
+            if changed {
+                keep.slots[f] &= !(1 << i);
+            }
+        }
+    }
+
+    /// Whether explored state `i` and `st` have the same exact hash (both
+    /// computed once, on first need).
+    fn hashes_match(&mut self, i: u32, st: &State, cur: &mut Option<u64>) -> bool {
+        let live = &self.cfg.live;
+        let h = *cur.get_or_insert_with(|| prune::exact_hash(st, live));
+        let v = &mut self.visited[i as usize];
+        let old = match (v.hash, &v.state) {
+            (Some(x), _) => x,
+            (None, Some(s)) => {
+                let x = prune::exact_hash(s, live);
+                v.hash = Some(x);
+                x
+            }
+            (None, None) => return false,
+        };
+        old == h
     }
 
     /// Keeps the per-slot list short: forgets the oldest states (complete
@@ -296,7 +427,7 @@ impl<'a> Checker<'a> {
         Ok(v)
     }
 
-    fn operand(&self, st: &State, pc: usize, src: Src) -> Result<RegState, VerifyError> {
+    pub(super) fn operand(&self, st: &State, pc: usize, src: Src) -> Result<RegState, VerifyError> {
         match src {
             Src::Reg(r) => self.reg(st, pc, r),
             Src::Imm(i) => Ok(RegState::scalar(Scalar::konst(semantics::imm_operand(i)))),
@@ -322,6 +453,7 @@ impl<'a> Checker<'a> {
             }
         }
         st.depth += 1;
+        st.hist.push(Hist::at(pc));
         let op = self.cfg.ops[pc];
         let mut next = pc + 1;
         match op {
@@ -384,9 +516,14 @@ impl<'a> Checker<'a> {
             } => self.atomic(st, pc, width, op, fetch, base, off, src)?,
             Op::Ja { .. } => next = target(&op, pc),
             Op::MayGoto { .. } => {
-                let mut out = st.clone();
-                out.pc = target(&op, pc);
-                self.fork(pc, out)?;
+                // Like the kernel: the loop's next round waits while the
+                // budget-exhausted exit is explored, so pending states do not
+                // pile up one per round.
+                let mut again = st.clone();
+                again.pc = pc + 1;
+                again.goto_depth = again.goto_depth.wrapping_add(1);
+                self.fork(pc, again)?;
+                next = target(&op, pc);
             }
             Op::Jmp {
                 width,
@@ -400,7 +537,11 @@ impl<'a> Checker<'a> {
                     (Some(mut t), Some(f)) => {
                         t.pc = target(&op, pc);
                         *st = f;
+                        self.known_after(st);
+                        self.known_after(&mut t);
                         self.fork(pc, t)?;
+                        st.pc = next;
+                        return Ok(Flow::Next);
                     }
                     (Some(t), None) => {
                         *st = t;
@@ -413,6 +554,7 @@ impl<'a> Checker<'a> {
             Op::Call { helper } => self.call_helper(st, pc, helper)?,
             Op::CallReg { reg } => {
                 let r = self.reg(st, pc, reg)?;
+                self.demand_reg(st, reg);
                 let id = match (r.kind, r.var.as_const()) {
                     (Kind::Scalar, Some(v))
                         if super::cfg::HELPERS.contains(&(v as i64 as i32))
@@ -439,8 +581,18 @@ impl<'a> Checker<'a> {
                 None => return Ok(Flow::End(PathEnd::Exit(st.depth))),
             },
         }
+        self.known_after(st);
         st.pc = next;
         Ok(Flow::Next)
+    }
+
+    /// Updates the path's known-precise cache for the instruction just run.
+    fn known_after(&self, st: &mut State) {
+        if let Some(h) = st.hist.last() {
+            let raw = self.prog.prog_type == ProgType::Raw;
+            let frame = st.frames.len().saturating_sub(1);
+            super::precise::known_after(&self.cfg.ops, raw, h, frame, &mut st.known);
+        }
     }
 
     fn scalar_operand(&self, st: &State, pc: usize, r: Reg) -> Result<Scalar, VerifyError> {
@@ -493,6 +645,12 @@ impl<'a> Checker<'a> {
             return Ok(());
         }
         let d = self.reg(st, pc, dst)?;
+        // A number added to a pointer must be known as it is.
+        match (d.kind.is_ptr(), s.kind.is_ptr(), src) {
+            (true, false, Src::Reg(r)) => self.demand_reg(st, r),
+            (false, true, _) => self.demand_reg(st, dst),
+            _ => {}
+        }
         let result = match (d.kind.is_ptr(), s.kind.is_ptr()) {
             (false, false) => RegState::scalar(Scalar::alu(width, op, &d.var, &s.var)),
             (true, false) => self.ptr_arith(pc, d, s, op, width)?,
@@ -614,125 +772,10 @@ impl<'a> Checker<'a> {
             _ => Ok(RegState::scalar(Scalar::UNKNOWN)),
         }
     }
-
-    /// The states after a conditional jump: `(taken, not taken)`, `None` for an
-    /// impossible outcome.
-    fn jump(
-        &mut self,
-        st: &mut State,
-        pc: usize,
-        width: Width,
-        op: JmpOp,
-        dst: Reg,
-        src: Src,
-    ) -> Result<(Option<State>, Option<State>), VerifyError> {
-        let a = self.reg(st, pc, dst)?;
-        let b = self.operand(st, pc, src)?;
-        if a.kind == Kind::Scalar && b.kind == Kind::Scalar {
-            let raw = self.prog.prog_type == ProgType::Raw;
-            let apply = |s: &mut State, (ra, rb): (Scalar, Scalar)| {
-                set_scalar(s, dst, a.id, ra);
-                if let Src::Reg(r) = src {
-                    set_scalar(s, r, b.id, rb);
-                }
-                if raw {
-                    propagate_len(s);
-                }
-            };
-            let t = Scalar::refine(width, op, &a.var, &b.var, true);
-            let f = Scalar::refine(width, op, &a.var, &b.var, false);
-            // Clone only when both outcomes are possible.
-            let taken = t.map(|t| {
-                let mut s = if f.is_some() { st.clone() } else { take(st) };
-                apply(&mut s, t);
-                s
-            });
-            let fall = f.map(|f| {
-                let mut s = take(st);
-                apply(&mut s, f);
-                s
-            });
-            return Ok((taken, fall));
-        }
-        if width == Width::W32 {
-            return fail(
-                pc,
-                Rule::PointerArith,
-                "32-bit comparison of a pointer prohibited",
-            );
-        }
-        let (p, q, op) = if a.kind == Kind::Scalar {
-            (b, a, mirror(op))
-        } else {
-            (a, b, op)
-        };
-        if q.kind == Kind::Scalar {
-            if q.var.as_const() != Some(0) || !matches!(op, JmpOp::Eq | JmpOp::Ne) {
-                return fail(
-                    pc,
-                    Rule::PointerArith,
-                    format!("comparison of pointer {p} with number {q} prohibited"),
-                );
-            }
-            if p.kind == Kind::MapValueOrNull {
-                let mut null = st.clone();
-                let mut some = take(st);
-                null.for_each_reg(|r| {
-                    if r.kind == Kind::MapValueOrNull && r.id == p.id {
-                        *r = RegState::scalar(Scalar::konst(0));
-                    }
-                });
-                some.for_each_reg(|r| {
-                    if r.kind == Kind::MapValueOrNull && r.id == p.id {
-                        r.kind = Kind::MapValue;
-                        r.id = 0;
-                    }
-                });
-                return Ok(if op == JmpOp::Eq {
-                    (Some(null), Some(some))
-                } else {
-                    (Some(some), Some(null))
-                });
-            }
-            // Any other pointer is never null.
-            return Ok(if op == JmpOp::Eq {
-                (None, Some(take(st)))
-            } else {
-                (Some(take(st)), None)
-            });
-        }
-        let (mut t, mut f) = (st.clone(), st.clone());
-        match (a.kind, b.kind) {
-            (Kind::Packet, Kind::PacketEnd) => match op {
-                JmpOp::Gt => good_pkt(&mut f, &a, false),
-                JmpOp::Lt => good_pkt(&mut t, &a, true),
-                JmpOp::Ge => good_pkt(&mut f, &a, true),
-                JmpOp::Le => good_pkt(&mut t, &a, false),
-                _ => {}
-            },
-            (Kind::PacketEnd, Kind::Packet) => match op {
-                JmpOp::Gt => good_pkt(&mut t, &b, true),
-                JmpOp::Lt => good_pkt(&mut f, &b, false),
-                JmpOp::Ge => good_pkt(&mut t, &b, false),
-                JmpOp::Le => good_pkt(&mut f, &b, true),
-                _ => {}
-            },
-            (Kind::Packet | Kind::PacketEnd, Kind::Packet | Kind::PacketEnd) => {}
-            (x, y) if x == y && a.aux == b.aux && matches!(x, Kind::Stack | Kind::MapValue) => {}
-            _ => {
-                return fail(
-                    pc,
-                    Rule::PointerArith,
-                    format!("comparison of pointers {a} and {b} prohibited"),
-                )
-            }
-        }
-        Ok((Some(t), Some(f)))
-    }
 }
 
 /// Moves the state out, leaving an empty one behind (no allocation).
-fn take(st: &mut State) -> State {
+pub(super) fn take(st: &mut State) -> State {
     core::mem::replace(
         st,
         State {
@@ -740,74 +783,13 @@ fn take(st: &mut State) -> State {
             pc: st.pc,
             depth: st.depth,
             parent: st.parent,
+            hist: Vec::new(),
+            goto_depth: st.goto_depth,
+            known: st.known,
         },
     )
 }
 
-fn target(op: &Op, pc: usize) -> usize {
+pub(super) fn target(op: &Op, pc: usize) -> usize {
     op.target(pc).map_or(pc + 1, |t| t as usize)
-}
-
-fn mirror(op: JmpOp) -> JmpOp {
-    use JmpOp::*;
-    match op {
-        Gt => Lt,
-        Lt => Gt,
-        Ge => Le,
-        Le => Ge,
-        Sgt => Slt,
-        Slt => Sgt,
-        Sge => Sle,
-        Sle => Sge,
-        o => o,
-    }
-}
-
-/// Sets register `r` to `v`, and every scalar linked to it by `id`.
-fn set_scalar(st: &mut State, r: Reg, id: u32, v: Scalar) {
-    st.frame_mut().regs[r.idx()].var = v;
-    if id != 0 {
-        st.for_each_reg(|x| {
-            if x.kind == Kind::Scalar && x.id == id {
-                x.var = v;
-            }
-        });
-    }
-}
-
-/// `raw` programs: a lower bound on the length register proves that many
-/// bytes of the memory block.
-fn propagate_len(st: &mut State) {
-    let mut len = 0u64;
-    st.for_each_reg(|r| {
-        if r.kind == Kind::Scalar && r.len {
-            len = len.max(r.var.umin);
-        }
-    });
-    let len = len.min(MAX_VAR_OFF as u64) as u32;
-    if len > 0 {
-        st.for_each_reg(|r| {
-            if r.kind == Kind::Packet && r.id == 0 {
-                r.range = r.range.max(len);
-            }
-        });
-    }
-}
-
-/// After `pkt + off` is proven at most (or, `open`, below) the packet end:
-/// every pointer with the same id gets the range (the kernel's `find_good_pkt_pointers`).
-fn good_pkt(st: &mut State, p: &RegState, open: bool) {
-    if p.off < 0 || (p.off == 0 && open) {
-        return;
-    }
-    if p.var.umax > MAX_PACKET_OFF || p.var.umax + p.off as u64 > MAX_PACKET_OFF {
-        return;
-    }
-    let range = (p.off + open as i64) as u32;
-    let id = p.id;
-    st.for_each_reg(|r| {
-        if r.kind == Kind::Packet && r.id == id {
-            r.range = r.range.max(range);
-        }
-    });
 }

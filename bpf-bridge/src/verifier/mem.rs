@@ -193,6 +193,7 @@ impl Checker<'_> {
             }
             Region::Stack { frame, off } => {
                 self.record(pc, Access::Proven)?;
+                note_stack(st, frame, off);
                 stack_read(st, pc, frame, off, size, signed)?
             }
         };
@@ -218,6 +219,7 @@ impl Checker<'_> {
         self.record(pc, Access::Proven)?;
         match region {
             Region::Stack { frame, off } => {
+                note_stack(st, frame, off);
                 // A full spill links the slot and the register like a `mov`
                 // (the kernel's `assign_scalar_id_before_mov` on spills): a
                 // bound later learnt on either, or on a fill of the slot,
@@ -289,6 +291,7 @@ impl Checker<'_> {
         }
         self.record(pc, Access::Proven)?;
         if let Region::Stack { frame, off } = region {
+            note_stack(st, frame, off);
             // Reads then writes: every byte must hold scalar data.
             stack_read(st, pc, frame, off, size, false)?;
             let fr = &mut st.frames[frame];
@@ -406,6 +409,13 @@ impl Checker<'_> {
                 format!("{r}={p} is not a pointer to memory"),
             ),
         }
+    }
+}
+
+/// Records the stack slot the current instruction accesses (for backtracking).
+fn note_stack(st: &mut State, frame: usize, off: i64) {
+    if let Some(h) = st.hist.last_mut() {
+        h.set_stack(frame, off);
     }
 }
 

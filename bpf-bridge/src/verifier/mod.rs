@@ -5,7 +5,11 @@
 //! (a [`tnum::Tnum`] plus signed/unsigned 64/32-bit ranges, [`bounds`]) or
 //! pointers with offsets, and per-byte stack state ([`state`]), exploring
 //! both edges of each branch with refinement and pruning states covered by
-//! explored ones ([`prune`]). Because a pointer here is a host address, it is
+//! explored ones ([`prune`]). Like the kernel, scalars are imprecise until
+//! their value matters for safety; then the path's history is walked back and
+//! what they derive from is marked precise (`precise.rs`), and pruning compares
+//! only precise scalars and stack slots that may still be read
+//! (`stack_live.rs`). Because a pointer here is a host address, it is
 //! stricter than the kernel is with root: no read of uninitialised stack, and
 //! no pointer ever leaves the sandbox as a number.
 //!
@@ -16,8 +20,11 @@ mod call;
 pub mod cfg;
 mod check;
 mod error;
+mod jump;
 mod mem;
+mod precise;
 mod prune;
+mod stack_live;
 mod state;
 pub mod tnum;
 

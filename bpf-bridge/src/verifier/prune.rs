@@ -3,6 +3,7 @@
 //! that lets may_goto loops converge.
 
 use super::bounds::Scalar;
+use super::precise::Marks;
 use super::state::{Byte, Frame, Kind, RegState, Slot, State};
 
 /// Consistent renaming of ids between the old and the current state; fixed
@@ -76,7 +77,9 @@ fn var_ok(old: &Scalar, cur: &Scalar, exact: bool) -> bool {
     }
 }
 
-fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool) -> bool {
+/// `precise`: whether an old scalar's value matters (an imprecise one, other
+/// than the memory length of `raw` programs, matches any scalar).
+fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool, precise: bool) -> bool {
     if old.kind == Kind::NotInit {
         return !exact || cur.kind == Kind::NotInit;
     }
@@ -85,6 +88,7 @@ fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool) -> bool
     }
     match old.kind {
         Kind::NotInit | Kind::Ctx | Kind::PacketEnd => true,
+        Kind::Scalar if !exact && !precise && !old.len => true,
         Kind::Scalar => {
             var_ok(&old.var, &cur.var, exact)
                 && (!old.len || cur.len)
@@ -114,21 +118,34 @@ fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool) -> bool
     }
 }
 
-fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool) -> bool {
+fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool, prec: u64, live: u64) -> bool {
     let n = old.stack.len().max(if exact { cur.stack.len() } else { 0 });
     for i in 0..n {
+        if !exact && i < 64 && live & (1 << i) == 0 {
+            continue;
+        }
         let os = old.stack.get(i).unwrap_or(&Slot::EMPTY);
         let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
         if exact {
             if os.bytes != cs.bytes
-                || (os.bytes[0] == Byte::Spill && !regsafe(&os.spill, &cs.spill, ids, true))
+                || (os.bytes[0] == Byte::Spill && !regsafe(&os.spill, &cs.spill, ids, true, true))
             {
                 return false;
             }
             continue;
         }
         if os.bytes[0] == Byte::Spill {
-            if cs.bytes[0] != Byte::Spill || !regsafe(&os.spill, &cs.spill, ids, false) {
+            let precise = i >= 64 || prec & (1 << i) != 0;
+            let ok = if os.spill.kind == Kind::Scalar && !precise && !os.spill.len {
+                // Any scalar data will do: a spilled one, or eight data bytes.
+                match cs.bytes[0] {
+                    Byte::Spill => cs.spill.kind == Kind::Scalar,
+                    _ => cs.bytes == [Byte::Misc; 8],
+                }
+            } else {
+                cs.bytes[0] == Byte::Spill && regsafe(&os.spill, &cs.spill, ids, false, precise)
+            };
+            if !ok {
                 return false;
             }
             continue;
@@ -154,9 +171,19 @@ fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool) -> bool {
 }
 
 /// Whether every concrete state `cur` stands for is one `old` stands for, on
-/// the registers live at `cur.pc` (`live` is per slot) — or, with `exact`,
-/// whether the two are the same.
-pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool) -> bool {
+/// the registers live at `cur.pc` (`live` is per slot) and the scalars `prec`
+/// marks precise (`None`: all) — or, with `exact`, whether the two are the same.
+///
+/// `stack_live` is per slot too: stack slots of the current frame that may
+/// still be read (the others are skipped unless `exact`).
+pub fn subsumes(
+    old: &State,
+    cur: &State,
+    live: &[u16],
+    stack_live: &[u64],
+    exact: bool,
+    prec: Option<&Marks>,
+) -> bool {
     if old.frames.len() != cur.frames.len() {
         return false;
     }
@@ -173,12 +200,32 @@ pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool) -> bool {
             let ret = cur.frames[i + 1].callsite + 1;
             live.get(ret).copied().unwrap_or(u16::MAX) & !0x3f
         };
+        let (pregs, pslots) = match prec {
+            Some(m) => (
+                m.regs.get(i).copied().unwrap_or(u16::MAX),
+                m.slots.get(i).copied().unwrap_or(u64::MAX),
+            ),
+            None => (u16::MAX, u64::MAX),
+        };
         for r in 0..11 {
-            if mask & (1 << r) != 0 && !regsafe(&of.regs[r], &cf.regs[r], &mut ids, exact) {
+            if mask & (1 << r) != 0
+                && !regsafe(
+                    &of.regs[r],
+                    &cf.regs[r],
+                    &mut ids,
+                    exact,
+                    pregs & (1 << r) != 0,
+                )
+            {
                 return false;
             }
         }
-        if !stacksafe(of, cf, &mut ids, exact) {
+        let slive = if i == top {
+            stack_live.get(cur.pc).copied().unwrap_or(u64::MAX)
+        } else {
+            u64::MAX
+        };
+        if !stacksafe(of, cf, &mut ids, exact, pslots, slive) {
             return false;
         }
     }
@@ -186,10 +233,18 @@ pub fn subsumes(old: &State, cur: &State, live: &[u16], exact: bool) -> bool {
 }
 
 /// Forgets what `cur` knows about scalars that `old` does not cover, so that a
-/// loop guarded by may_goto reaches a state covered by an earlier one.
-pub fn widen(old: &State, cur: &mut State) {
-    let forget = |o: &RegState, c: &mut RegState| {
-        if o.kind == Kind::Scalar && c.kind == Kind::Scalar && !o.var.contains(&c.var) {
+/// loop guarded by may_goto reaches a state covered by an earlier one. Only
+/// scalars `prec` leaves imprecise are forgotten (`None`: all): the others
+/// matter, and forgetting them would fail the program instead (the kernel's
+/// `widen_imprecise_scalars`).
+pub fn widen(old: &State, cur: &mut State, prec: Option<&Marks>) {
+    let forget = |o: &RegState, c: &mut RegState, precise: bool| {
+        if !precise
+            && o.kind == Kind::Scalar
+            && c.kind == Kind::Scalar
+            && !o.len
+            && !o.var.contains(&c.var)
+        {
             // The id stays: scalars linked by it are still equal, and a bound
             // later learnt on one of them (a spill and its fills) holds for all.
             *c = RegState {
@@ -198,13 +253,20 @@ pub fn widen(old: &State, cur: &mut State) {
             };
         }
     };
-    for (of, cf) in old.frames.iter().zip(cur.frames.iter_mut()) {
-        for (o, c) in of.regs.iter().zip(cf.regs.iter_mut()) {
-            forget(o, c);
+    for (f, (of, cf)) in old.frames.iter().zip(cur.frames.iter_mut()).enumerate() {
+        let (pregs, pslots) = match prec {
+            Some(m) => (
+                m.regs.get(f).copied().unwrap_or(0),
+                m.slots.get(f).copied().unwrap_or(0),
+            ),
+            None => (0, 0),
+        };
+        for (r, (o, c)) in of.regs.iter().zip(cf.regs.iter_mut()).enumerate() {
+            forget(o, c, pregs & (1 << r) != 0);
         }
-        for (os, cs) in of.stack.iter().zip(cf.stack.iter_mut()) {
+        for (i, (os, cs)) in of.stack.iter().zip(cf.stack.iter_mut()).enumerate() {
             if os.bytes[0] == Byte::Spill && cs.bytes[0] == Byte::Spill {
-                forget(&os.spill, &mut cs.spill);
+                forget(&os.spill, &mut cs.spill, i < 64 && pslots & (1 << i) != 0);
             }
         }
     }
@@ -215,13 +277,18 @@ pub fn widen(old: &State, cur: &mut State) {
 pub fn exact_hash(st: &State, live: &[u16]) -> u64 {
     use core::hash::{Hash, Hasher};
     let mut h = Fx(0);
+    // A few fields suffice: equal states still hash alike.
     let reg = |r: &RegState, h: &mut Fx| {
-        r.kind.hash(h);
+        h.write_u64(r.kind as u64);
         match r.kind {
             Kind::NotInit | Kind::Ctx | Kind::PacketEnd => {}
-            Kind::Scalar => (r.var, r.len, r.id == 0).hash(h),
-            Kind::MapPtr => r.aux.hash(h),
-            _ => (r.aux, r.off, r.var, r.range).hash(h),
+            Kind::MapPtr => h.write_u64(r.aux as u64),
+            _ => {
+                h.write_u64(
+                    r.var.t.value ^ r.var.umin.rotate_left(17) ^ r.var.umax.rotate_left(41),
+                );
+                h.write_u64((r.off as u64) ^ ((r.range as u64) << 32));
+            }
         }
     };
     let top = st.frames.len() - 1;
@@ -247,7 +314,7 @@ pub fn exact_hash(st: &State, live: &[u16]) -> u64 {
             .rposition(|s| *s != Slot::EMPTY)
             .map_or(0, |i| i + 1);
         for s in &f.stack[..used] {
-            s.bytes.hash(&mut h);
+            h.write_u64(s.bytes.iter().fold(0u64, |a, b| a << 2 | *b as u64));
             if s.bytes[0] == Byte::Spill {
                 reg(&s.spill, &mut h);
             }

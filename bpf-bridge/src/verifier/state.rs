@@ -223,6 +223,14 @@ pub struct State {
     pub depth: u64,
     /// The last recorded state on this path (an index into the visited list).
     pub parent: Option<u32>,
+    /// Instructions executed since that state (for precision backtracking).
+    pub hist: Vec<super::precise::Hist>,
+    /// may_goto instructions passed without jumping (the kernel's
+    /// `may_goto_depth`): a state repeating across one is not an endless loop.
+    pub goto_depth: u32,
+    /// Registers and slots whose derivation is already marked precise in
+    /// every recorded state of the path (a cache: demanding them is a no-op).
+    pub known: super::precise::Marks,
 }
 
 impl State {

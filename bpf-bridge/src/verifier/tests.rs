@@ -671,6 +671,9 @@ fn widen_keeps_scalar_ids() {
         pc: 0,
         depth: 0,
         parent: None,
+        hist: Vec::new(),
+        goto_depth: 0,
+        known: Default::default(),
     };
     let mut cur = old.clone();
     let linked = |hi: u64| RegState {
@@ -687,7 +690,7 @@ fn widen_keeps_scalar_ids() {
         bytes: [Byte::Spill; 8],
         spill: linked(10),
     };
-    prune::widen(&old, &mut cur);
+    prune::widen(&old, &mut cur, None);
     let r = cur.frames[0].regs[3];
     assert_eq!((r.kind, r.var, r.id), (Kind::Scalar, Scalar::UNKNOWN, 7));
     let s = cur.frames[0].stack[0].spill;
@@ -695,6 +698,40 @@ fn widen_keeps_scalar_ids() {
     // Contained values stay as they are.
     old.frames[0].regs[4] = linked(30);
     cur.frames[0].regs[4] = linked(20);
-    prune::widen(&old, &mut cur);
+    prune::widen(&old, &mut cur, None);
     assert_eq!(cur.frames[0].regs[4], linked(20));
+}
+
+/// Sixteen diamonds adding different numbers to a scalar that never matters
+/// for safety: imprecise, so each join prunes the second path (linear work,
+/// not 65,536 paths); the same scalar used as a packet offset is precise and
+/// its out-of-bounds value on the last path is found.
+#[test]
+fn imprecise_scalars_prune_precise_ones_do_not() {
+    let prog = |use_as_offset: bool| {
+        let mut text = String::from(
+            "mov %r9, %r1\ncall 7\nmov %r6, %r0\nmov %r7, 0\nldxw %r2, [%r9+0]\nldxw %r3, [%r9+4]\n",
+        );
+        for i in 0..16 {
+            // The first path walked (no jump taken) keeps 0.
+            text += &format!(
+                "jset %r6, {}, t{i}\nja a{i}\nt{i}:\nadd %r7, 1\na{i}:\n",
+                1u32 << i
+            );
+        }
+        if use_as_offset {
+            // Up to 16: one past the 16 bytes proven.
+            text += "mov %r4, %r2\nadd %r4, 16\njgt %r4, %r3, out\nadd %r2, %r7\nldxb %r0, [%r2+0]\nexit\n";
+            text += "out:\nmov %r0, 1\nexit\n";
+        } else {
+            text += "mov %r0, %r7\nand %r0, 3\nexit\n";
+        }
+        crate::asm::assemble(&text)
+            .expect("assembles")
+            .into_program("t", XDP)
+    };
+    let v = verify(&prog(false)).expect("accepted");
+    assert!(v.stats.processed < 400, "{}", v.stats);
+    let e = verify(&prog(true)).expect_err("offset 16 is out of bounds");
+    assert_eq!(e.rule, Rule::MemAccess, "{e}");
 }

@@ -265,11 +265,69 @@ impl<'m, 'a> Gen<'m, 'a> {
                 let jump_on_equal = (op == BinOp::Eq) == when;
                 self.equality(va, vb, jump_on_equal, target);
             }
+            ExprKind::TableGet { table, key } => {
+                let k = self.eval(key);
+                self.span = e.span;
+                self.table_truth_jump(table, k, when, target);
+            }
             _ => {
                 let v = self.eval(e);
                 self.span = e.span;
                 self.truth_jump(v, when, target);
             }
+        }
+    }
+
+    /// Jumps on the truthiness of `table[k]` without building the value: it
+    /// is truthy exactly when `k` is an integer among the keys whose values
+    /// are (a missing key reads nil).
+    fn table_truth_jump(&mut self, table: usize, k: Val, when: bool, target: Label) {
+        let m = self.m;
+        let Some(t) = m.tables.get(table) else {
+            return self.truth_jump(Val::K(Konst::Nil), when, target);
+        };
+        let key = match k {
+            Val::K(Konst::Int(i)) => {
+                let v = t
+                    .entries
+                    .iter()
+                    .find(|e| e.0 == i)
+                    .map_or(Konst::Nil, |e| e.1);
+                return self.truth_jump(Val::K(v), when, target);
+            }
+            Val::K(_) | Val::Bool(_) | Val::Pkt => {
+                return self.truth_jump(Val::K(Konst::Nil), when, target);
+            }
+            Val::Int(r) => r,
+            Val::Dyn(tag, p) => {
+                // A key that is not an integer reads nil.
+                let skip = self.label();
+                let not_int = if when { skip } else { target };
+                self.emit(VOp::Jmp {
+                    op: JmpOp::Ne,
+                    a: tag,
+                    b: VSrc::Imm(TAG_INT),
+                    target: not_int,
+                });
+                self.int_key_truth_jump(t, p, when, target);
+                self.place(skip);
+                return;
+            }
+        };
+        self.int_key_truth_jump(t, key, when, target);
+    }
+
+    /// [`Self::table_truth_jump`] for a key known to be an integer.
+    fn int_key_truth_jump(&mut self, t: &ConstTable, key: V, when: bool, target: Label) {
+        let hit = if when { target } else { self.label() };
+        for (k, v) in &t.entries {
+            if truthy(*v) {
+                self.jump_if(JmpOp::Eq, Opnd::Reg(key), Opnd::Imm(*k), hit);
+            }
+        }
+        if !when {
+            self.emit(VOp::Ja { target });
+            self.place(hit);
         }
     }
 

@@ -113,10 +113,10 @@ fn generated_programs_accepted_when_linux_accepts() {
         "generated: {n}, accepted by us {ours}, by Linux {linux}, by both {both} (kernel {}), too complex for us {too_complex}",
         if kernel { "available" } else { "unavailable" }
     );
-    // Known gap: without the kernel's precision tracking our pruning is
-    // coarser, so these Linux-accepted programs exceed our complexity limits
-    // (all `too-complex`, never a safety verdict). Anything else is a bug, and
-    // a seed that starts passing must be taken off the list.
+    // Seeds Linux accepts that exceed our complexity limits would be listed
+    // in KNOWN_TOO_COMPLEX (all `too-complex`, never a safety verdict); the
+    // list is empty. Anything else is a bug, and a seed that starts passing
+    // must be taken off the list.
     let known: Vec<String> = KNOWN_TOO_COMPLEX
         .iter()
         .filter(|&&s| s < n)
@@ -154,4 +154,4 @@ fn generated_programs_accepted_when_linux_accepts() {
 }
 
 /// Generated seeds Linux accepts but that exceed our verifier's limits.
-const KNOWN_TOO_COMPLEX: &[u64] = &[17, 42, 60, 78, 102, 103, 111, 156, 185, 193];
+const KNOWN_TOO_COMPLEX: &[u64] = &[];

@@ -6,7 +6,7 @@
 use super::asm::{Asm, Cond, Imm12, MemOp, SImm9, UImm12Scaled};
 use super::regs::{XReg, MAP, S0, S1, S2, S3};
 use crate::abi;
-use crate::buffer::{BufferError, Label, OffsetMap};
+use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
 use alloc::vec::Vec;
 use bpf_bridge::isa::{AtomicOp, JmpOp, Size, Width};
@@ -113,6 +113,10 @@ impl MacroAssembler for A64Masm {
         self.asm.buf.new_label()
     }
 
+    fn new_labels(&mut self, n: usize) -> Label {
+        self.asm.buf.new_labels(n)
+    }
+
     fn bind(&mut self, l: Label) {
         self.asm.buf.bind(l)
     }
@@ -184,6 +188,8 @@ impl MacroAssembler for A64Masm {
         self.asm.sbfm(w64(w), r(dst), r(src), 0, bits - 1);
     }
 
+    // Inlined so that lowering's constant `op` selects the form statically.
+    #[inline]
     fn alu(&mut self, w: Width, op: BinOp, dst: VReg, src: Operand) {
         let wide = w64(w);
         let d = r(dst);
@@ -477,7 +483,12 @@ impl MacroAssembler for A64Masm {
         self.asm.brk();
     }
 
-    fn finish(self, shrink: bool) -> Result<(Vec<u8>, OffsetMap), BufferError> {
-        self.asm.buf.finish(shrink)
+    fn finish(
+        self,
+        shrink: bool,
+        first: Label,
+        n: usize,
+    ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
+        self.asm.buf.finish(shrink, first, n)
     }
 }

@@ -6,7 +6,7 @@
 use super::asm::{Amo, Asm, Bcc, Imm12, Iop, Rop, ShiftOp};
 use super::regs::{Xr, MAP, S0, S1, S2, S3, S4};
 use crate::abi;
-use crate::buffer::{BufferError, Label, OffsetMap};
+use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
 use alloc::vec::Vec;
 use bpf_bridge::isa::{AtomicOp, JmpOp, Size, Width};
@@ -143,6 +143,10 @@ impl MacroAssembler for Rv64Masm {
         self.asm.buf.new_label()
     }
 
+    fn new_labels(&mut self, n: usize) -> Label {
+        self.asm.buf.new_labels(n)
+    }
+
     fn bind(&mut self, l: Label) {
         self.asm.buf.bind(l)
     }
@@ -223,6 +227,8 @@ impl MacroAssembler for Rv64Masm {
         }
     }
 
+    // Inlined so that lowering's constant `op` selects the form statically.
+    #[inline]
     fn alu(&mut self, w: Width, op: BinOp, dst: VReg, src: Operand) {
         let wide = w64(w);
         let d = r(dst);
@@ -569,7 +575,12 @@ impl MacroAssembler for Rv64Masm {
         self.asm.ebreak();
     }
 
-    fn finish(self, shrink: bool) -> Result<(Vec<u8>, OffsetMap), BufferError> {
-        self.asm.buf.finish(shrink)
+    fn finish(
+        self,
+        shrink: bool,
+        first: Label,
+        n: usize,
+    ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
+        self.asm.buf.finish(shrink, first, n)
     }
 }

@@ -4,7 +4,7 @@
 use super::asm::{Alu, Asm, Cond, Imm32, Mem, Shift};
 use super::regs::{Gpr, MAP, T2};
 use crate::abi;
-use crate::buffer::{BufferError, Label, OffsetMap};
+use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
 use alloc::vec::Vec;
 use bpf_bridge::isa::{AtomicOp, JmpOp, Size, Width};
@@ -112,6 +112,10 @@ impl X64Masm {
 impl MacroAssembler for X64Masm {
     fn new_label(&mut self) -> Label {
         self.asm.buf.new_label()
+    }
+
+    fn new_labels(&mut self, n: usize) -> Label {
+        self.asm.buf.new_labels(n)
     }
 
     fn bind(&mut self, l: Label) {
@@ -232,6 +236,8 @@ impl MacroAssembler for X64Masm {
         self.asm.movsx_rr(w64(w), bits / 8, r(dst), r(src));
     }
 
+    // Inlined so that lowering's constant `op` selects the form statically.
+    #[inline]
     fn alu(&mut self, w: Width, op: BinOp, dst: VReg, src: Operand) {
         let x = match op {
             BinOp::Add => Alu::Add,
@@ -621,7 +627,12 @@ impl MacroAssembler for X64Masm {
         self.asm.int3();
     }
 
-    fn finish(self, shrink: bool) -> Result<(Vec<u8>, OffsetMap), BufferError> {
-        self.asm.buf.finish(shrink)
+    fn finish(
+        self,
+        shrink: bool,
+        first: Label,
+        n: usize,
+    ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
+        self.asm.buf.finish(shrink, first, n)
     }
 }

@@ -8,7 +8,8 @@ use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
 fn check(f: impl FnOnce(&mut Asm), expected: &str) {
     let mut a = Asm::default();
     f(&mut a);
-    let (code, _) = a.buf.finish(false).unwrap();
+    let no_labels = a.buf.new_labels(0);
+    let (code, _) = a.buf.finish(false, no_labels, 0).unwrap();
     let mut dec = Decoder::with_ip(64, &code, 0, DecoderOptions::NONE);
     let mut fmt = IntelFormatter::new();
     let mut got = Vec::new();
@@ -153,22 +154,25 @@ fn encodings() {
 #[test]
 fn branches_shrink_when_they_reach() {
     let mut a = Asm::default();
-    let top = a.buf.new_label();
-    let far = a.buf.new_label();
+    let top = a.buf.new_labels(3);
+    let (far, mid) = (top.nth(1), top.nth(2));
     a.buf.bind(top);
     a.jcc(Cond::E, far); // 0: short (target within 127)
     a.jmp(top); // short backward
-    for _ in 0..200 {
+    for i in 0..200 {
+        if i == 1 {
+            a.buf.bind(mid); // offset 12 before shrinking
+        }
         a.int3();
     }
     a.jcc(Cond::Ne, top); // too far back: stays long
     a.buf.bind(far);
     a.ret();
-    let (code, map) = a.buf.finish(true).unwrap();
+    let (code, offsets) = a.buf.finish(true, top, 3).unwrap();
     // The first jcc cannot shrink: `far` is 200+ bytes away.
     assert_eq!(&code[..2], &[0x0f, 0x84]);
     // The jmp back to 0 shrinks.
     assert_eq!(&code[6..8], &[0xeb, (-8i8) as u8]);
-    assert_eq!(map.map(12), 9);
+    assert_eq!(offsets, [0, 6 + 2 + 200 + 6, 12 - 3]); // mid: after the 3 saved bytes
     assert_eq!(code.len(), 6 + 2 + 200 + 6 + 1);
 }

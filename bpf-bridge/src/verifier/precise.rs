@@ -1,0 +1,598 @@
+//! Precision tracking (the kernel's `mark_chain_precision`): scalars are
+//! imprecise until their exact value matters for safety — a pointer
+//! arithmetic operand, a helper argument that must be known, a comparison
+//! whose outcome the walk decided. Then the history of the current path is
+//! walked backwards and every register and stack slot the value derives from
+//! is marked precise in the recorded states it passes. Pruning compares only
+//! precise scalars: an imprecise one in an explored state matches any scalar.
+//!
+//! A path pruned against a state whose exploration is not finished (a may_goto
+//! loop head, or a state inside such a loop) cannot copy marks that are still
+//! to come. It is kept as a back-edge, the states on its way are tied to the
+//! loop head (and compared by full containment meanwhile), and when the head
+//! is finished the marks are pushed along every back-edge until nothing
+//! changes (the kernel's loop entries and SCC back-edges).
+
+use super::cfg::MAX_FRAMES;
+use super::check::Checker;
+use super::state::{Byte, Kind, State};
+use crate::isa::{AluOp, AtomicOp, Op, Reg, Size, Src};
+use crate::program::{helper_id, ProgType};
+use alloc::vec::Vec;
+
+/// Stack slots per frame (512 bytes / 8).
+const SLOTS: usize = 64;
+
+/// Registers and stack slots, per frame.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Marks {
+    /// Bit r = register r.
+    pub regs: [u16; MAX_FRAMES],
+    /// Bit i = slot i (bytes `[-8(i+1), -8i)`).
+    pub slots: [u64; MAX_FRAMES],
+}
+
+impl Marks {
+    /// Everything.
+    pub const ALL: Marks = Marks {
+        regs: [u16::MAX; MAX_FRAMES],
+        slots: [u64::MAX; MAX_FRAMES],
+    };
+
+    /// One register of one frame.
+    pub fn reg(frame: usize, r: Reg) -> Marks {
+        let mut m = Marks::default();
+        m.set_reg(frame, r.idx());
+        m
+    }
+
+    fn is_empty(&self) -> bool {
+        self.regs.iter().all(|&r| r == 0) && self.slots.iter().all(|&s| s == 0)
+    }
+
+    /// Whether register `r` of `frame` is marked.
+    pub fn has_reg(&self, frame: usize, r: usize) -> bool {
+        self.regs.get(frame).is_some_and(|m| m & (1 << r) != 0)
+    }
+
+    /// Whether slot `i` of `frame` is marked.
+    pub fn has_slot(&self, frame: usize, i: usize) -> bool {
+        i < SLOTS && self.slots.get(frame).is_some_and(|m| m & (1 << i) != 0)
+    }
+
+    /// Marks register `r` of `frame`.
+    pub fn set_reg(&mut self, frame: usize, r: usize) {
+        if let Some(m) = self.regs.get_mut(frame) {
+            *m |= 1 << r;
+        }
+    }
+
+    fn clear_reg(&mut self, frame: usize, r: usize) {
+        if let Some(m) = self.regs.get_mut(frame) {
+            *m &= !(1 << r);
+        }
+    }
+
+    fn set_slot(&mut self, frame: usize, i: usize) {
+        if let (Some(m), true) = (self.slots.get_mut(frame), i < SLOTS) {
+            *m |= 1 << i;
+        }
+    }
+
+    fn clear_slot(&mut self, frame: usize, i: usize) {
+        if let (Some(m), true) = (self.slots.get_mut(frame), i < SLOTS) {
+            *m &= !(1 << i);
+        }
+    }
+
+    /// The marks of `self` not in `o`.
+    fn minus(&self, o: &Marks) -> Marks {
+        let mut r = *self;
+        for f in 0..MAX_FRAMES {
+            r.regs[f] &= !o.regs[f];
+            r.slots[f] &= !o.slots[f];
+        }
+        r
+    }
+
+    fn add(&mut self, o: &Marks) {
+        for f in 0..MAX_FRAMES {
+            self.regs[f] |= o.regs[f];
+            self.slots[f] |= o.slots[f];
+        }
+    }
+}
+
+/// No stack access recorded.
+pub const NO_STACK: u16 = 0;
+/// A jump whose operands are linked to scalars of other frames.
+pub const LINK_FAR: u16 = 0x8000;
+
+/// One executed instruction of a path, with what backtracking needs.
+#[derive(Clone, Copy, Debug)]
+pub struct Hist {
+    /// The instruction.
+    pub pc: u32,
+    /// Loads, stores and atomics on the stack: `1 + frame * 64 + slot`;
+    /// conditional jumps: [`LINK_FAR`] when linked scalars live in other frames.
+    pub stack: u16,
+    /// Conditional jumps on scalars: registers of the frame linked to an
+    /// operand by id (refined together).
+    pub links: u16,
+    /// ... and stack slots of the frame holding such a spilled scalar.
+    pub link_slots: u64,
+}
+
+impl Hist {
+    /// An entry for `pc` with nothing recorded yet.
+    pub fn at(pc: usize) -> Hist {
+        Hist {
+            pc: pc as u32,
+            stack: NO_STACK,
+            links: 0,
+            link_slots: 0,
+        }
+    }
+
+    /// The stack access recorded: `(frame, slot)`.
+    fn stack_slot(&self) -> Option<(usize, usize)> {
+        match self.stack {
+            NO_STACK | LINK_FAR => None,
+            s => {
+                let s = (s - 1) as usize;
+                Some((s / SLOTS, s % SLOTS))
+            }
+        }
+    }
+
+    /// Records a stack access at frame offset `off` of `frame`.
+    pub fn set_stack(&mut self, frame: usize, off: i64) {
+        let (i, _) = super::state::slot_of(off);
+        if frame < MAX_FRAMES && i < SLOTS {
+            self.stack = 1 + (frame * SLOTS + i) as u16;
+        }
+    }
+}
+
+/// A path that ended on a state whose marks are not final yet.
+pub(super) struct Backedge {
+    /// The path's instructions since its last recorded state.
+    hist: Vec<Hist>,
+    /// Its last recorded state.
+    parent: Option<u32>,
+    /// Its current frame.
+    frame: usize,
+    /// The state it was pruned against: its marks are to be copied.
+    from: u32,
+    /// The loop head whose completion makes the marks final.
+    head: u32,
+}
+
+/// Undoes one instruction on the demanded set: what `d` needed after `h`
+/// becomes what it needs before. `false` when the walk cannot follow (then
+/// everything is made precise).
+fn back_one(ops: &[Op], raw: bool, h: &Hist, frame: &mut usize, d: &mut Marks) -> bool {
+    let fr = *frame;
+    let Some(op) = ops.get(h.pc as usize) else {
+        return false;
+    };
+    match *op {
+        Op::Alu { op, dst, src, .. } => {
+            if !d.has_reg(fr, dst.idx()) {
+                return true;
+            }
+            let mov = matches!(
+                op,
+                AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32
+            );
+            if mov {
+                d.clear_reg(fr, dst.idx());
+            }
+            if let Src::Reg(r) = src {
+                d.set_reg(fr, r.idx());
+            }
+        }
+        Op::Neg { .. } | Op::Endian { .. } => {}
+        Op::LoadImm64 { dst, .. } | Op::LoadMap { dst, .. } | Op::LoadMapValue { dst, .. } => {
+            d.clear_reg(fr, dst.idx())
+        }
+        Op::Load { dst, .. } => {
+            if d.has_reg(fr, dst.idx()) {
+                d.clear_reg(fr, dst.idx());
+                if let Some((f, i)) = h.stack_slot() {
+                    d.set_slot(f, i);
+                }
+            }
+        }
+        Op::Store { size, src, .. } => {
+            if let Some((f, i)) = h.stack_slot() {
+                if d.has_slot(f, i) {
+                    d.clear_slot(f, i);
+                    // Only a full spill keeps the register's value.
+                    if let (Size::DW, Src::Reg(r)) = (size, src) {
+                        d.set_reg(fr, r.idx());
+                    }
+                }
+            }
+        }
+        Op::Atomic { op, fetch, src, .. } => {
+            if let Some((f, i)) = h.stack_slot() {
+                d.clear_slot(f, i);
+            }
+            if op == AtomicOp::Cmpxchg {
+                d.clear_reg(fr, 0);
+            } else if fetch {
+                d.clear_reg(fr, src.idx());
+            }
+        }
+        Op::Jmp { dst, src, .. } => {
+            let mut ops = 1u16 << dst.idx();
+            if let Src::Reg(r) = src {
+                ops |= 1 << r.idx();
+            }
+            let far = h.stack == LINK_FAR && !d.is_empty();
+            let hit = far
+                || d.regs.get(fr).is_some_and(|m| m & (ops | h.links) != 0)
+                || d.slots.get(fr).is_some_and(|m| m & h.link_slots != 0);
+            if hit {
+                // The refined value derives from both operands before the jump.
+                d.set_reg(fr, dst.idx());
+                if let Src::Reg(r) = src {
+                    d.set_reg(fr, r.idx());
+                }
+            }
+        }
+        Op::Call { helper } => {
+            let r0 = d.has_reg(fr, 0);
+            for r in 0..=5 {
+                d.clear_reg(fr, r);
+            }
+            // `raw` programs: the conformance helper 5 returns its argument.
+            if r0 && raw && helper == helper_id::KTIME_GET_NS {
+                d.set_reg(fr, 1);
+            }
+        }
+        Op::CallReg { .. } => {
+            let r0 = d.has_reg(fr, 0);
+            for r in 0..=5 {
+                d.clear_reg(fr, r);
+            }
+            // It may be the conformance helper returning r1.
+            if r0 && raw {
+                d.set_reg(fr, 1);
+            }
+        }
+        Op::CallLocal { .. } => {
+            // Back from the callee's first instruction into the caller.
+            if fr == 0 {
+                return false;
+            }
+            let args = d.regs[fr] & 0b11_1110;
+            d.regs[fr] = 0;
+            d.slots[fr] = 0;
+            d.regs[fr - 1] |= args;
+            *frame = fr - 1;
+        }
+        Op::Exit => {
+            // A function's return, seen from the caller: r0 came from the callee.
+            if fr + 1 >= MAX_FRAMES {
+                return false;
+            }
+            let r0 = d.has_reg(fr, 0);
+            for r in 0..=5 {
+                d.clear_reg(fr, r);
+            }
+            d.regs[fr + 1] = u16::from(r0);
+            d.slots[fr + 1] = 0;
+            *frame = fr + 1;
+        }
+        Op::Ja { .. } | Op::MayGoto { .. } | Op::LddwHigh => {}
+    }
+    true
+}
+
+/// Keeps `k` — the registers and slots of the current path whose derivation
+/// is already marked everywhere, so demanding them again adds nothing — true
+/// after `h` ran. Mirrors [`back_one`]: a value stays known when everything a
+/// backtrack through `h` would add is known.
+pub fn known_after(ops: &[Op], raw: bool, h: &Hist, frame: usize, k: &mut Marks) {
+    let fr = frame;
+    let Some(op) = ops.get(h.pc as usize) else {
+        *k = Marks::default();
+        return;
+    };
+    let set = |k: &mut Marks, r: usize, v: bool| {
+        if v {
+            k.set_reg(fr, r)
+        } else {
+            k.clear_reg(fr, r)
+        }
+    };
+    match *op {
+        Op::Alu { op, dst, src, .. } => {
+            let s = match src {
+                Src::Reg(r) => k.has_reg(fr, r.idx()),
+                Src::Imm(_) => true,
+            };
+            let mov = matches!(
+                op,
+                AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32
+            );
+            let v = s && (mov || k.has_reg(fr, dst.idx()));
+            set(k, dst.idx(), v);
+        }
+        Op::Neg { .. } | Op::Endian { .. } | Op::Ja { .. } | Op::MayGoto { .. } => {}
+        Op::LoadImm64 { dst, .. } | Op::LoadMap { dst, .. } | Op::LoadMapValue { dst, .. } => {
+            set(k, dst.idx(), true)
+        }
+        Op::Load { dst, .. } => {
+            let v = match h.stack_slot() {
+                Some((f, i)) => k.has_slot(f, i),
+                None => true,
+            };
+            set(k, dst.idx(), v);
+        }
+        Op::Store { size, src, .. } => {
+            if let Some((f, i)) = h.stack_slot() {
+                let v = match (size, src) {
+                    (Size::DW, Src::Reg(r)) => k.has_reg(fr, r.idx()),
+                    _ => true,
+                };
+                if v {
+                    k.set_slot(f, i);
+                } else {
+                    k.clear_slot(f, i);
+                }
+            }
+        }
+        Op::Atomic { op, fetch, src, .. } => {
+            if let Some((f, i)) = h.stack_slot() {
+                k.set_slot(f, i);
+            }
+            if op == AtomicOp::Cmpxchg {
+                set(k, 0, true);
+            } else if fetch {
+                set(k, src.idx(), true);
+            }
+        }
+        Op::Jmp { dst, src, .. } => {
+            if h.stack == LINK_FAR {
+                *k = Marks::default();
+                return;
+            }
+            let mut both = k.has_reg(fr, dst.idx());
+            let mut regs = h.links | 1 << dst.idx();
+            if let Src::Reg(r) = src {
+                both &= k.has_reg(fr, r.idx());
+                regs |= 1 << r.idx();
+            }
+            if !both {
+                k.regs[fr] &= !regs;
+                k.slots[fr] &= !h.link_slots;
+            }
+        }
+        Op::Call { helper } => {
+            let r0 = !raw || helper != helper_id::KTIME_GET_NS || k.has_reg(fr, 1);
+            for r in 1..=5 {
+                set(k, r, true);
+            }
+            set(k, 0, r0);
+        }
+        Op::CallReg { .. } => {
+            let r0 = !raw || k.has_reg(fr, 1);
+            for r in 1..=5 {
+                set(k, r, true);
+            }
+            set(k, 0, r0);
+        }
+        Op::CallLocal { .. } | Op::Exit | Op::LddwHigh => *k = Marks::default(),
+    }
+}
+
+/// What of `d` is a scalar in `st` (registers and spilled registers); marks
+/// on anything else say nothing.
+fn scalars_only(st: &State, d: &Marks) -> Marks {
+    let mut out = Marks::default();
+    for (f, fr) in st.frames.iter().enumerate().take(MAX_FRAMES) {
+        for r in 0..11 {
+            if d.has_reg(f, r) && fr.regs[r].kind == Kind::Scalar {
+                out.set_reg(f, r);
+            }
+        }
+        let mut s = d.slots[f];
+        while s != 0 {
+            let i = s.trailing_zeros() as usize;
+            s &= s - 1;
+            if let Some(slot) = fr.stack.get(i) {
+                if slot.bytes[0] == Byte::Spill && slot.spill.kind == Kind::Scalar {
+                    out.set_slot(f, i);
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Checker<'_> {
+    /// Demands that `d` (values before the instruction being executed, whose
+    /// history entry is the last of `st.hist`) be precise.
+    pub(super) fn demand(&mut self, st: &mut State, d: Marks) {
+        let d = d.minus(&st.known);
+        if d.is_empty() {
+            return;
+        }
+        let n = st.hist.len().saturating_sub(1);
+        self.backtrack(&st.hist[..n], st.parent, st.frames.len() - 1, d);
+        st.known.add(&d);
+    }
+
+    /// Demands register `r` of the current frame precise, when it is a scalar.
+    pub(super) fn demand_reg(&mut self, st: &mut State, r: Reg) {
+        if st.frame().regs[r.idx()].kind == Kind::Scalar {
+            let d = Marks::reg(st.frames.len() - 1, r);
+            self.demand(st, d);
+        }
+    }
+
+    /// Copies the marks of explored state `from` onto the path `st` pruned
+    /// against it (at a prune point, before the instruction runs).
+    pub(super) fn propagate(&mut self, st: &State, from: u32) {
+        let v = &self.visited[from as usize];
+        if v.prec_all {
+            self.all_precise(st.parent);
+            return;
+        }
+        let d = v.prec;
+        self.backtrack(&st.hist, st.parent, st.frames.len() - 1, d);
+    }
+
+    /// Walks back from a position (`hist` executed since the recorded state
+    /// `parent`, in frame `frame`) marking what `d` derives from in every
+    /// recorded state passed. Returns whether a mark was added.
+    fn backtrack(
+        &mut self,
+        hist: &[Hist],
+        parent: Option<u32>,
+        mut frame: usize,
+        mut d: Marks,
+    ) -> bool {
+        let raw = self.prog.prog_type == ProgType::Raw;
+        let cfg = self.cfg;
+        let ops = &cfg.ops;
+        for h in hist.iter().rev() {
+            if d.is_empty() {
+                return false;
+            }
+            if !back_one(ops, raw, h, &mut frame, &mut d) {
+                return self.all_precise(parent);
+            }
+        }
+        let mut changed = false;
+        let mut cur = parent;
+        while let Some(p) = cur {
+            let v = &mut self.visited[p as usize];
+            if v.prec_all {
+                return changed;
+            }
+            if let Some(st) = &v.state {
+                if st.frames.len() != frame + 1 {
+                    return self.all_precise(Some(p)) || changed;
+                }
+                d = scalars_only(st, &d);
+            }
+            d = d.minus(&v.prec);
+            if d.is_empty() {
+                return changed;
+            }
+            v.prec.add(&d);
+            changed = true;
+            let seg = v.hist.clone();
+            for k in seg.rev() {
+                let h = self.hist_arena[k as usize];
+                if d.is_empty() {
+                    return changed;
+                }
+                if !back_one(ops, raw, &h, &mut frame, &mut d) {
+                    let up = self.visited[p as usize].parent;
+                    return self.all_precise(up) || changed;
+                }
+            }
+            cur = self.visited[p as usize].parent;
+        }
+        changed
+    }
+
+    /// The fallback: every scalar of `p` and its ancestors is precise.
+    fn all_precise(&mut self, mut p: Option<u32>) -> bool {
+        let mut changed = false;
+        while let Some(i) = p {
+            let v = &mut self.visited[i as usize];
+            if v.prec_all {
+                break;
+            }
+            v.prec_all = true;
+            changed = true;
+            p = v.parent;
+        }
+        changed
+    }
+
+    /// The outermost unfinished loop head `i` depends on, if any.
+    pub(super) fn open_loop(&self, i: u32) -> Option<u32> {
+        let mut h = self.visited[i as usize].loop_entry?;
+        while let Some(e) = self.visited[h as usize].loop_entry {
+            h = e;
+        }
+        (self.visited[h as usize].branches > 0).then_some(h)
+    }
+
+    /// `st` was pruned against `from`, whose marks are final only when loop
+    /// head `head` (an ancestor of `st`) is finished: ties the states on the
+    /// way to the head and keeps the path for [`Checker::close_loops`].
+    pub(super) fn add_backedge(&mut self, st: &State, from: u32, head: u32) {
+        let hd = self.visited[head as usize].depth;
+        self.visited[head as usize].is_head = true;
+        let mut cur = st.parent;
+        while let Some(i) = cur {
+            if i == head {
+                break;
+            }
+            let outer = match self.visited[i as usize].loop_entry {
+                Some(e) => self.visited[e as usize].depth <= hd,
+                None => false,
+            };
+            let v = &mut self.visited[i as usize];
+            if !outer {
+                v.loop_entry = Some(head);
+            }
+            cur = v.parent;
+        }
+        // What is known now; the rest comes when the head is finished.
+        self.propagate(st, from);
+        self.backedges.push(Backedge {
+            hist: st.hist.clone(),
+            parent: st.parent,
+            frame: st.frames.len() - 1,
+            from,
+            head,
+        });
+    }
+
+    /// After a loop head is finished: pushes the final marks along every
+    /// back-edge whose loops are all finished, until nothing changes.
+    pub(super) fn close_loops(&mut self) {
+        let ready = |ck: &Checker<'_>, b: &Backedge| {
+            ck.visited[b.head as usize].branches == 0 && ck.open_loop(b.head).is_none()
+        };
+        loop {
+            let mut changed = false;
+            for k in 0..self.backedges.len() {
+                if !ready(self, &self.backedges[k]) {
+                    continue;
+                }
+                let b = &mut self.backedges[k];
+                let hist = core::mem::take(&mut b.hist);
+                let (parent, frame, from) = (b.parent, b.frame, b.from);
+                let v = &self.visited[from as usize];
+                changed |= if v.prec_all {
+                    self.all_precise(parent)
+                } else {
+                    let d = v.prec;
+                    self.backtrack(&hist, parent, frame, d)
+                };
+                self.backedges[k].hist = hist;
+            }
+            if !changed {
+                break;
+            }
+        }
+        let mut k = 0;
+        while k < self.backedges.len() {
+            if ready(self, &self.backedges[k]) {
+                self.backedges.swap_remove(k);
+            } else {
+                k += 1;
+            }
+        }
+    }
+}

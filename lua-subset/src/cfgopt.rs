@@ -1,0 +1,385 @@
+//! Control-flow clean-ups on virtual code, before register allocation:
+//! a conditional jump that repeats one that fell through is decided,
+//! identical return tails are merged (cross-jumping), and jumps to jumps go
+//! straight to the final target. Each keeps the program's meaning exactly:
+//! code is only shared or skipped, never reordered across a side effect.
+//!
+//! Not done on purpose: turning `jcc L1; ja L2; L1:` into `j!cc L2` saves an
+//! instruction per site but swaps which side our verifier explores first,
+//! and generated program 175 then exceeds its pending-branch limit.
+
+use crate::codegen::vcode::*;
+use bpf_bridge::isa::JmpOp;
+
+/// Runs the clean-ups once; whether anything changed.
+pub(crate) fn run(code: &mut Vec<VInsn>) -> bool {
+    let mut changed = known_branches(code);
+    changed |= merge_exit_tails(code);
+    changed |= thread_jumps(code);
+    changed
+}
+
+/// The jump condition that holds exactly when `op` does not (`jset` has none).
+fn invert(op: JmpOp) -> Option<JmpOp> {
+    Some(match op {
+        JmpOp::Eq => JmpOp::Ne,
+        JmpOp::Ne => JmpOp::Eq,
+        JmpOp::Slt => JmpOp::Sge,
+        JmpOp::Sge => JmpOp::Slt,
+        JmpOp::Sle => JmpOp::Sgt,
+        JmpOp::Sgt => JmpOp::Sle,
+        JmpOp::Lt => JmpOp::Ge,
+        JmpOp::Ge => JmpOp::Lt,
+        JmpOp::Le => JmpOp::Gt,
+        JmpOp::Gt => JmpOp::Le,
+        JmpOp::Set => return None,
+    })
+}
+
+/// One past the largest label number used.
+fn next_label(code: &[VInsn]) -> u32 {
+    code.iter()
+        .filter_map(|i| match i.op {
+            VOp::Label(l) => Some(l.0 + 1),
+            _ => i.op.target().map(|l| l.0 + 1),
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Position of each placed label (`usize::MAX` where none).
+fn label_positions(code: &[VInsn]) -> Vec<usize> {
+    let mut at = Vec::new();
+    for (i, ins) in code.iter().enumerate() {
+        if let VOp::Label(l) = ins.op {
+            let l = l.0 as usize;
+            if l >= at.len() {
+                at.resize(l + 1, usize::MAX);
+            }
+            at[l] = i;
+        }
+    }
+    at
+}
+
+/// Straight-line runs ending in `exit` that share a suffix of at least two
+/// instructions with a later such run: the earlier copy's suffix becomes a
+/// `ja` forward to the later one. Virtual registers name one location program-wide,
+/// so identical instructions compute the same thing wherever they stand.
+fn merge_exit_tails(code: &mut Vec<VInsn>) -> bool {
+    // (first, exit) index pairs of each run.
+    let mut tails: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for (i, ins) in code.iter().enumerate() {
+        match ins.op {
+            VOp::Label(_) => start = i + 1,
+            VOp::Exit => {
+                tails.push((start, i));
+                start = i + 1;
+            }
+            op if op.target().is_some() => start = i + 1,
+            _ => {}
+        }
+    }
+    if tails.len() < 2 {
+        return false;
+    }
+    // Kept runs; for each merged run: (its suffix start, kept insn index).
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    let mut merges: Vec<(usize, usize, usize)> = Vec::new();
+    for &(s, e) in tails.iter().rev() {
+        let best = kept
+            .iter()
+            .map(|&(ks, ke)| {
+                let mut k = 0;
+                while k <= e - s && k <= ke - ks && code[e - k].op == code[ke - k].op {
+                    k += 1;
+                }
+                (k, ke)
+            })
+            .max_by_key(|&(k, _)| k);
+        match best {
+            Some((k, ke)) if k >= 2 => merges.push((e + 1 - k, e, ke + 1 - k)),
+            _ => kept.push((s, e)),
+        }
+    }
+    if merges.is_empty() {
+        return false;
+    }
+    // A label before each shared suffix start, then the copies become jumps.
+    let mut label = next_label(code);
+    let mut at: Vec<(usize, Label)> = Vec::new();
+    let mut jump_from: Vec<(usize, usize, Label)> = Vec::new();
+    for &(ms, me, target) in &merges {
+        let l = match at.iter().find(|(p, _)| *p == target) {
+            Some(&(_, l)) => l,
+            None => {
+                let l = Label(label);
+                label += 1;
+                at.push((target, l));
+                l
+            }
+        };
+        jump_from.push((ms, me, l));
+    }
+    let mut out = Vec::with_capacity(code.len() + at.len());
+    let mut i = 0;
+    while i < code.len() {
+        for &(_, l) in at.iter().filter(|(p, _)| *p == i) {
+            out.push(VInsn {
+                op: VOp::Label(l),
+                span: code[i].span,
+            });
+        }
+        if let Some(&(_, me, l)) = jump_from.iter().find(|(ms, _, _)| *ms == i) {
+            out.push(VInsn {
+                op: VOp::Ja { target: l },
+                span: code[i].span,
+            });
+            i = me + 1;
+            continue;
+        }
+        out.push(code[i]);
+        i += 1;
+    }
+    *code = out;
+    true
+}
+
+/// A conditional jump that repeats one that fell through earlier in the same
+/// straight-line run, with its registers unchanged since, is decided: the
+/// same condition is false again (the jump goes), its inverse is true (the
+/// jump becomes `ja`). A map lookup's null check repeated after the first one
+/// is the common case.
+fn known_branches(code: &mut Vec<VInsn>) -> bool {
+    // Conditions known false here: (op, a, b).
+    let mut facts: Vec<(JmpOp, V, VSrc)> = Vec::new();
+    let mut drop = Vec::new();
+    let mut changed = false;
+    for (i, ins) in code.iter_mut().enumerate() {
+        match ins.op {
+            VOp::Label(_) => facts.clear(),
+            VOp::Jmp { op, a, b, target } => {
+                let repeat = facts.contains(&(op, a, b));
+                let inverse = invert(op).is_some_and(|inv| facts.contains(&(inv, a, b)));
+                if repeat {
+                    drop.push(i);
+                    changed = true;
+                } else if inverse {
+                    ins.op = VOp::Ja { target };
+                    changed = true;
+                    facts.clear();
+                } else if facts.len() < 8 {
+                    facts.push((op, a, b));
+                }
+            }
+            op if op.target().is_some() || !op.falls_through() => facts.clear(),
+            _ if facts.is_empty() => {}
+            op => facts.retain(|(_, a, b)| {
+                !writes(op, *a) && !matches!(b, VSrc::Reg(r) if writes(op, *r))
+            }),
+        }
+    }
+    if !drop.is_empty() {
+        remove_at(code, &drop);
+    }
+    changed
+}
+
+/// Whether `op` (not a jump) writes `v` (as [`VOp::defs`] says).
+fn writes(op: VOp, v: V) -> bool {
+    match op {
+        VOp::Alu { dst, .. }
+        | VOp::Neg { dst }
+        | VOp::Be { dst, .. }
+        | VOp::LoadImm { dst, .. }
+        | VOp::LoadMap { dst, .. }
+        | VOp::Load { dst, .. } => dst == v,
+        VOp::Call { .. } => v.0 <= 5,
+        _ => false,
+    }
+}
+
+/// Removes the instructions at the (increasing) indices `at`.
+fn remove_at(code: &mut Vec<VInsn>, at: &[usize]) {
+    let mut next = at.iter().peekable();
+    let mut k = 0;
+    code.retain(|_| {
+        let gone = next.next_if_eq(&&k).is_some();
+        k += 1;
+        !gone
+    });
+}
+
+/// The first instruction at or after `i` that is not a label.
+fn first_real(code: &[VInsn], mut i: usize) -> Option<usize> {
+    while i < code.len() {
+        if !matches!(code[i].op, VOp::Label(_)) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Jumps whose target is a `ja` go to that `ja`'s target (chains followed a
+/// bounded number of steps, so cycles of jumps end).
+fn thread_jumps(code: &mut [VInsn]) -> bool {
+    let at = label_positions(code);
+    let final_target = |mut l: Label| -> Label {
+        for _ in 0..8 {
+            let Some(&p) = at.get(l.0 as usize) else {
+                break;
+            };
+            if p == usize::MAX {
+                break;
+            }
+            match first_real(code, p).map(|j| code[j].op) {
+                Some(VOp::Ja { target }) if target != l => l = target,
+                _ => break,
+            }
+        }
+        l
+    };
+    let new: Vec<(usize, Label)> = code
+        .iter()
+        .enumerate()
+        .filter_map(|(i, ins)| {
+            let target = ins.op.target()?;
+            let t = final_target(target);
+            (t != target).then_some((i, t))
+        })
+        .collect();
+    let changed = !new.is_empty();
+    for (i, t) in new {
+        {
+            match &mut code[i].op {
+                VOp::Jmp { target, .. } | VOp::Ja { target } | VOp::MayGoto { target } => {
+                    *target = t
+                }
+                _ => {}
+            }
+        }
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Span;
+    use bpf_bridge::isa::AluOp;
+
+    fn ins(op: VOp) -> VInsn {
+        VInsn {
+            op,
+            span: Span::default(),
+        }
+    }
+
+    fn ret(k: i32) -> [VInsn; 2] {
+        [
+            ins(VOp::Alu {
+                op: AluOp::Mov,
+                dst: V(0),
+                src: VSrc::Imm(k),
+            }),
+            ins(VOp::Exit),
+        ]
+    }
+
+    fn jeq(a: u32, k: i32, l: u32) -> VInsn {
+        ins(VOp::Jmp {
+            op: JmpOp::Eq,
+            a: V(a),
+            b: VSrc::Imm(k),
+            target: Label(l),
+        })
+    }
+
+    /// Runs `pass` over `code`; the ops after it must be `want`.
+    #[track_caller]
+    fn check(pass: fn(&mut Vec<VInsn>) -> bool, code: Vec<VInsn>, want: Vec<VOp>) {
+        let mut code = code;
+        pass(&mut code);
+        let got: Vec<VOp> = code.iter().map(|i| i.op).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn identical_returns_share_one_copy() {
+        let mut code = vec![jeq(16, 1, 0)];
+        code.extend(ret(2));
+        code.push(ins(VOp::Label(Label(0))));
+        code.extend(ret(2));
+        let want = vec![
+            jeq(16, 1, 0).op,
+            VOp::Ja { target: Label(1) },
+            VOp::Label(Label(0)),
+            VOp::Label(Label(1)),
+            ret(2)[0].op,
+            VOp::Exit,
+        ];
+        check(merge_exit_tails, code, want);
+    }
+
+    #[test]
+    fn different_returns_stay() {
+        let mut code = vec![jeq(16, 1, 0)];
+        code.extend(ret(1));
+        code.push(ins(VOp::Label(Label(0))));
+        code.extend(ret(2));
+        let want: Vec<VOp> = code.iter().map(|i| i.op).collect();
+        check(merge_exit_tails, code, want);
+    }
+
+    #[test]
+    fn a_repeated_test_is_decided() {
+        let mov = ins(VOp::Alu {
+            op: AluOp::Mov,
+            dst: V(17),
+            src: VSrc::Imm(3),
+        });
+        let ne = |l| {
+            ins(VOp::Jmp {
+                op: JmpOp::Ne,
+                a: V(16),
+                b: VSrc::Imm(0),
+                target: Label(l),
+            })
+        };
+        // The same test again never jumps; its inverse always does.
+        check(
+            known_branches,
+            vec![jeq(16, 0, 0), mov, jeq(16, 0, 1), ne(2)],
+            vec![jeq(16, 0, 0).op, mov.op, VOp::Ja { target: Label(2) }],
+        );
+        // A redefinition or a label forgets what was known.
+        let redef = ins(VOp::Alu {
+            op: AluOp::Add,
+            dst: V(16),
+            src: VSrc::Imm(1),
+        });
+        let code = vec![jeq(16, 0, 0), redef, jeq(16, 0, 1)];
+        let want: Vec<VOp> = code.iter().map(|i| i.op).collect();
+        check(known_branches, code, want);
+        let code = vec![jeq(16, 0, 0), ins(VOp::Label(Label(5))), jeq(16, 0, 1)];
+        let want: Vec<VOp> = code.iter().map(|i| i.op).collect();
+        check(known_branches, code, want);
+    }
+
+    #[test]
+    fn jumps_to_jumps_go_straight_through() {
+        let code = vec![
+            jeq(16, 0, 0),
+            ins(VOp::Exit),
+            ins(VOp::Label(Label(0))),
+            ins(VOp::Ja { target: Label(1) }),
+            ins(VOp::Label(Label(1))),
+            ins(VOp::Exit),
+        ];
+        let mut want: Vec<VOp> = code.iter().map(|i| i.op).collect();
+        want[0] = jeq(16, 0, 1).op;
+        check(|c| thread_jumps(c), code, want);
+    }
+}
