@@ -1,5 +1,7 @@
 //! Shared set-up for the criterion benchmarks.
 
+pub mod packet_loops;
+
 /// Short builders for 64-bit eBPF ops, so bench programs read like assembly.
 pub mod ops {
     use bpf_bridge::isa::{AluOp, Endian, JmpOp, Op, Reg, Size, Src, Width};
