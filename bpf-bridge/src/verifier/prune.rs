@@ -69,6 +69,7 @@ impl core::hash::Hasher for Fx {
     }
 }
 
+#[inline]
 fn var_ok(old: &Scalar, cur: &Scalar, exact: bool) -> bool {
     if exact {
         old == cur
@@ -79,6 +80,7 @@ fn var_ok(old: &Scalar, cur: &Scalar, exact: bool) -> bool {
 
 /// `precise`: whether an old scalar's value matters (an imprecise one, other
 /// than the memory length of `raw` programs, matches any scalar).
+#[inline]
 fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool, precise: bool) -> bool {
     if old.kind == Kind::NotInit {
         return !exact || cur.kind == Kind::NotInit;
@@ -207,6 +209,17 @@ pub fn subsumes(
             ),
             None => (u16::MAX, u64::MAX),
         };
+        // The stack first: where states differ it is most often there, and
+        // the verdict does not depend on the order (the id map only has to
+        // stay consistent over all pairs).
+        let slive = if i == top {
+            stack_live.get(cur.pc).copied().unwrap_or(u64::MAX)
+        } else {
+            u64::MAX
+        };
+        if !stacksafe(of, cf, &mut ids, exact, pslots, slive) {
+            return false;
+        }
         for r in 0..11 {
             if mask & (1 << r) != 0
                 && !regsafe(
@@ -219,14 +232,6 @@ pub fn subsumes(
             {
                 return false;
             }
-        }
-        let slive = if i == top {
-            stack_live.get(cur.pc).copied().unwrap_or(u64::MAX)
-        } else {
-            u64::MAX
-        };
-        if !stacksafe(of, cf, &mut ids, exact, pslots, slive) {
-            return false;
         }
     }
     true
