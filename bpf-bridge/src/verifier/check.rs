@@ -238,6 +238,8 @@ impl<'a> Checker<'a> {
         let mut in_loop = false;
         let mut widen_from = None;
         let mut hash = None;
+        // Made on first comparison (most visits in a loop compare none).
+        let mut ids = None;
         for k in 0..self.at[pc].len() {
             let i = self.at[pc][k];
             let v = &self.visited[i as usize];
@@ -245,7 +247,15 @@ impl<'a> Checker<'a> {
             if v.branches > 0 {
                 in_loop = true;
                 if may_goto {
-                    if prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, false, None) {
+                    if prune::subsumes(
+                        old,
+                        st,
+                        &self.cfg.live,
+                        &self.cfg.stack_live,
+                        false,
+                        None,
+                        ids.get_or_insert_with(prune::IdMap::new),
+                    ) {
                         // Its marks are not final: a back-edge.
                         self.add_backedge(st, i, i);
                         return Ok(Some(PathEnd::Pruned(None)));
@@ -256,7 +266,15 @@ impl<'a> Checker<'a> {
                     let Some(old) = &self.visited[i as usize].state else {
                         continue;
                     };
-                    if !prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, true, None) {
+                    if !prune::subsumes(
+                        old,
+                        st,
+                        &self.cfg.live,
+                        &self.cfg.stack_live,
+                        true,
+                        None,
+                        ids.get_or_insert_with(prune::IdMap::new),
+                    ) {
                         continue;
                     }
                     return fail(
@@ -271,7 +289,15 @@ impl<'a> Checker<'a> {
             // compare every scalar.
             let open = self.open_loop(i);
             let prec = (open.is_none() && !v.prec_all).then_some(&v.prec);
-            if prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, false, prec) {
+            if prune::subsumes(
+                old,
+                st,
+                &self.cfg.live,
+                &self.cfg.stack_live,
+                false,
+                prec,
+                ids.get_or_insert_with(prune::IdMap::new),
+            ) {
                 match open {
                     Some(h) => self.add_backedge(st, i, h),
                     None => self.propagate(st, i),
