@@ -341,8 +341,16 @@ impl<'a> Checker<'a> {
         st.hist.clear();
         let hist = start..self.hist_arena.len() as u32;
         st.known = Marks::default();
-        let mut saved = st.clone();
-        saved.parent = None;
+        // The recorded copy needs no history (and no room for one).
+        let saved = State {
+            frames: st.frames.clone(),
+            goto_depth: st.goto_depth,
+            pc: st.pc,
+            depth: st.depth,
+            parent: None,
+            hist: Vec::new(),
+            known: st.known,
+        };
         self.visited.push(Visited {
             state: Some(saved),
             branches: 1,
