@@ -28,20 +28,23 @@ const LOOP_STATE_GAP: u64 = 32;
 /// every round are widened too.
 const DRIFT_ROUNDS: usize = 12;
 
-/// A state recorded at a prune point.
+/// A state recorded at a prune point. `repr(C)` with the fields the scan at
+/// each prune point reads first (`branches`, `hash`, then the state's head),
+/// so one cache line usually answers whether an entry is worth comparing.
+#[repr(C)]
 pub(crate) struct Visited {
-    /// `None` once dropped from the per-slot list (memory is given back).
-    pub(super) state: Option<State>,
     /// Paths below this one still being explored (0 = complete).
     pub(super) branches: u32,
+    /// [`prune::exact_hash`] of the state, once needed.
+    hash: Option<u64>,
+    /// `None` once dropped from the per-slot list (memory is given back).
+    pub(super) state: Option<State>,
     pub(super) parent: Option<u32>,
     pub(super) depth: u64,
     /// Longest finished path through this state, in instructions from entry.
     max_exit: Option<u64>,
     /// Some path through this state has no proven bound (may_goto loop).
     unbounded: bool,
-    /// [`prune::exact_hash`] of the state, once needed.
-    hash: Option<u64>,
     /// Instructions from the parent state to this one.
     pub(super) hist: core::ops::Range<u32>,
     /// Scalars whose value the exploration below relies on.
@@ -100,11 +103,13 @@ impl<'a> Checker<'a> {
             prog,
             cfg,
             config,
-            visited: Vec::new(),
+            // Sized for typical programs: growing from empty costs more
+            // than verifying a short one.
+            visited: Vec::with_capacity(32),
             backedges: Vec::new(),
-            hist_arena: Vec::new(),
+            hist_arena: Vec::with_capacity(4 * n),
             at: vec![Vec::new(); n],
-            pending: Vec::new(),
+            pending: Vec::with_capacity(16),
             next_id: 1,
             processed: 0,
             peak_states: 0,
@@ -140,7 +145,7 @@ impl<'a> Checker<'a> {
             pc: 0,
             depth: 0,
             parent: None,
-            hist: Vec::new(),
+            hist: Vec::with_capacity(64),
             goto_depth: 0,
             known: Marks::default(),
         }
@@ -233,6 +238,8 @@ impl<'a> Checker<'a> {
         let mut in_loop = false;
         let mut widen_from = None;
         let mut hash = None;
+        // Made on first comparison (most visits in a loop compare none).
+        let mut ids = None;
         for k in 0..self.at[pc].len() {
             let i = self.at[pc][k];
             let v = &self.visited[i as usize];
@@ -240,7 +247,15 @@ impl<'a> Checker<'a> {
             if v.branches > 0 {
                 in_loop = true;
                 if may_goto {
-                    if prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, false, None) {
+                    if prune::subsumes(
+                        old,
+                        st,
+                        &self.cfg.live,
+                        &self.cfg.stack_live,
+                        false,
+                        None,
+                        ids.get_or_insert_with(prune::IdMap::new),
+                    ) {
                         // Its marks are not final: a back-edge.
                         self.add_backedge(st, i, i);
                         return Ok(Some(PathEnd::Pruned(None)));
@@ -251,7 +266,15 @@ impl<'a> Checker<'a> {
                     let Some(old) = &self.visited[i as usize].state else {
                         continue;
                     };
-                    if !prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, true, None) {
+                    if !prune::subsumes(
+                        old,
+                        st,
+                        &self.cfg.live,
+                        &self.cfg.stack_live,
+                        true,
+                        None,
+                        ids.get_or_insert_with(prune::IdMap::new),
+                    ) {
                         continue;
                     }
                     return fail(
@@ -266,7 +289,15 @@ impl<'a> Checker<'a> {
             // compare every scalar.
             let open = self.open_loop(i);
             let prec = (open.is_none() && !v.prec_all).then_some(&v.prec);
-            if prune::subsumes(old, st, &self.cfg.live, &self.cfg.stack_live, false, prec) {
+            if prune::subsumes(
+                old,
+                st,
+                &self.cfg.live,
+                &self.cfg.stack_live,
+                false,
+                prec,
+                ids.get_or_insert_with(prune::IdMap::new),
+            ) {
                 match open {
                     Some(h) => self.add_backedge(st, i, h),
                     None => self.propagate(st, i),
@@ -310,8 +341,16 @@ impl<'a> Checker<'a> {
         st.hist.clear();
         let hist = start..self.hist_arena.len() as u32;
         st.known = Marks::default();
-        let mut saved = st.clone();
-        saved.parent = None;
+        // The recorded copy needs no history (and no room for one).
+        let saved = State {
+            frames: st.frames.clone(),
+            goto_depth: st.goto_depth,
+            pc: st.pc,
+            depth: st.depth,
+            parent: None,
+            hist: Vec::new(),
+            known: st.known,
+        };
         self.visited.push(Visited {
             state: Some(saved),
             branches: 1,

@@ -7,14 +7,16 @@ use super::precise::Marks;
 use super::state::{Byte, Frame, Kind, RegState, Slot, State};
 
 /// Consistent renaming of ids between the old and the current state; fixed
-/// capacity (no allocation), and a full map fails the comparison.
-struct IdMap {
+/// capacity (no allocation), and a full map fails the comparison. One map
+/// serves all comparisons at a prune point ([`subsumes`] empties it).
+pub struct IdMap {
     pairs: [(u64, u64); 16],
     len: usize,
 }
 
 impl IdMap {
-    fn new() -> IdMap {
+    /// An empty map.
+    pub fn new() -> IdMap {
         IdMap {
             pairs: [(0, 0); 16],
             len: 0,
@@ -69,6 +71,7 @@ impl core::hash::Hasher for Fx {
     }
 }
 
+#[inline]
 fn var_ok(old: &Scalar, cur: &Scalar, exact: bool) -> bool {
     if exact {
         old == cur
@@ -79,6 +82,7 @@ fn var_ok(old: &Scalar, cur: &Scalar, exact: bool) -> bool {
 
 /// `precise`: whether an old scalar's value matters (an imprecise one, other
 /// than the memory length of `raw` programs, matches any scalar).
+#[inline]
 fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool, precise: bool) -> bool {
     if old.kind == Kind::NotInit {
         return !exact || cur.kind == Kind::NotInit;
@@ -183,11 +187,12 @@ pub fn subsumes(
     stack_live: &[u64],
     exact: bool,
     prec: Option<&Marks>,
+    ids: &mut IdMap,
 ) -> bool {
     if old.frames.len() != cur.frames.len() {
         return false;
     }
-    let mut ids = IdMap::new();
+    ids.len = 0;
     let top = cur.frames.len() - 1;
     for (i, (of, cf)) in old.frames.iter().zip(&cur.frames).enumerate() {
         if of.callsite != cf.callsite {
@@ -207,26 +212,23 @@ pub fn subsumes(
             ),
             None => (u16::MAX, u64::MAX),
         };
-        for r in 0..11 {
-            if mask & (1 << r) != 0
-                && !regsafe(
-                    &of.regs[r],
-                    &cf.regs[r],
-                    &mut ids,
-                    exact,
-                    pregs & (1 << r) != 0,
-                )
-            {
-                return false;
-            }
-        }
+        // The stack first: where states differ it is most often there, and
+        // the verdict does not depend on the order (the id map only has to
+        // stay consistent over all pairs).
         let slive = if i == top {
             stack_live.get(cur.pc).copied().unwrap_or(u64::MAX)
         } else {
             u64::MAX
         };
-        if !stacksafe(of, cf, &mut ids, exact, pslots, slive) {
+        if !stacksafe(of, cf, ids, exact, pslots, slive) {
             return false;
+        }
+        for r in 0..11 {
+            if mask & (1 << r) != 0
+                && !regsafe(&of.regs[r], &cf.regs[r], ids, exact, pregs & (1 << r) != 0)
+            {
+                return false;
+            }
         }
     }
     true

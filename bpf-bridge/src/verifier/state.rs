@@ -212,11 +212,16 @@ pub fn slot_of(off: i64) -> (usize, usize) {
     (i, b)
 }
 
-/// Everything the analysis knows at one point of one path.
-#[derive(Clone, Debug)]
+/// Everything the analysis knows at one point of one path. `repr(C)`: the
+/// fields a prune point's scan of recorded states reads come first.
+#[derive(Debug)]
+#[repr(C)]
 pub struct State {
     /// Call frames, the current one last.
     pub frames: Vec<Frame>,
+    /// may_goto instructions passed without jumping (the kernel's
+    /// `may_goto_depth`): a state repeating across one is not an endless loop.
+    pub goto_depth: u32,
     /// Next instruction.
     pub pc: usize,
     /// Instructions executed on this path so far.
@@ -225,12 +230,30 @@ pub struct State {
     pub parent: Option<u32>,
     /// Instructions executed since that state (for precision backtracking).
     pub hist: Vec<super::precise::Hist>,
-    /// may_goto instructions passed without jumping (the kernel's
-    /// `may_goto_depth`): a state repeating across one is not an endless loop.
-    pub goto_depth: u32,
     /// Registers and slots whose derivation is already marked precise in
     /// every recorded state of the path (a cache: demanding them is a no-op).
     pub known: super::precise::Marks,
+}
+
+/// Room for this many more history entries in a cloned state: a clone (a
+/// fork) is followed by more instructions, and growing from an exact-size
+/// buffer would reallocate at once.
+const HIST_HEADROOM: usize = 32;
+
+impl Clone for State {
+    fn clone(&self) -> State {
+        let mut hist = Vec::with_capacity(self.hist.len() + HIST_HEADROOM);
+        hist.extend_from_slice(&self.hist);
+        State {
+            frames: self.frames.clone(),
+            goto_depth: self.goto_depth,
+            pc: self.pc,
+            depth: self.depth,
+            parent: self.parent,
+            hist,
+            known: self.known,
+        }
+    }
 }
 
 impl State {
