@@ -28,14 +28,14 @@
 //! `cargo bench -p luabpf-bench --bench engines -- --warm-up-time 1 --measurement-time 3`
 
 use bpf_bridge::engine::Engine;
-use bpf_bridge::isa::{encode_program, insns_to_bytes, AluOp, Insn, JmpOp, Op, Src, Width};
+use bpf_bridge::isa::{encode_program, insns_to_bytes, AluOp, Insn, Op};
 use bpf_bridge::kernel::{self, KernelError, KernelProgram};
 use bpf_bridge::program::{ProgType, Program};
 use criterion::{criterion_group, criterion_main, Criterion};
 use jit::engine::JitEngine;
 use jit::exec_mem::ExecPool;
 use jit::{Arch, Options};
-use luabpf_bench::ops::{alu, alur, r};
+use luabpf_bench::ops::{alu, mixing_loop};
 use luabpf_bench::packet_loops::{self, PacketLoop};
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -51,33 +51,9 @@ const LOOP_N: i32 = 1000;
 /// A 1000-iteration mixing loop (xorshift over a multiplied counter); the
 /// result is masked to a valid XDP verdict so the kernel accepts it.
 fn compute_loop() -> Vec<Insn> {
-    use AluOp::*;
-    encode_program(&[
-        alu(Mov, 0, 0),
-        alu(Mov, 1, 0),
-        alu(Mov, 3, 0x12345),
-        // loop (3):
-        alur(Mov, 2, 1),
-        alu(Mul, 2, -1_640_531_535),
-        alur(Xor, 3, 2),
-        alur(Mov, 4, 3),
-        alu(Lsh, 4, 13),
-        alur(Xor, 3, 4),
-        alur(Mov, 4, 3),
-        alu(Rsh, 4, 7),
-        alur(Xor, 3, 4),
-        alur(Add, 0, 3),
-        alu(Add, 1, 1),
-        Op::Jmp {
-            width: Width::W64,
-            op: JmpOp::Lt,
-            dst: r(1),
-            src: Src::Imm(LOOP_N),
-            off: -12,
-        },
-        alu(And, 0, 3),
-        Op::Exit,
-    ])
+    let mut ops = mixing_loop(LOOP_N);
+    ops.extend([alu(AluOp::And, 0, 3), Op::Exit]);
+    encode_program(&ops)
 }
 
 /// The same loop in Rust.

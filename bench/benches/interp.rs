@@ -20,26 +20,9 @@ use std::hint::black_box;
 
 /// A 1000-iteration mixing loop (xorshift over a multiplied counter).
 fn compute_loop() -> Vec<Op> {
-    use AluOp::*;
-    vec![
-        alu(Mov, 0, 0),
-        alu(Mov, 1, 0),
-        alu(Mov, 3, 0x12345),
-        // loop (3):
-        alur(Mov, 2, 1),
-        alu(Mul, 2, -1_640_531_535),
-        alur(Xor, 3, 2),
-        alur(Mov, 4, 3),
-        alu(Lsh, 4, 13),
-        alur(Xor, 3, 4),
-        alur(Mov, 4, 3),
-        alu(Rsh, 4, 7),
-        alur(Xor, 3, 4),
-        alur(Add, 0, 3),
-        alu(Add, 1, 1),
-        jmp(JmpOp::Lt, 1, 1000, -12),
-        Op::Exit,
-    ]
+    let mut ops = mixing_loop(1000);
+    ops.push(Op::Exit);
+    ops
 }
 
 /// Returns 1 for IPv4/TCP to port 80 whose payload contains "GET ", else 0.

@@ -66,4 +66,28 @@ pub mod ops {
             dst: r(d),
         }
     }
+
+    /// The benches' compute loop without its exit: `n` rounds of xorshift over
+    /// a multiplied counter, summed into r0 (r1 counter, r2–r4 scratch).
+    pub fn mixing_loop(n: i32) -> Vec<Op> {
+        use AluOp::*;
+        vec![
+            alu(Mov, 0, 0),
+            alu(Mov, 1, 0),
+            alu(Mov, 3, 0x12345),
+            // loop (3):
+            alur(Mov, 2, 1),
+            alu(Mul, 2, -1_640_531_535),
+            alur(Xor, 3, 2),
+            alur(Mov, 4, 3),
+            alu(Lsh, 4, 13),
+            alur(Xor, 3, 4),
+            alur(Mov, 4, 3),
+            alu(Rsh, 4, 7),
+            alur(Xor, 3, 4),
+            alur(Add, 0, 3),
+            alu(Add, 1, 1),
+            jmp(JmpOp::Lt, 1, n, -12),
+        ]
+    }
 }
