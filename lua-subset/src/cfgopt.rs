@@ -19,23 +19,6 @@ pub(crate) fn run(code: &mut Vec<VInsn>) -> bool {
     changed
 }
 
-/// The jump condition that holds exactly when `op` does not (`jset` has none).
-fn invert(op: JmpOp) -> Option<JmpOp> {
-    Some(match op {
-        JmpOp::Eq => JmpOp::Ne,
-        JmpOp::Ne => JmpOp::Eq,
-        JmpOp::Slt => JmpOp::Sge,
-        JmpOp::Sge => JmpOp::Slt,
-        JmpOp::Sle => JmpOp::Sgt,
-        JmpOp::Sgt => JmpOp::Sle,
-        JmpOp::Lt => JmpOp::Ge,
-        JmpOp::Ge => JmpOp::Lt,
-        JmpOp::Le => JmpOp::Gt,
-        JmpOp::Gt => JmpOp::Le,
-        JmpOp::Set => return None,
-    })
-}
-
 /// One past the largest label number used.
 fn next_label(code: &[VInsn]) -> u32 {
     code.iter()
@@ -45,21 +28,6 @@ fn next_label(code: &[VInsn]) -> u32 {
         })
         .max()
         .unwrap_or(0)
-}
-
-/// Position of each placed label (`usize::MAX` where none).
-fn label_positions(code: &[VInsn]) -> Vec<usize> {
-    let mut at = Vec::new();
-    for (i, ins) in code.iter().enumerate() {
-        if let VOp::Label(l) = ins.op {
-            let l = l.0 as usize;
-            if l >= at.len() {
-                at.resize(l + 1, usize::MAX);
-            }
-            at[l] = i;
-        }
-    }
-    at
 }
 
 /// Straight-line runs ending in `exit` that share a suffix of at least two
@@ -161,7 +129,7 @@ fn known_branches(code: &mut Vec<VInsn>) -> bool {
             VOp::Label(_) => facts.clear(),
             VOp::Jmp { op, a, b, target } => {
                 let repeat = facts.contains(&(op, a, b));
-                let inverse = invert(op).is_some_and(|inv| facts.contains(&(inv, a, b)));
+                let inverse = op.inverse().is_some_and(|inv| facts.contains(&(inv, a, b)));
                 if repeat {
                     drop.push(i);
                     changed = true;

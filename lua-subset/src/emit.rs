@@ -7,22 +7,6 @@ use crate::regalloc::{self, Loc};
 use bpf_bridge::isa::{AluOp, Op, Reg, Size, Src, Width};
 use bpf_bridge::program::LineInfo;
 
-/// Position of each label in `code` (labels are dense small numbers;
-/// `usize::MAX` for labels not placed).
-fn label_positions(code: &[VInsn]) -> Vec<usize> {
-    let mut at = Vec::new();
-    for (i, ins) in code.iter().enumerate() {
-        if let VOp::Label(l) = ins.op {
-            let l = l.0 as usize;
-            if l >= at.len() {
-                at.resize(l + 1, usize::MAX);
-            }
-            at[l] = i;
-        }
-    }
-    at
-}
-
 /// Removes unreachable instructions and jumps to the next instruction, and
 /// runs the control-flow clean-ups of [`crate::cfgopt`], until nothing changes
 /// (a few rounds at most).

@@ -161,6 +161,27 @@ pub enum JmpOp {
     Sle,
 }
 
+impl JmpOp {
+    /// The condition that holds exactly when this one does not (`jset` has
+    /// none): a branch's fall-through edge.
+    pub fn inverse(self) -> Option<JmpOp> {
+        use JmpOp::*;
+        Some(match self {
+            Eq => Ne,
+            Ne => Eq,
+            Gt => Le,
+            Le => Gt,
+            Ge => Lt,
+            Lt => Ge,
+            Sgt => Sle,
+            Sle => Sgt,
+            Sge => Slt,
+            Slt => Sge,
+            Set => return None,
+        })
+    }
+}
+
 /// Atomic read-modify-write operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AtomicOp {

@@ -422,23 +422,7 @@ fn alu64(op: AluOp, a: &Scalar, b: &Scalar, shmask: u64) -> Scalar {
 
 fn refine64(op: JmpOp, mut a: Scalar, mut b: Scalar, taken: bool) -> Option<(Scalar, Scalar)> {
     use JmpOp::*;
-    let op = if taken {
-        Some(op)
-    } else {
-        match op {
-            Eq => Some(Ne),
-            Ne => Some(Eq),
-            Gt => Some(Le),
-            Le => Some(Gt),
-            Ge => Some(Lt),
-            Lt => Some(Ge),
-            Sgt => Some(Sle),
-            Sle => Some(Sgt),
-            Sge => Some(Slt),
-            Slt => Some(Sge),
-            Set => None,
-        }
-    };
+    let op = if taken { Some(op) } else { op.inverse() };
     match op {
         Some(Eq) => {
             let mut m = a;

@@ -63,23 +63,6 @@ pub(crate) fn reads_map(e: &Expr, map: usize, key: &Expr) -> bool {
     }
 }
 
-/// The jump condition that is true exactly when `op` is false.
-fn negate(op: JmpOp) -> JmpOp {
-    match op {
-        JmpOp::Eq => JmpOp::Ne,
-        JmpOp::Ne => JmpOp::Eq,
-        JmpOp::Slt => JmpOp::Sge,
-        JmpOp::Sge => JmpOp::Slt,
-        JmpOp::Sle => JmpOp::Sgt,
-        JmpOp::Sgt => JmpOp::Sle,
-        JmpOp::Lt => JmpOp::Ge,
-        JmpOp::Ge => JmpOp::Lt,
-        JmpOp::Le => JmpOp::Gt,
-        JmpOp::Gt => JmpOp::Le,
-        JmpOp::Set => JmpOp::Set,
-    }
-}
-
 /// `b op a` ⇔ `a op' b`.
 fn mirror(op: JmpOp) -> JmpOp {
     match op {
@@ -255,7 +238,12 @@ impl<'m, 'a> Gen<'m, 'a> {
                     BinOp::Gt => JmpOp::Sgt,
                     _ => JmpOp::Sge,
                 };
-                let jop = if when { jop } else { negate(jop) };
+                // Signed comparisons always have an inverse.
+                let jop = if when {
+                    jop
+                } else {
+                    jop.inverse().unwrap_or(jop)
+                };
                 self.jump_if(jop, va, vb, target);
             }
             ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {

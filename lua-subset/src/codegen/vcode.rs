@@ -171,3 +171,19 @@ impl VOp {
         !matches!(self, VOp::Ja { .. } | VOp::Exit)
     }
 }
+
+/// Position of each label in `code` (labels are dense small numbers;
+/// `usize::MAX` for labels not placed).
+pub fn label_positions(code: &[VInsn]) -> Vec<usize> {
+    let mut at = Vec::new();
+    for (i, ins) in code.iter().enumerate() {
+        if let VOp::Label(l) = ins.op {
+            let l = l.0 as usize;
+            if l >= at.len() {
+                at.resize(l + 1, usize::MAX);
+            }
+            at[l] = i;
+        }
+    }
+    at
+}
