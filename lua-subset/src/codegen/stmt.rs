@@ -338,6 +338,19 @@ impl<'m, 'a> Gen<'m, 'a> {
         }
     }
 
+    /// `dst *= k` (wrapping, 64-bit).
+    fn mul_imm(&mut self, dst: V, k: i64) {
+        if k == 1 {
+            return;
+        }
+        let src = self.src_of(Opnd::Imm(k));
+        self.emit(VOp::Alu {
+            op: AluOp::Mul,
+            dst,
+            src,
+        });
+    }
+
     fn num_for(
         &mut self,
         var: VarId,
@@ -433,6 +446,24 @@ impl<'m, 'a> Gen<'m, 'a> {
                 }
             }
         }
+        // In a loop the verifier cannot bound, an index stepped by `i += step`
+        // from an exact (or narrow) start takes a new exact value each
+        // iteration, so Linux's verifier never finds a state it has seen and
+        // walks until its complexity limit. Deriving the index from the
+        // counter, `i = last - cnt * step`, leaves it unknown to the verifier
+        // (`last` depends on the unknown count) and the loop state converges.
+        let exact = matches!((a, l), (Opnd::Imm(_), Opnd::Imm(_)));
+        let last = (!proven && !exact).then(|| {
+            let last = self.new_v();
+            self.mov(last, cnt);
+            self.mul_imm(last, step);
+            self.emit(VOp::Alu {
+                op: AluOp::Add,
+                dst: last,
+                src: VSrc::Reg(i),
+            });
+            last
+        });
         self.place(head);
         self.bind_var(var, Val::Int(i), s.span);
         self.loops.push(exit);
@@ -450,12 +481,31 @@ impl<'m, 'a> Gen<'m, 'a> {
             dst: cnt,
             src: VSrc::Imm(1),
         });
-        let st = self.src_of(Opnd::Imm(step));
-        self.emit(VOp::Alu {
-            op: AluOp::Add,
-            dst: i,
-            src: st,
-        });
+        if let Some(last) = last {
+            if step == 1 {
+                self.mov(i, last);
+                self.emit(VOp::Alu {
+                    op: AluOp::Sub,
+                    dst: i,
+                    src: VSrc::Reg(cnt),
+                });
+            } else {
+                self.mov(i, cnt);
+                self.mul_imm(i, step.wrapping_neg());
+                self.emit(VOp::Alu {
+                    op: AluOp::Add,
+                    dst: i,
+                    src: VSrc::Reg(last),
+                });
+            }
+        } else {
+            let st = self.src_of(Opnd::Imm(step));
+            self.emit(VOp::Alu {
+                op: AluOp::Add,
+                dst: i,
+                src: st,
+            });
+        }
         if !proven {
             self.budget_draw();
         }

@@ -36,3 +36,35 @@ fn examples_load_and_match_in_linux() {
         }
     }
 }
+
+/// `for` loops the verifier cannot bound (an exact start, a limit from the
+/// packet) load: their index is derived from the trip counter, so the loop
+/// state converges instead of taking a new exact value each iteration.
+#[test]
+fn unbounded_for_loops_converge_in_linux() {
+    let cases = [
+        "return function(pkt)\n  for i = 1, pkt.len do\n    if pkt:u8(i % 14) == 255 then return 1 end\n  end\n  return 2\nend\n",
+        "return function(pkt)\n  for i = 5, pkt:u16(12) % 9, 3 do\n    if pkt:u8(i) == 8 then return 1 end\n  end\n  return 2\nend\n",
+        "return function(pkt)\n  for i = 40, pkt.len % 7, -2 do\n    if pkt:u8(i) == 0 then return 3 end\n  end\n  return 2\nend\n",
+    ];
+    let pkts = super::diff::packets();
+    for (n, src) in cases.iter().enumerate() {
+        let name = format!("loop{n}.lua");
+        let prog = compile(&name, src, &CompileOptions::default()).unwrap();
+        let mut k = match KernelProgram::load(&prog) {
+            Ok(k) => k,
+            Err(KernelError::Unavailable(e)) => {
+                assert!(!kernel_required(), "kernel required: {e}");
+                println!("skipped: {e}");
+                return;
+            }
+            Err(e) => panic!("{name}: {e}"),
+        };
+        let mut oracle = Oracle::new(&name, src).unwrap();
+        for (i, p) in pkts.iter().enumerate() {
+            if let (Some(want), Some(got)) = (oracle.run_packet(p).unwrap(), k.run(p).unwrap()) {
+                assert_eq!(got as i64, want, "{name}: packet {i}");
+            }
+        }
+    }
+}

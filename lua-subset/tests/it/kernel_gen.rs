@@ -2,11 +2,12 @@
 //! (real Lua 5.4) on every frame the kernel runs, and the kernel verifier
 //! refuses compiled code only for its complexity limits, never as unsafe.
 //!
-//! Known limitation (kernel 6.x): a loop whose counter the verifier tracks
-//! exactly but whose exit test it cannot bound makes it walk iteration by
-//! iteration until "The sequence of 8193 jumps is too complex" or "BPF program
-//! is too large"; a few percent of generated programs hit it. Each rejection is
-//! printed with its Lua line.
+//! Known limitation (kernel 6.x): the verifier walks every path, and a few
+//! generated programs (about 1%: bounded loops it unrolls, around inlined
+//! functions full of branches) exceed its million-instruction budget. Loops it
+//! cannot bound converge: a budgeted `for` derives its index from the counter
+//! (see `num_for`), so no exact value changes from one iteration to the next.
+//! Each rejection is printed with its Lua line.
 
 use bpf_bridge::kernel::{failing_insn, kernel_required, KernelError, KernelProgram};
 use lua_subset::oracle::Oracle;
@@ -91,9 +92,10 @@ fn generated_programs_load_and_match_in_linux() {
     for r in &rejected {
         println!("  {r}");
     }
-    // Most programs must load, or the agreement above proves little.
+    // Nearly all programs must load, or the agreement above proves little
+    // (1 of the first 60 and 3 of the first 300 are rejected today).
     assert!(
-        rejected.len() * 5 <= n as usize,
+        rejected.len() * 20 <= n as usize,
         "{} of {n} rejected",
         rejected.len()
     );
