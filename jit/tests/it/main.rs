@@ -3,6 +3,7 @@
 
 mod conformance;
 mod examples;
+mod fused;
 mod fuzz_corpus;
 mod harness;
 mod ops;
