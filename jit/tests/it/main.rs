@@ -6,5 +6,6 @@ mod examples;
 mod fused;
 mod fuzz_corpus;
 mod harness;
+mod loops;
 mod ops;
 mod random;

@@ -37,9 +37,15 @@ const CTX: Gpr = Gpr::R12;
 impl X64Masm {
     /// An empty assembler with room for `cap` bytes.
     pub fn new(cap: usize, movbe: bool) -> X64Masm {
-        let asm = Asm {
+        let mut asm = Asm {
             buf: crate::buffer::CodeBuffer::with_capacity(cap),
         };
+        // The decoded-op cache and fetch work in 64-byte lines: a loop that
+        // straddles two when it fits one pays a fetch per iteration.
+        asm.buf.align_loops(crate::buffer::LoopAlign {
+            line: 64,
+            fill: super::asm::nops,
+        });
         X64Masm {
             asm,
             movbe,
