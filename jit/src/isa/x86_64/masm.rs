@@ -287,6 +287,13 @@ impl MacroAssembler for X64Masm {
             BinOp::Mul => {
                 match src {
                     Operand::Reg(s) => self.asm.imul_rr(w64(w), r(dst), r(s)),
+                    // A power of two: a shift (the same bits at either width).
+                    Operand::Imm(i) if i > 0 && i.count_ones() == 1 => self.shift(
+                        w,
+                        Shift::Shl,
+                        r(dst),
+                        Operand::Imm(i.trailing_zeros() as i32),
+                    ),
                     Operand::Imm(i) => self.asm.imul_rri(w64(w), r(dst), r(dst), i),
                 }
                 return;
