@@ -65,9 +65,6 @@ pub struct LoopAlign {
     pub fill: fn(&mut Vec<u8>, usize),
 }
 
-/// Loops longer than this many lines are not padded.
-const MAX_ALIGNED_LINES: u32 = 4;
-
 /// A loop head to pad: its position, the fixups before it and the index of
 /// the last backward branch to it (the end of the loop).
 #[derive(Clone, Copy)]
@@ -412,11 +409,9 @@ impl<K: LabelUse> CodeBuffer<K> {
             let end = f.at - sv(h.last) + Self::fixup_len(f) as u32;
             let len = (end - start).max(1);
             let off = (start + total) % line;
-            // Spanning the fewest lines leaves this much room before the
-            // first; long loops (or checked mode's, whose back edges go
-            // through the tail) are left where they are.
+            // Spanning the fewest lines leaves this much room before the first.
             let slack = len.div_ceil(line) * line - len;
-            if len <= MAX_ALIGNED_LINES * line && off > slack {
+            if off > slack {
                 total += line - off;
             }
             pads.push((h.pos, total));
