@@ -7,6 +7,13 @@
 //! branch once shrunk stays in range whatever else shrinks later: the sizing
 //! always converges (at most [`SHRINK_ROUNDS`] rounds, each strictly optional).
 //! The architecture only says how long each form is and patches displacements.
+//!
+//! Optionally ([`CodeBuffer::align_loops`]) the head of each loop (the target
+//! of a backward branch) is padded with no-ops so the loop spans as few cache
+//! lines as its length allows: a loop that fits one line but straddles two
+//! costs an extra fetch every iteration. Shrinking then counts every pad a
+//! branch crosses at its largest, so the padding never puts a short branch
+//! out of reach.
 
 use alloc::vec::Vec;
 
@@ -49,12 +56,52 @@ struct Bound {
     fixups_before: u32,
 }
 
+/// How [`CodeBuffer::align_loops`] places loops.
+#[derive(Clone, Copy, Debug)]
+pub struct LoopAlign {
+    /// Cache line size in bytes (a power of two).
+    pub line: u32,
+    /// Appends this many bytes of no-ops.
+    pub fill: fn(&mut Vec<u8>, usize),
+}
+
+/// A loop head to pad: its position, the fixups before it and the index of
+/// the last backward branch to it (the end of the loop).
+#[derive(Clone, Copy)]
+struct Head {
+    pos: u32,
+    fixups_before: u32,
+    last: u32,
+}
+
+/// Where the layout moved things: `saved[k]` bytes saved by shrinking
+/// fixups 0..k (empty: none), and each pad's position with the padding up to
+/// and including it.
+struct Moves {
+    saved: Vec<u32>,
+    pads: Vec<(u32, u32)>,
+}
+
+impl Moves {
+    /// Final offset of what was at `pos` after `fixups_before` fixups; a pad
+    /// at `pos` goes before it.
+    fn place(&self, pos: u32, fixups_before: u32) -> u32 {
+        let shrunk = match self.saved.get(fixups_before as usize) {
+            Some(s) => pos - s,
+            None => pos,
+        };
+        let i = self.pads.partition_point(|&(p, _)| p <= pos);
+        shrunk + if i == 0 { 0 } else { self.pads[i - 1].1 }
+    }
+}
+
 /// Code being assembled.
 pub struct CodeBuffer<K: LabelUse> {
     /// The bytes so far (branches in long form, displacements not yet patched).
     pub code: Vec<u8>,
     labels: Vec<Bound>,
     fixups: Vec<Fixup<K>>,
+    loop_align: Option<LoopAlign>,
 }
 
 /// A label was referenced but never bound, or a branch does not reach.
@@ -87,7 +134,13 @@ impl<K: LabelUse> CodeBuffer<K> {
             code: Vec::with_capacity(bytes),
             labels: Vec::with_capacity(bytes / 8),
             fixups: Vec::with_capacity(bytes / 32),
+            loop_align: None,
         }
+    }
+
+    /// Pads loop heads as `a` says when the code is laid out.
+    pub fn align_loops(&mut self, a: LoopAlign) {
+        self.loop_align = Some(a);
     }
 
     /// Current offset.
@@ -168,27 +221,55 @@ impl<K: LabelUse> CodeBuffer<K> {
         first: Label,
         n: usize,
     ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
-        let saved = self.layout(shrink)?;
+        let moves = self.layout(shrink)?;
         let labels = &self.labels[first.0 as usize..first.0 as usize + n];
         if labels.iter().any(|b| b.pos == UNBOUND) {
             return Err(BufferError::Unbound);
         }
-        let offsets = if saved.is_empty() {
+        let offsets = if moves.saved.is_empty() && moves.pads.is_empty() {
             labels.iter().map(|b| b.pos).collect()
         } else {
             labels
                 .iter()
-                .map(|b| b.pos - saved[b.fixups_before as usize])
+                .map(|b| moves.place(b.pos, b.fixups_before))
                 .collect()
         };
         Ok((self.code, offsets))
+    }
+
+    /// Loop heads (targets of backward branches) by position, when loops are aligned.
+    fn loop_heads(&self) -> Vec<Head> {
+        if self.loop_align.is_none() {
+            return Vec::new();
+        }
+        let mut heads: Vec<Head> = Vec::new();
+        for (k, f) in self.fixups.iter().enumerate() {
+            let t = self.labels[f.label.0 as usize];
+            if t.pos <= f.at {
+                heads.push(Head {
+                    pos: t.pos,
+                    fixups_before: t.fixups_before,
+                    last: k as u32,
+                });
+            }
+        }
+        // Fixups come in order, so the last of a head's entries is its last branch.
+        heads.sort_by_key(|h| h.pos);
+        let mut out: Vec<Head> = Vec::with_capacity(heads.len());
+        for h in heads {
+            match out.last_mut() {
+                Some(prev) if prev.pos == h.pos => prev.last = prev.last.max(h.last),
+                _ => out.push(h),
+            }
+        }
+        out
     }
 
     /// Decides each branch's form, patches them and compacts the code. Returns
     /// `saved`: bytes saved by shrinking fixups 0..k at `saved[k]`, so fixup
     /// `k` moves up by `saved[k]` and a label by `saved[fixups_before]`; empty
     /// when nothing shrank.
-    fn layout(&mut self, shrink: bool) -> Result<Vec<u32>, BufferError> {
+    fn layout(&mut self, shrink: bool) -> Result<Moves, BufferError> {
         if self
             .fixups
             .iter()
@@ -196,6 +277,23 @@ impl<K: LabelUse> CodeBuffer<K> {
         {
             return Err(BufferError::Unbound);
         }
+        let heads = self.loop_heads();
+        // Pads between a branch and its target count at their largest: a
+        // pad is under a line, and under the loop's length (unshrunk here).
+        let line = self.loop_align.map_or(1, |a| a.line.max(1));
+        let mut most = Vec::with_capacity(heads.len() + 1);
+        most.push(0i64);
+        for h in &heads {
+            let f = &self.fixups[h.last as usize];
+            let len = f.at + f.kind.long_len() as u32 - h.pos;
+            let pad = (line - 1).min(len.saturating_sub(1)) as i64;
+            most.push(most[most.len() - 1] + pad);
+        }
+        let pads_between = |a: u32, b: u32| {
+            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+            most[heads.partition_point(|h| h.pos <= hi)]
+                - most[heads.partition_point(|h| h.pos <= lo)]
+        };
         let mut saved: Vec<u32> = Vec::new();
         if shrink {
             for _ in 0..SHRINK_ROUNDS {
@@ -205,11 +303,15 @@ impl<K: LabelUse> CodeBuffer<K> {
                         continue;
                     }
                     let t = self.labels[f.label.0 as usize];
-                    let d = if saved.is_empty() {
+                    let mut d = if saved.is_empty() {
                         t.pos as i64 - f.at as i64
                     } else {
                         (t.pos - saved[t.fixups_before as usize]) as i64 - (f.at - saved[k]) as i64
                     };
+                    if !heads.is_empty() {
+                        let pad = pads_between(f.at, t.pos);
+                        d += if d < 0 { -pad } else { pad };
+                    }
                     if f.kind.short_fits(d) {
                         f.short = true;
                         changed = true;
@@ -229,6 +331,9 @@ impl<K: LabelUse> CodeBuffer<K> {
                 }
             }
         }
+        if !heads.is_empty() {
+            return self.emit_padded(saved, &heads);
+        }
         if saved.last().is_none_or(|&s| s == 0) {
             // Nothing shrank: patch in place.
             for f in &self.fixups {
@@ -242,7 +347,10 @@ impl<K: LabelUse> CodeBuffer<K> {
                     return Err(BufferError::OutOfRange);
                 }
             }
-            return Ok(Vec::new());
+            return Ok(Moves {
+                saved: Vec::new(),
+                pads: Vec::new(),
+            });
         }
         // Compact in place: each stretch between fixups moves up by what the
         // fixups before it saved, then the fixup is re-encoded at its new place.
@@ -270,6 +378,80 @@ impl<K: LabelUse> CodeBuffer<K> {
         let end = self.code.len();
         self.code.copy_within(src..end, dst);
         self.code.truncate(dst + end - src);
-        Ok(saved)
+        Ok(Moves {
+            saved,
+            pads: Vec::new(),
+        })
+    }
+
+    /// Length of fixup `f` in its chosen form.
+    fn fixup_len(f: &Fixup<K>) -> usize {
+        match (f.short, f.kind.short_len()) {
+            (true, Some(s)) => s,
+            _ => f.kind.long_len(),
+        }
+    }
+
+    /// Lays the code out again with each loop head padded, given the shrink
+    /// decisions (`saved`, empty when nothing shrank).
+    fn emit_padded(&mut self, saved: Vec<u32>, heads: &[Head]) -> Result<Moves, BufferError> {
+        let Some(align) = self.loop_align else {
+            return Err(BufferError::Unbound);
+        };
+        let line = align.line.max(1);
+        let sv = |k: u32| saved.get(k as usize).copied().unwrap_or(0);
+        // Each pad from the head's place and the loop's length once shrunk.
+        let mut pads = Vec::with_capacity(heads.len());
+        let mut total = 0u32;
+        for h in heads {
+            let start = h.pos - sv(h.fixups_before);
+            let f = &self.fixups[h.last as usize];
+            let end = f.at - sv(h.last) + Self::fixup_len(f) as u32;
+            let len = (end - start).max(1);
+            let off = (start + total) % line;
+            // Spanning the fewest lines leaves this much room before the first.
+            let slack = len.div_ceil(line) * line - len;
+            if off > slack {
+                total += line - off;
+            }
+            pads.push((h.pos, total));
+        }
+        let moves = Moves { saved, pads };
+        let mut out = Vec::with_capacity(self.code.len() + total as usize);
+        let mut src = 0usize;
+        let mut next_pad = 0usize;
+        let mut pad_before = |out: &mut Vec<u8>, src: &mut usize, upto: u32| {
+            while let Some(&(p, cum)) = moves.pads.get(next_pad) {
+                if p > upto {
+                    break;
+                }
+                out.extend_from_slice(&self.code[*src..p as usize]);
+                *src = p as usize;
+                let prev = if next_pad == 0 {
+                    0
+                } else {
+                    moves.pads[next_pad - 1].1
+                };
+                (align.fill)(out, (cum - prev) as usize);
+                next_pad += 1;
+            }
+        };
+        for f in &self.fixups {
+            pad_before(&mut out, &mut src, f.at);
+            out.extend_from_slice(&self.code[src..f.at as usize]);
+            let t = self.labels[f.label.0 as usize];
+            let target = moves.place(t.pos, t.fixups_before) as i64;
+            let at = out.len();
+            let len = Self::fixup_len(f);
+            out.resize(at + len, 0);
+            if !f.kind.encode(&mut out[at..], target - at as i64, f.short) {
+                return Err(BufferError::OutOfRange);
+            }
+            src = f.at as usize + f.kind.long_len();
+        }
+        pad_before(&mut out, &mut src, u32::MAX);
+        out.extend_from_slice(&self.code[src..]);
+        self.code = out;
+        Ok(moves)
     }
 }

@@ -354,6 +354,10 @@ impl<M: MacroAssembler> Lowering<'_, M> {
 
     /// Lowers the op at `pc`; returns how many slots it consumed.
     fn op(&mut self, pc: usize, is_target: &[bool]) -> usize {
+        let fused = crate::peephole::fuse(&mut self.m, self.ops, pc, is_target, self.opts);
+        if fused > 0 {
+            return fused;
+        }
         let op = self.ops[pc];
         match op {
             Op::Alu {

@@ -63,6 +63,15 @@ pub enum DivOp {
     Smod,
 }
 
+/// A comparison `a op b` at width `w`, as a conditional jump makes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cmp {
+    pub w: Width,
+    pub op: JmpOp,
+    pub a: VReg,
+    pub b: Operand,
+}
+
 /// Functions of the host the code calls through the run context.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostFn {
@@ -170,6 +179,15 @@ pub trait MacroAssembler {
     fn branch(&mut self, w: Width, op: JmpOp, a: VReg, b: Operand, l: Label);
     /// If the counter at `ctx + off` is zero jump to `l`, else decrement it.
     fn count_down(&mut self, off: i32, l: Label);
+    /// A conditional jump over one ALU op, without the jump: `dst = dst op src`
+    /// at width `w` (`op` None: `dst = src`) only when `c` is false (the jump
+    /// not taken); when `c` holds `dst` keeps its whole 64-bit value. May
+    /// clobber T0 and T1. Returns false, having emitted nothing, when the
+    /// architecture has no branch-free form for it (the default).
+    fn alu_unless(&mut self, c: Cmp, w: Width, op: Option<BinOp>, dst: VReg, src: Operand) -> bool {
+        let _ = (c, w, op, dst, src);
+        false
+    }
     /// Jump if the u64 at `ctx + off` is not zero.
     fn branch_ctx_nonzero(&mut self, off: i32, l: Label);
 

@@ -3,7 +3,9 @@
 
 mod conformance;
 mod examples;
+mod fused;
 mod fuzz_corpus;
 mod harness;
+mod loops;
 mod ops;
 mod random;

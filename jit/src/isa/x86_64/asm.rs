@@ -343,6 +343,21 @@ impl Asm {
         self.buf.put1(8);
     }
 
+    /// `cmovcc dst, src`: `dst = src` if `c` holds (the 32-bit form zero-extends
+    /// `dst` whether or not it does).
+    pub fn cmov_rr(&mut self, c: Cond, w: bool, dst: Gpr, src: Gpr) {
+        self.rex(w, dst.0, src.0, false);
+        self.buf.put(&[0x0f, 0x40 | c as u8]);
+        self.modrm_rr(dst.0, src);
+    }
+
+    /// `setcc dst8`: the low byte of `dst` = whether `c` holds.
+    pub fn setcc(&mut self, c: Cond, dst: Gpr) {
+        self.rex(false, 0, dst.0, (4..8).contains(&dst.0));
+        self.buf.put(&[0x0f, 0x90 | c as u8]);
+        self.modrm_rr(0, dst);
+    }
+
     /// `neg dst`.
     pub fn neg(&mut self, w: bool, dst: Gpr) {
         self.rex(w, 0, dst.0, false);
@@ -524,5 +539,26 @@ impl Asm {
     /// `call label`.
     pub fn call(&mut self, l: Label) {
         self.buf.use_label(l, Use::Call);
+    }
+}
+
+/// Appends `n` bytes of no-ops: the recommended multi-byte `nop` forms, at
+/// most 9 bytes each.
+pub fn nops(out: &mut alloc::vec::Vec<u8>, mut n: usize) {
+    const FORMS: [&[u8]; 9] = [
+        &[0x90],
+        &[0x66, 0x90],
+        &[0x0f, 0x1f, 0x00],
+        &[0x0f, 0x1f, 0x40, 0x00],
+        &[0x0f, 0x1f, 0x44, 0x00, 0x00],
+        &[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
+        &[0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00],
+        &[0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+        &[0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+    ];
+    while n > 0 {
+        let k = n.min(FORMS.len());
+        out.extend_from_slice(FORMS[k - 1]);
+        n -= k;
     }
 }

@@ -5,7 +5,7 @@ use super::asm::{Alu, Asm, Cond, Imm32, Mem, Shift};
 use super::regs::{Gpr, MAP, T2};
 use crate::abi;
 use crate::buffer::{BufferError, Label};
-use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
+use crate::masm::{BinOp, Cmp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
 use alloc::vec::Vec;
 use bpf_bridge::isa::{AtomicOp, JmpOp, Size, Width};
 
@@ -37,9 +37,15 @@ const CTX: Gpr = Gpr::R12;
 impl X64Masm {
     /// An empty assembler with room for `cap` bytes.
     pub fn new(cap: usize, movbe: bool) -> X64Masm {
-        let asm = Asm {
+        let mut asm = Asm {
             buf: crate::buffer::CodeBuffer::with_capacity(cap),
         };
+        // The decoded-op cache and fetch work in 64-byte lines: a loop that
+        // straddles two when it fits one pays a fetch per iteration.
+        asm.buf.align_loops(crate::buffer::LoopAlign {
+            line: 64,
+            fill: super::asm::nops,
+        });
         X64Masm {
             asm,
             movbe,
@@ -99,6 +105,39 @@ impl X64Masm {
             DivOp::Mod | DivOp::Smod if !w64(w) => self.asm.mov_rr(false, dst, dst),
             _ => {}
         }
+    }
+
+    /// Sets the flags for `c`; returns the condition under which it holds.
+    fn compare(&mut self, c: Cmp) -> Cond {
+        let wide = w64(c.w);
+        let a = r(c.a);
+        let cond = match c.op {
+            JmpOp::Set => {
+                match c.b {
+                    Operand::Reg(b) => self.asm.test_rr(wide, a, r(b)),
+                    Operand::Imm(i) => self.asm.test_ri(wide, a, i),
+                }
+                return Cond::Ne;
+            }
+            JmpOp::Eq => Cond::E,
+            JmpOp::Ne => Cond::Ne,
+            JmpOp::Gt => Cond::A,
+            JmpOp::Ge => Cond::Ae,
+            JmpOp::Lt => Cond::B,
+            JmpOp::Le => Cond::Be,
+            JmpOp::Sgt => Cond::G,
+            JmpOp::Sge => Cond::Ge,
+            JmpOp::Slt => Cond::L,
+            JmpOp::Sle => Cond::Le,
+        };
+        match c.b {
+            Operand::Reg(b) => self.asm.alu_rr(Alu::Cmp, wide, a, r(b)),
+            Operand::Imm(0) if matches!(c.op, JmpOp::Eq | JmpOp::Ne) => {
+                self.asm.test_rr(wide, a, a)
+            }
+            Operand::Imm(i) => self.asm.alu_ri(Alu::Cmp, wide, a, i),
+        }
+        cond
     }
 
     fn mem(base: VReg, off: i32) -> Mem {
@@ -248,6 +287,13 @@ impl MacroAssembler for X64Masm {
             BinOp::Mul => {
                 match src {
                     Operand::Reg(s) => self.asm.imul_rr(w64(w), r(dst), r(s)),
+                    // A power of two: a shift (the same bits at either width).
+                    Operand::Imm(i) if i > 0 && i.count_ones() == 1 => self.shift(
+                        w,
+                        Shift::Shl,
+                        r(dst),
+                        Operand::Imm(i.trailing_zeros() as i32),
+                    ),
                     Operand::Imm(i) => self.asm.imul_rri(w64(w), r(dst), r(dst), i),
                 }
                 return;
@@ -373,11 +419,13 @@ impl MacroAssembler for X64Masm {
 
     fn load_swapped(&mut self, size: Size, dst: VReg, base: VReg, off: i32) {
         let m = Self::mem(base, off);
-        if self.movbe && size != Size::B {
+        if size == Size::H {
+            // Not `movbe` here: its 16-bit form merges into the old register,
+            // a dependency on the previous value (through a loop, a chain).
+            self.asm.load(2, false, r(dst), m);
+            self.asm.rol16_8(r(dst));
+        } else if self.movbe && size != Size::B {
             self.asm.movbe_load(bytes(size), r(dst), m);
-            if size == Size::H {
-                self.asm.movzx_rr(2, r(dst), r(dst));
-            }
         } else {
             self.asm.load(bytes(size), false, r(dst), m);
             if size != Size::B {
@@ -470,33 +518,65 @@ impl MacroAssembler for X64Masm {
     }
 
     fn branch(&mut self, w: Width, op: JmpOp, a: VReg, b: Operand, l: Label) {
-        let wide = w64(w);
-        let a = r(a);
-        let cond = match op {
-            JmpOp::Set => {
-                match b {
-                    Operand::Reg(b) => self.asm.test_rr(wide, a, r(b)),
-                    Operand::Imm(i) => self.asm.test_ri(wide, a, i),
-                }
-                return self.asm.jcc(Cond::Ne, l);
-            }
-            JmpOp::Eq => Cond::E,
-            JmpOp::Ne => Cond::Ne,
-            JmpOp::Gt => Cond::A,
-            JmpOp::Ge => Cond::Ae,
-            JmpOp::Lt => Cond::B,
-            JmpOp::Le => Cond::Be,
-            JmpOp::Sgt => Cond::G,
-            JmpOp::Sge => Cond::Ge,
-            JmpOp::Slt => Cond::L,
-            JmpOp::Sle => Cond::Le,
-        };
-        match b {
-            Operand::Reg(b) => self.asm.alu_rr(Alu::Cmp, wide, a, r(b)),
-            Operand::Imm(0) if matches!(op, JmpOp::Eq | JmpOp::Ne) => self.asm.test_rr(wide, a, a),
-            Operand::Imm(i) => self.asm.alu_ri(Alu::Cmp, wide, a, i),
-        }
+        let cond = self.compare(Cmp { w, op, a, b });
         self.asm.jcc(cond, l);
+    }
+
+    fn alu_unless(&mut self, c: Cmp, w: Width, op: Option<BinOp>, dst: VReg, src: Operand) -> bool {
+        let (t, u, d) = (r(VReg::T1), r(VReg::T0), r(dst));
+        let x = match op {
+            None => None,
+            Some(BinOp::Add) => Some(Alu::Add),
+            Some(BinOp::Sub) => Some(Alu::Sub),
+            Some(BinOp::Or) => Some(Alu::Or),
+            Some(BinOp::Xor) => Some(Alu::Xor),
+            Some(BinOp::And) => Some(Alu::And),
+            Some(_) => return false,
+        };
+        match (x, src) {
+            // dst = src where c is false: one cmov (of the zero-extended value at 32 bits).
+            (None, Operand::Reg(s)) if w64(w) => {
+                let cond = self.compare(c);
+                self.asm.cmov_rr(cond.invert(), true, d, r(s));
+            }
+            (None, _) => {
+                self.mov(w, VReg::T0, src);
+                let cond = self.compare(c);
+                self.asm.cmov_rr(cond.invert(), true, d, u);
+            }
+            // dst op= (c ? 0 : src): 0 is the identity of these; the chain
+            // through dst stays one ALU op long.
+            (Some(x @ (Alu::Add | Alu::Sub | Alu::Or | Alu::Xor)), _) if w64(w) => {
+                self.asm.alu_rr(Alu::Xor, false, t, t);
+                match src {
+                    Operand::Imm(1) => {
+                        let cond = self.compare(c);
+                        self.asm.setcc(cond.invert(), t);
+                    }
+                    Operand::Imm(i) => {
+                        self.mov_imm(Width::W64, u, i);
+                        let cond = self.compare(c);
+                        self.asm.cmov_rr(cond.invert(), true, t, u);
+                    }
+                    Operand::Reg(s) => {
+                        let cond = self.compare(c);
+                        self.asm.cmov_rr(cond.invert(), true, t, r(s));
+                    }
+                }
+                self.asm.alu_rr(x, true, d, t);
+            }
+            // Otherwise compute into T1, then select it.
+            (Some(x), _) => {
+                self.asm.mov_rr(true, t, d);
+                match src {
+                    Operand::Reg(s) => self.asm.alu_rr(x, w64(w), t, r(s)),
+                    Operand::Imm(i) => self.asm.alu_ri(x, w64(w), t, i),
+                }
+                let cond = self.compare(c);
+                self.asm.cmov_rr(cond.invert(), true, d, t);
+            }
+        }
+        true
     }
 
     fn count_down(&mut self, off: i32, l: Label) {

@@ -68,6 +68,17 @@ fn encodings() {
     check(|a| a.shift_cl(Shift::Shr, true, G::R9), "shr r9,cl");
     check(|a| a.rol16_8(G::R8), "rol r8w,8");
     check(|a| a.neg(false, G::RAX), "neg eax");
+    check(
+        |a| a.cmov_rr(Cond::E, true, G::RAX, G::R11),
+        "cmove rax,r11",
+    );
+    check(
+        |a| a.cmov_rr(Cond::Le, true, G::R13, G::RSI),
+        "cmovle r13,rsi",
+    );
+    check(|a| a.setcc(Cond::Ne, G::R10), "setne r10b");
+    check(|a| a.setcc(Cond::A, G::RSI), "seta sil");
+    check(|a| a.setcc(Cond::B, G::RAX), "setb al");
     check(|a| a.div(true, true, G::R11), "idiv r11");
     check(|a| a.div(false, false, G::RBX), "div ebx");
     check(|a| a.cqo(true), "cqo");
