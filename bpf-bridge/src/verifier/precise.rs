@@ -523,7 +523,7 @@ impl Checker<'_> {
         while let Some(e) = self.visited[h as usize].loop_entry {
             h = e;
         }
-        (self.visited[h as usize].branches > 0).then_some(h)
+        (self.branches[h as usize] > 0).then_some(h)
     }
 
     /// `st` was pruned against `from`, whose marks are final only when loop
@@ -562,7 +562,7 @@ impl Checker<'_> {
     /// back-edge whose loops are all finished, until nothing changes.
     pub(super) fn close_loops(&mut self) {
         let ready = |ck: &Checker<'_>, b: &Backedge| {
-            ck.visited[b.head as usize].branches == 0 && ck.open_loop(b.head).is_none()
+            ck.branches[b.head as usize] == 0 && ck.open_loop(b.head).is_none()
         };
         loop {
             let mut changed = false;
