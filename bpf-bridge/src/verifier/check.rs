@@ -8,7 +8,7 @@ use super::cfg::Cfg;
 use super::error::{fail, Rule, VerifyError};
 use super::precise::{Backedge, Hist, Marks};
 use super::prune;
-use super::state::{Frame, Kind, RegState, State};
+use super::state::{Frame, Kind, RegState, Spare, State};
 use super::VerifierConfig;
 use crate::facts::Access;
 use crate::isa::{semantics, AluOp, Op, Reg, Src, Width};
@@ -94,6 +94,8 @@ pub(crate) struct Checker<'a> {
     pub(super) hist_arena: Vec<Hist>,
     at: Vec<Vec<AtEntry>>,
     pending: Vec<State>,
+    /// Buffers of states no longer needed, for copies.
+    spare: Spare,
     next_id: u32,
     pub processed: u64,
     pub peak_states: usize,
@@ -121,6 +123,7 @@ impl<'a> Checker<'a> {
             hist_arena: Vec::with_capacity(4 * n),
             at: vec![Vec::new(); n],
             pending: Vec::with_capacity(16),
+            spare: Spare::default(),
             next_id: 1,
             processed: 0,
             peak_states: 0,
@@ -172,6 +175,7 @@ impl<'a> Checker<'a> {
                     Ok(Flow::Next) => {}
                     Ok(Flow::End(end)) => {
                         self.finish(&st, end);
+                        self.spare.put(st);
                         break;
                     }
                     Err(mut e) => {
@@ -223,6 +227,11 @@ impl<'a> Checker<'a> {
         if head_done {
             self.close_loops();
         }
+    }
+
+    /// A copy of `st`, into spare buffers when there are some.
+    pub(super) fn copy_state(&mut self, st: &State) -> State {
+        self.spare.state(st)
     }
 
     /// Queues `other` as a second successor of the current path.
@@ -359,7 +368,7 @@ impl<'a> Checker<'a> {
         st.known = Marks::default();
         // The recorded copy needs no history (and no room for one).
         let saved = State {
-            frames: st.frames.clone(),
+            frames: self.spare.frames(&st.frames),
             goto_depth: st.goto_depth,
             pc: st.pc,
             depth: st.depth,
@@ -470,7 +479,9 @@ impl<'a> Checker<'a> {
                 .position(|e| self.branches[e.idx as usize] == 0)
                 .unwrap_or(0);
             let i = list.remove(pos).idx;
-            self.visited[i as usize].state = None;
+            if let Some(old) = self.visited[i as usize].state.take() {
+                self.spare.put(old);
+            }
             self.live_states -= 1;
         }
     }
@@ -579,7 +590,7 @@ impl<'a> Checker<'a> {
                 // Like the kernel: the loop's next round waits while the
                 // budget-exhausted exit is explored, so pending states do not
                 // pile up one per round.
-                let mut again = st.clone();
+                let mut again = self.copy_state(st);
                 again.pc = pc + 1;
                 again.goto_depth = again.goto_depth.wrapping_add(1);
                 self.fork(pc, again)?;
