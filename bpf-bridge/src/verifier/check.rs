@@ -111,14 +111,17 @@ pub(crate) struct Checker<'a> {
 impl<'a> Checker<'a> {
     pub fn new(prog: &'a Program, cfg: &'a Cfg, config: &'a VerifierConfig) -> Checker<'a> {
         let n = cfg.ops.len();
+        let points = cfg.prune_point.iter().filter(|&&p| p).count();
+        let cap = (2 * points + 16).min(config.max_states.saturating_add(1));
         Checker {
             prog,
             cfg,
             config,
-            // Sized for typical programs: growing from empty costs more
-            // than verifying a short one.
-            visited: Vec::with_capacity(32),
-            branches: Vec::with_capacity(32),
+            // Sized for the states a loop-free program records (about two
+            // per prune point): growing a list of large entries costs more
+            // than verifying a short program.
+            visited: Vec::with_capacity(cap),
+            branches: Vec::with_capacity(cap),
             backedges: Vec::new(),
             hist_arena: Vec::with_capacity(4 * n),
             at: vec![Vec::new(); n],

@@ -394,9 +394,12 @@ pub fn known_after(ops: &[Op], raw: bool, h: &Hist, frame: usize, k: &mut Marks)
 fn scalars_only(st: &State, d: &Marks) -> Marks {
     let mut out = Marks::default();
     for (f, fr) in st.frames.iter().enumerate().take(MAX_FRAMES) {
-        for r in 0..11 {
-            if d.has_reg(f, r) && fr.regs[r].kind == Kind::Scalar {
-                out.set_reg(f, r);
+        let mut m = d.regs[f] & 0x7ff;
+        while m != 0 {
+            let r = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if fr.regs[r].kind == Kind::Scalar {
+                out.regs[f] |= 1 << r;
             }
         }
         let mut s = d.slots[f];
