@@ -181,6 +181,7 @@ impl Scalar {
     }
 
     /// Whether every value of `other` is a value of `self`.
+    #[inline]
     pub fn contains(&self, o: &Scalar) -> bool {
         self.t.contains(o.t)
             && self.umin <= o.umin

@@ -8,7 +8,7 @@ use super::cfg::Cfg;
 use super::error::{fail, Rule, VerifyError};
 use super::precise::{Backedge, Hist, Marks};
 use super::prune;
-use super::state::{Frame, Kind, RegState, State};
+use super::state::{Frame, Kind, RegState, Spare, State};
 use super::VerifierConfig;
 use crate::facts::Access;
 use crate::isa::{semantics, AluOp, Op, Reg, Src, Width};
@@ -28,15 +28,9 @@ const LOOP_STATE_GAP: u64 = 32;
 /// every round are widened too.
 const DRIFT_ROUNDS: usize = 12;
 
-/// A state recorded at a prune point. `repr(C)` with the fields the scan at
-/// each prune point reads first (`branches`, `hash`, then the state's head),
-/// so one cache line usually answers whether an entry is worth comparing.
-#[repr(C)]
+/// A state recorded at a prune point. How many paths below it are still
+/// being explored is kept apart, in [`Checker::branches`].
 pub(crate) struct Visited {
-    /// Paths below this one still being explored (0 = complete).
-    pub(super) branches: u32,
-    /// [`prune::exact_hash`] of the state, once needed.
-    hash: Option<u64>,
     /// `None` once dropped from the per-slot list (memory is given back).
     pub(super) state: Option<State>,
     pub(super) parent: Option<u32>,
@@ -67,6 +61,19 @@ enum PathEnd {
     Dead,
 }
 
+/// One entry of a prune point's list of recorded states: what the scan at
+/// each visit reads, packed so that it touches no recorded state unless a
+/// comparison is worth making.
+#[derive(Clone, Copy)]
+struct AtEntry {
+    /// Index into the visited list.
+    idx: u32,
+    /// The state's `goto_depth`.
+    goto_depth: u32,
+    /// [`prune::exact_hash`] of the state, once needed.
+    hash: Option<u64>,
+}
+
 /// What one instruction did to the current path.
 enum Flow {
     Next,
@@ -78,12 +85,17 @@ pub(crate) struct Checker<'a> {
     pub cfg: &'a Cfg,
     pub config: &'a VerifierConfig,
     pub(super) visited: Vec<Visited>,
+    /// Per recorded state, paths below it still being explored (0 =
+    /// complete); dense, as every prune point's scan reads it.
+    pub(super) branches: Vec<u32>,
     pub(super) backedges: Vec<Backedge>,
     /// Histories of recorded states, one range each (one buffer: no
     /// allocation per state, and the path's buffer keeps its capacity).
     pub(super) hist_arena: Vec<Hist>,
-    at: Vec<Vec<u32>>,
+    at: Vec<Vec<AtEntry>>,
     pending: Vec<State>,
+    /// Buffers of states no longer needed, for copies.
+    spare: Spare,
     next_id: u32,
     pub processed: u64,
     pub peak_states: usize,
@@ -99,17 +111,22 @@ pub(crate) struct Checker<'a> {
 impl<'a> Checker<'a> {
     pub fn new(prog: &'a Program, cfg: &'a Cfg, config: &'a VerifierConfig) -> Checker<'a> {
         let n = cfg.ops.len();
+        let points = cfg.prune_point.iter().filter(|&&p| p).count();
+        let cap = (2 * points + 16).min(config.max_states.saturating_add(1));
         Checker {
             prog,
             cfg,
             config,
-            // Sized for typical programs: growing from empty costs more
-            // than verifying a short one.
-            visited: Vec::with_capacity(32),
+            // Sized for the states a loop-free program records (about two
+            // per prune point): growing a list of large entries costs more
+            // than verifying a short program.
+            visited: Vec::with_capacity(cap),
+            branches: Vec::with_capacity(cap),
             backedges: Vec::new(),
             hist_arena: Vec::with_capacity(4 * n),
             at: vec![Vec::new(); n],
             pending: Vec::with_capacity(16),
+            spare: Spare::default(),
             next_id: 1,
             processed: 0,
             peak_states: 0,
@@ -161,6 +178,7 @@ impl<'a> Checker<'a> {
                     Ok(Flow::Next) => {}
                     Ok(Flow::End(end)) => {
                         self.finish(&st, end);
+                        self.spare.put(st);
                         break;
                     }
                     Err(mut e) => {
@@ -200,17 +218,23 @@ impl<'a> Checker<'a> {
         let mut cur = st.parent;
         let mut head_done = false;
         while let Some(i) = cur {
-            let v = &mut self.visited[i as usize];
-            v.branches = v.branches.saturating_sub(1);
-            if v.branches > 0 {
+            let b = &mut self.branches[i as usize];
+            *b = b.saturating_sub(1);
+            if *b > 0 {
                 break;
             }
+            let v = &self.visited[i as usize];
             head_done |= v.is_head;
             cur = v.parent;
         }
         if head_done {
             self.close_loops();
         }
+    }
+
+    /// A copy of `st`, into spare buffers when there are some.
+    pub(super) fn copy_state(&mut self, st: &State) -> State {
+        self.spare.state(st)
     }
 
     /// Queues `other` as a second successor of the current path.
@@ -223,7 +247,7 @@ impl<'a> Checker<'a> {
             );
         }
         if let Some(p) = other.parent {
-            self.visited[p as usize].branches += 1;
+            self.branches[p as usize] += 1;
         }
         self.pending.push(other);
         self.peak_states = self.peak_states.max(self.pending.len() + self.live_states);
@@ -241,12 +265,14 @@ impl<'a> Checker<'a> {
         // Made on first comparison (most visits in a loop compare none).
         let mut ids = None;
         for k in 0..self.at[pc].len() {
-            let i = self.at[pc][k];
-            let v = &self.visited[i as usize];
-            let Some(old) = &v.state else { continue };
-            if v.branches > 0 {
+            let e = self.at[pc][k];
+            let i = e.idx;
+            if self.branches[i as usize] > 0 {
                 in_loop = true;
                 if may_goto {
+                    let Some(old) = &self.visited[i as usize].state else {
+                        continue;
+                    };
                     if prune::subsumes(
                         old,
                         st,
@@ -261,7 +287,7 @@ impl<'a> Checker<'a> {
                         return Ok(Some(PathEnd::Pruned(None)));
                     }
                     widen_from = Some(i);
-                } else if old.goto_depth == st.goto_depth && self.hashes_match(i, st, &mut hash) {
+                } else if e.goto_depth == st.goto_depth && self.hashes_match(pc, k, st, &mut hash) {
                     // (A may_goto passed on the way bounds the loop.)
                     let Some(old) = &self.visited[i as usize].state else {
                         continue;
@@ -285,6 +311,8 @@ impl<'a> Checker<'a> {
                 }
                 continue;
             }
+            let v = &self.visited[i as usize];
+            let Some(old) = &v.state else { continue };
             // Inside a loop still being explored, marks are not final yet:
             // compare every scalar.
             let open = self.open_loop(i);
@@ -343,7 +371,7 @@ impl<'a> Checker<'a> {
         st.known = Marks::default();
         // The recorded copy needs no history (and no room for one).
         let saved = State {
-            frames: st.frames.clone(),
+            frames: self.spare.frames(&st.frames),
             goto_depth: st.goto_depth,
             pc: st.pc,
             depth: st.depth,
@@ -353,19 +381,22 @@ impl<'a> Checker<'a> {
         };
         self.visited.push(Visited {
             state: Some(saved),
-            branches: 1,
             parent: st.parent,
             depth: st.depth,
             max_exit: None,
             unbounded: false,
-            hash: None,
             hist,
             prec: Marks::default(),
             prec_all: false,
             loop_entry: None,
             is_head: false,
         });
-        self.at[pc].push(idx);
+        self.branches.push(1);
+        self.at[pc].push(AtEntry {
+            idx,
+            goto_depth: st.goto_depth,
+            hash: None,
+        });
         st.parent = Some(idx);
         self.total_states += 1;
         self.live_states += 1;
@@ -380,9 +411,11 @@ impl<'a> Checker<'a> {
     fn drifting(&self, pc: usize, st: &State, keep: &mut Marks) {
         let rounds: Vec<&State> = self.at[pc]
             .iter()
-            .filter_map(|&i| {
-                let v = &self.visited[i as usize];
-                v.state.as_ref().filter(|_| v.branches > 0)
+            .filter_map(|e| {
+                let v = &self.visited[e.idx as usize];
+                v.state
+                    .as_ref()
+                    .filter(|_| self.branches[e.idx as usize] > 0)
             })
             .collect();
         if rounds.len() < DRIFT_ROUNDS {
@@ -418,17 +451,17 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Whether explored state `i` and `st` have the same exact hash (both
-    /// computed once, on first need).
-    fn hashes_match(&mut self, i: u32, st: &State, cur: &mut Option<u64>) -> bool {
+    /// Whether entry `k` of prune point `pc` and `st` have the same exact
+    /// hash (both computed once, on first need).
+    fn hashes_match(&mut self, pc: usize, k: usize, st: &State, cur: &mut Option<u64>) -> bool {
         let live = &self.cfg.live;
         let h = *cur.get_or_insert_with(|| prune::exact_hash(st, live));
-        let v = &mut self.visited[i as usize];
-        let old = match (v.hash, &v.state) {
+        let e = &mut self.at[pc][k];
+        let old = match (e.hash, &self.visited[e.idx as usize].state) {
             (Some(x), _) => x,
             (None, Some(s)) => {
                 let x = prune::exact_hash(s, live);
-                v.hash = Some(x);
+                e.hash = Some(x);
                 x
             }
             (None, None) => return false,
@@ -446,10 +479,12 @@ impl<'a> Checker<'a> {
         while list.len() >= limit {
             let pos = list
                 .iter()
-                .position(|&i| self.visited[i as usize].branches == 0)
+                .position(|e| self.branches[e.idx as usize] == 0)
                 .unwrap_or(0);
-            let i = list.remove(pos);
-            self.visited[i as usize].state = None;
+            let i = list.remove(pos).idx;
+            if let Some(old) = self.visited[i as usize].state.take() {
+                self.spare.put(old);
+            }
             self.live_states -= 1;
         }
     }
@@ -558,7 +593,7 @@ impl<'a> Checker<'a> {
                 // Like the kernel: the loop's next round waits while the
                 // budget-exhausted exit is explored, so pending states do not
                 // pile up one per round.
-                let mut again = st.clone();
+                let mut again = self.copy_state(st);
                 again.pc = pc + 1;
                 again.goto_depth = again.goto_depth.wrapping_add(1);
                 self.fork(pc, again)?;

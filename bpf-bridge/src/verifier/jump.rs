@@ -53,7 +53,11 @@ impl Checker<'_> {
             }
             // Clone only when both outcomes are possible.
             let taken = t.map(|t| {
-                let mut s = if f.is_some() { st.clone() } else { take(st) };
+                let mut s = if f.is_some() {
+                    self.copy_state(st)
+                } else {
+                    take(st)
+                };
                 apply(&mut s, t);
                 s
             });
@@ -91,7 +95,7 @@ impl Checker<'_> {
                 _ => {}
             }
             if p.kind == Kind::MapValueOrNull {
-                let mut null = st.clone();
+                let mut null = self.copy_state(st);
                 let mut some = take(st);
                 null.for_each_reg(|r| {
                     if r.kind == Kind::MapValueOrNull && r.id == p.id {
@@ -117,7 +121,18 @@ impl Checker<'_> {
                 (Some(take(st)), None)
             });
         }
-        let (mut t, mut f) = (st.clone(), st.clone());
+        let pkt = matches!(a.kind, Kind::Packet | Kind::PacketEnd)
+            && matches!(b.kind, Kind::Packet | Kind::PacketEnd);
+        let same =
+            a.kind == b.kind && a.aux == b.aux && matches!(a.kind, Kind::Stack | Kind::MapValue);
+        if !pkt && !same {
+            return fail(
+                pc,
+                Rule::PointerArith,
+                format!("comparison of pointers {a} and {b} prohibited"),
+            );
+        }
+        let (mut t, mut f) = (self.copy_state(st), take(st));
         match (a.kind, b.kind) {
             (Kind::Packet, Kind::PacketEnd) => match op {
                 JmpOp::Gt => good_pkt(&mut f, &a, false),
@@ -133,15 +148,7 @@ impl Checker<'_> {
                 JmpOp::Le => good_pkt(&mut f, &b, true),
                 _ => {}
             },
-            (Kind::Packet | Kind::PacketEnd, Kind::Packet | Kind::PacketEnd) => {}
-            (x, y) if x == y && a.aux == b.aux && matches!(x, Kind::Stack | Kind::MapValue) => {}
-            _ => {
-                return fail(
-                    pc,
-                    Rule::PointerArith,
-                    format!("comparison of pointers {a} and {b} prohibited"),
-                )
-            }
+            _ => {}
         }
         Ok((Some(t), Some(f)))
     }

@@ -394,9 +394,12 @@ pub fn known_after(ops: &[Op], raw: bool, h: &Hist, frame: usize, k: &mut Marks)
 fn scalars_only(st: &State, d: &Marks) -> Marks {
     let mut out = Marks::default();
     for (f, fr) in st.frames.iter().enumerate().take(MAX_FRAMES) {
-        for r in 0..11 {
-            if d.has_reg(f, r) && fr.regs[r].kind == Kind::Scalar {
-                out.set_reg(f, r);
+        let mut m = d.regs[f] & 0x7ff;
+        while m != 0 {
+            let r = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if fr.regs[r].kind == Kind::Scalar {
+                out.regs[f] |= 1 << r;
             }
         }
         let mut s = d.slots[f];
@@ -523,7 +526,7 @@ impl Checker<'_> {
         while let Some(e) = self.visited[h as usize].loop_entry {
             h = e;
         }
-        (self.visited[h as usize].branches > 0).then_some(h)
+        (self.branches[h as usize] > 0).then_some(h)
     }
 
     /// `st` was pruned against `from`, whose marks are final only when loop
@@ -562,7 +565,7 @@ impl Checker<'_> {
     /// back-edge whose loops are all finished, until nothing changes.
     pub(super) fn close_loops(&mut self) {
         let ready = |ck: &Checker<'_>, b: &Backedge| {
-            ck.visited[b.head as usize].branches == 0 && ck.open_loop(b.head).is_none()
+            ck.branches[b.head as usize] == 0 && ck.open_loop(b.head).is_none()
         };
         loop {
             let mut changed = false;

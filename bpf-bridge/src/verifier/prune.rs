@@ -82,7 +82,7 @@ fn var_ok(old: &Scalar, cur: &Scalar, exact: bool) -> bool {
 
 /// `precise`: whether an old scalar's value matters (an imprecise one, other
 /// than the memory length of `raw` programs, matches any scalar).
-#[inline]
+#[inline(always)]
 fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool, precise: bool) -> bool {
     if old.kind == Kind::NotInit {
         return !exact || cur.kind == Kind::NotInit;
@@ -223,8 +223,20 @@ pub fn subsumes(
         if !stacksafe(of, cf, ids, exact, pslots, slive) {
             return false;
         }
+        // Then the precise registers: in a loop they (the counters) are what
+        // most often differs, and they are quick to compare. Each register is
+        // compared once.
+        let mut first = mask & pregs & 0x7ff;
+        let rest = mask & !first;
+        while first != 0 {
+            let r = first.trailing_zeros() as usize;
+            first &= first - 1;
+            if !regsafe(&of.regs[r], &cf.regs[r], ids, exact, true) {
+                return false;
+            }
+        }
         for r in 0..11 {
-            if mask & (1 << r) != 0
+            if rest & (1 << r) != 0
                 && !regsafe(&of.regs[r], &cf.regs[r], ids, exact, pregs & (1 << r) != 0)
             {
                 return false;

@@ -164,7 +164,7 @@ impl Slot {
 }
 
 /// One function activation.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(PartialEq, Eq, Hash, Debug)]
 pub struct Frame {
     /// r0..r10.
     pub regs: [RegState; 11],
@@ -172,6 +172,23 @@ pub struct Frame {
     pub stack: Vec<Slot>,
     /// Instruction index of the call that made the frame (0 for the main one).
     pub callsite: usize,
+}
+
+impl Clone for Frame {
+    fn clone(&self) -> Frame {
+        Frame {
+            regs: self.regs,
+            stack: self.stack.clone(),
+            callsite: self.callsite,
+        }
+    }
+
+    /// Reuses the stack's buffer (states are recycled, see `State::clone_from`).
+    fn clone_from(&mut self, src: &Frame) {
+        self.regs = src.regs;
+        self.stack.clone_from(&src.stack);
+        self.callsite = src.callsite;
+    }
 }
 
 impl Frame {
@@ -252,6 +269,69 @@ impl Clone for State {
             parent: self.parent,
             hist,
             known: self.known,
+        }
+    }
+}
+
+/// Buffers of states no longer needed, for copies of states to reuse (no
+/// allocation once they are large enough).
+#[derive(Default)]
+pub struct Spare {
+    frames: Vec<Vec<Frame>>,
+    hist: Vec<Vec<super::precise::Hist>>,
+}
+
+/// Buffers kept of each kind.
+const SPARE: usize = 16;
+
+impl Spare {
+    /// A copy of `frames`.
+    pub fn frames(&mut self, src: &[Frame]) -> Vec<Frame> {
+        match self.frames.pop() {
+            Some(mut v) => {
+                // `clone_from` reuses the stack buffers of the frames.
+                v.truncate(src.len());
+                let n = v.len();
+                for (d, s) in v.iter_mut().zip(src) {
+                    d.clone_from(s);
+                }
+                v.extend_from_slice(&src[n..]);
+                v
+            }
+            None => src.to_vec(),
+        }
+    }
+
+    /// A copy of `st`.
+    pub fn state(&mut self, st: &State) -> State {
+        let frames = self.frames(&st.frames);
+        let mut hist = self.hist.pop().unwrap_or_default();
+        hist.clear();
+        hist.reserve(st.hist.len() + HIST_HEADROOM);
+        hist.extend_from_slice(&st.hist);
+        State {
+            frames,
+            goto_depth: st.goto_depth,
+            pc: st.pc,
+            depth: st.depth,
+            parent: st.parent,
+            hist,
+            known: st.known,
+        }
+    }
+
+    /// Keeps the buffers of `frames` (up to a few).
+    pub fn put_frames(&mut self, frames: Vec<Frame>) {
+        if self.frames.len() < SPARE && frames.capacity() > 0 {
+            self.frames.push(frames);
+        }
+    }
+
+    /// Keeps the buffers of `st` (up to a few).
+    pub fn put(&mut self, st: State) {
+        self.put_frames(st.frames);
+        if self.hist.len() < SPARE && st.hist.capacity() > 0 {
+            self.hist.push(st.hist);
         }
     }
 }

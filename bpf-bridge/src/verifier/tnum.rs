@@ -54,6 +54,7 @@ impl Tnum {
     }
 
     /// Whether every member of `other` is a member of `self`.
+    #[inline]
     pub fn contains(self, other: Tnum) -> bool {
         if other.mask & !self.mask != 0 {
             return false;
