@@ -49,10 +49,16 @@ struct Bound {
     fixups_before: u32,
 }
 
+/// Bytes [`CodeBuffer::room`] offers: enough for any one instruction.
+pub const ROOM: usize = 16;
+
 /// Code being assembled.
 pub struct CodeBuffer<K: LabelUse> {
-    /// The bytes so far (branches in long form, displacements not yet patched).
-    pub code: Vec<u8>,
+    /// The bytes so far (branches in long form, displacements not yet
+    /// patched) up to `len`; beyond it scratch space to write the next
+    /// instruction into, at least [`ROOM`] bytes of it once `room` asked.
+    code: Vec<u8>,
+    len: usize,
     labels: Vec<Bound>,
     fixups: Vec<Fixup<K>>,
 }
@@ -84,7 +90,8 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// An empty buffer with room for `bytes` of code.
     pub fn with_capacity(bytes: usize) -> Self {
         CodeBuffer {
-            code: Vec::with_capacity(bytes),
+            code: alloc::vec![0; bytes.max(ROOM)],
+            len: 0,
             labels: Vec::with_capacity(bytes / 8),
             fixups: Vec::with_capacity(bytes / 32),
         }
@@ -93,7 +100,35 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// Current offset.
     #[inline]
     pub fn pos(&self) -> usize {
-        self.code.len()
+        self.len
+    }
+
+    /// The [`ROOM`] bytes at the current offset, to write an instruction
+    /// into whole (fixed-size stores, no check per byte); then
+    /// [`CodeBuffer::advance`] by its length.
+    #[inline(always)]
+    pub fn room(&mut self) -> &mut [u8; ROOM] {
+        if self.code.len() < self.len + ROOM {
+            self.grow();
+        }
+        let at = self.len;
+        (&mut self.code[at..at + ROOM])
+            .try_into()
+            .expect("ROOM bytes")
+    }
+
+    /// Keeps `n` (at most [`ROOM`]) bytes written through [`CodeBuffer::room`].
+    #[inline(always)]
+    pub fn advance(&mut self, n: usize) {
+        debug_assert!(n <= ROOM);
+        self.len += n;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let size = (2 * self.code.len()).max(self.len + ROOM);
+        self.code.resize(size, 0);
     }
 
     /// A fresh unbound label.
@@ -119,7 +154,7 @@ impl<K: LabelUse> CodeBuffer<K> {
     #[inline]
     pub fn bind(&mut self, l: Label) {
         self.labels[l.0 as usize] = Bound {
-            pos: self.code.len() as u32,
+            pos: self.len as u32,
             fixups_before: self.fixups.len() as u32,
         };
     }
@@ -133,9 +168,10 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// Emits a reference to `l` of kind `kind` (long form, patched at the end).
     #[inline]
     pub fn use_label(&mut self, l: Label, kind: K) {
-        let at = self.code.len();
+        let at = self.len;
         // Room only: `finish` writes the whole instruction.
-        self.code.resize(at + kind.long_len(), 0);
+        self.room();
+        self.advance(kind.long_len());
         self.fixups.push(Fixup {
             at: at as u32,
             label: l,
@@ -144,19 +180,27 @@ impl<K: LabelUse> CodeBuffer<K> {
         });
     }
 
+    /// Appends one byte.
     #[inline]
     pub fn put1(&mut self, b: u8) {
-        self.code.push(b);
+        self.room()[0] = b;
+        self.advance(1);
     }
 
+    /// Appends bytes.
     #[inline]
     pub fn put(&mut self, b: &[u8]) {
-        self.code.extend_from_slice(b);
+        for chunk in b.chunks(ROOM) {
+            self.room()[..chunk.len()].copy_from_slice(chunk);
+            self.advance(chunk.len());
+        }
     }
 
+    /// Appends a little-endian 32-bit word.
     #[inline]
     pub fn put4(&mut self, v: u32) {
-        self.code.extend_from_slice(&v.to_le_bytes());
+        self.room()[..4].copy_from_slice(&v.to_le_bytes());
+        self.advance(4);
     }
 
     /// Shrinks branches and patches every fixup; returns the final code and
@@ -168,6 +212,7 @@ impl<K: LabelUse> CodeBuffer<K> {
         first: Label,
         n: usize,
     ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
+        self.code.truncate(self.len);
         let saved = self.layout(shrink)?;
         let labels = &self.labels[first.0 as usize..first.0 as usize + n];
         if labels.iter().any(|b| b.pos == UNBOUND) {

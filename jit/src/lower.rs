@@ -8,7 +8,10 @@ use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
 use crate::{FaultKind, JitError, Options};
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
-use bpf_bridge::isa::{semantics, AluOp, Endian, JmpOp, Op, Reg, Shape, Size, Src, Width};
+use bpf_bridge::isa::{
+    byte_swap_of, decode_each, decode_one, decode_program, is_load, jump_targets, semantics, AluOp,
+    Endian, Insn, JmpOp, Op, OpSink, Reg, Shape, Size, Src, Width,
+};
 use bpf_bridge::program::{helper_id, MapDef};
 
 /// Bytes of eBPF stack per frame.
@@ -39,7 +42,9 @@ struct CtxPath {
 
 struct Lowering<'a, M: MacroAssembler> {
     m: M,
-    ops: &'a [Op],
+    insns: &'a [Insn],
+    /// [`jump_targets`], made when first needed (few programs need them).
+    targets: Option<Vec<bool>>,
     maps: &'a [MapDef],
     xdp: bool,
     ctx_paths: Vec<CtxPath>,
@@ -56,45 +61,51 @@ struct Lowering<'a, M: MacroAssembler> {
     /// Callee-saved eBPF registers used anywhere (saved around local calls).
     saved_on_call: Vec<VReg>,
     key: u64,
+    /// The slot a load was fused into (its code emitted with the load's).
+    fused: usize,
+    /// The last pseudo `lddw` of a map into r1: (slot, map).
+    r1_map: Option<(usize, u32)>,
+    /// The first pseudo `lddw` naming a map the program does not have.
+    bad_map: Option<JitError>,
 }
 
-/// Lowers a decoded program (`shape` from the same decoding) with `m`.
-/// `facts` selects verified mode; `xdp` says the context is an `xdp_md`
-/// (whose checked loads may be converted).
+/// Decodes and lowers a program in one pass with `m`; `shape` is
+/// [`Shape::scan`] of `insns`. `facts` selects verified mode; `xdp` says the
+/// context is an `xdp_md` (whose checked loads may be converted).
 pub fn lower<M: MacroAssembler>(
     mut m: M,
-    ops: &[Op],
+    insns: &[Insn],
     shape: &Shape,
     maps: &[MapDef],
     xdp: bool,
     facts: Option<&Facts>,
     opts: &Options,
 ) -> Result<Lowered, JitError> {
+    let n = insns.len();
     if let Some(f) = facts {
-        if f.accesses.len() != ops.len() {
+        if f.accesses.len() != n {
+            // A malformed program is reported as such first.
+            decode_program(insns).map_err(JitError::Decode)?;
             return Err(JitError::FactsMismatch {
-                slots: ops.len(),
+                slots: n,
                 facts: f.accesses.len(),
             });
         }
     }
-    if shape.targets.len() != ops.len() {
-        return Err(JitError::Internal("shape of another program"));
-    }
-    let frame = plan(ops, shape, maps.len(), facts, opts)?;
-    let is_target = &shape.targets;
+    let frame = plan(insns, shape, facts, opts);
     let mut saved_on_call = Vec::new();
     for r in 6..=9u8 {
         if frame.uses(VReg(r)) {
             saved_on_call.push(VReg(r));
         }
     }
-    let first = m.new_labels(ops.len());
+    let first = m.new_labels(n);
     let fault_exit = m.new_label();
     let check = m.new_label();
     let mut l = Lowering {
         m,
-        ops,
+        insns,
+        targets: None,
         maps,
         xdp,
         ctx_paths: Vec::new(),
@@ -108,6 +119,9 @@ pub fn lower<M: MacroAssembler>(
         uses_check: false,
         saved_on_call,
         key: opts.blind.unwrap_or(0) | 1,
+        fused: usize::MAX,
+        r1_map: None,
+        bad_map: None,
     };
     let exit = l.m.new_label();
     l.m.entry(&frame, first);
@@ -117,20 +131,13 @@ pub fn lower<M: MacroAssembler>(
         l.m.bind(l.fault_exit);
         l.m.unwind_to(exit);
     }
-    // A slot's offset is where its label is bound.
-    let mut pc = 0;
-    while pc < ops.len() {
-        l.m.bind(first.nth(pc));
-        let n = l.op(pc, is_target);
-        // A fused slot has no code of its own: it starts where the next does.
-        for fused in pc + 1..pc + n {
-            l.m.bind(first.nth(fused));
-        }
-        pc += n;
+    decode_each(insns, &mut l).map_err(JitError::Decode)?;
+    if let Some(e) = l.bad_map {
+        return Err(e);
     }
     l.tail();
     let shrink = opts.shrink_branches;
-    let (code, offsets) = l.m.finish(shrink, first, ops.len()).map_err(|e| match e {
+    let (code, offsets) = l.m.finish(shrink, first, n).map_err(|e| match e {
         BufferError::OutOfRange => JitError::TooLarge,
         BufferError::Unbound => JitError::Internal("unbound label"),
     })?;
@@ -138,44 +145,34 @@ pub fn lower<M: MacroAssembler>(
 }
 
 /// The frame from the program's shape: registers used, whether the context
-/// register is needed; rejects map indices the program does not have. Walks
-/// the ops only for what the shape cannot say (maps, unproven accesses).
-fn plan(
-    ops: &[Op],
-    shape: &Shape,
-    maps: usize,
-    facts: Option<&Facts>,
-    opts: &Options,
-) -> Result<Frame, JitError> {
+/// register is needed. Looks at the slots only for what the shape cannot say
+/// (accesses the verifier left unproven).
+fn plan(insns: &[Insn], shape: &Shape, facts: Option<&Facts>, opts: &Options) -> Frame {
     // r0 is the result, r1 always loaded.
     let mut used = shape.regs | 1 << 0 | 1 << 1;
-    // Host calls or faults possible (a subset of what needs the context).
-    let mut host = shape.has(Shape::HELPER_CALL | Shape::LOCAL_CALL);
+    // Host calls or faults possible (a subset of what needs the context); a
+    // map value address of a map without one faults.
+    let mut host = shape.has(Shape::HELPER_CALL | Shape::LOCAL_CALL | Shape::MAP_VALUE);
     let mut ctx = shape.has(Shape::MAPS | Shape::MAY_GOTO);
     if shape.has(Shape::LOCAL_CALL) {
         used |= 1 << 10;
     }
-    // Checked mode: backward jumps count down the host's budget.
-    host |= facts.is_none() && shape.has(Shape::BACK_JUMP);
-    if shape.has(Shape::MAPS | Shape::MEMORY) {
-        for (pc, op) in ops.iter().enumerate() {
-            let access = facts.map_or(Access::Check, |f| f.accesses[pc]);
-            match *op {
-                Op::LoadMap { map, .. } | Op::LoadMapValue { map, .. } => {
-                    if map as usize >= maps {
-                        return Err(JitError::BadMap { pc, map });
-                    }
-                    // A map value address of a map without one faults.
-                    host |= matches!(op, Op::LoadMapValue { .. });
+    match facts {
+        // Checked mode: backward jumps count down the host's budget, every
+        // access is checked by it.
+        None => host |= shape.has(Shape::BACK_JUMP | Shape::MEMORY),
+        // Unproven loads need the context (converted ones only it), unproven
+        // stores the host. Other slots are `Proven`.
+        Some(f) if shape.has(Shape::MEMORY) => {
+            for (insn, a) in insns.iter().zip(&f.accesses) {
+                if *a != Access::Proven {
+                    let load = is_load(*insn);
+                    ctx |= load;
+                    host |= !load || *a == Access::Check;
                 }
-                Op::Load { .. } => {
-                    ctx |= access != Access::Proven;
-                    host |= access == Access::Check;
-                }
-                Op::Store { .. } | Op::Atomic { .. } => host |= access != Access::Proven,
-                _ => {}
             }
         }
+        Some(_) => {}
     }
     ctx |= host;
     if host {
@@ -185,24 +182,34 @@ fn plan(
     if opts.blind.is_some() {
         used |= 1 << VReg::T0.0 | 1 << VReg::T1.0;
     }
-    let dead_in = dead_at_entry(ops, facts);
-    Ok(Frame {
+    let dead_in = dead_at_entry(insns, facts);
+    Frame {
         used,
         ctx,
         host,
         dead_in,
-    })
+    }
 }
 
 /// r1 and r2 (bits) when the code writes them before reading them: the
 /// straight-line code from slot 0 to the first jump, call or exit is on every
 /// path, so a write there before any read hides the entry value.
-fn dead_at_entry(ops: &[Op], facts: Option<&Facts>) -> u16 {
+/// Gives up (both live) after [`DEAD_SCAN`] slots, decoding each on its own.
+fn dead_at_entry(insns: &[Insn], facts: Option<&Facts>) -> u16 {
     let mut dead = 0u16;
     let mut live = 0u16;
     let bit = |r: Reg| 1u16 << r.num();
-    for (pc, op) in ops.iter().enumerate() {
-        let (reads, writes) = match *op {
+    let args = bit(Reg::R1) | bit(Reg::R2);
+    let mut pc = 0;
+    while (dead | live) & args != args {
+        if pc >= insns.len().min(DEAD_SCAN) {
+            return 0;
+        }
+        // A malformed slot stops the scan; the decoder reports it.
+        let Ok(op) = decode_one(insns, pc) else {
+            return 0;
+        };
+        let (reads, writes) = match op {
             Op::Alu { op, dst, src, .. } => {
                 let s = match src {
                     Src::Reg(s) => bit(s),
@@ -228,14 +235,29 @@ fn dead_at_entry(ops: &[Op], facts: Option<&Facts>) -> u16 {
                 };
                 (bit(base) | s, 0)
             }
-            Op::LddwHigh => (0, 0),
             // Control flow or anything else: stop, the rest stays live.
             _ => break,
         };
         live |= reads & !dead;
         dead |= writes & !live;
+        pc += op.slots();
     }
-    dead & (bit(Reg::R1) | 1 << 2)
+    dead & args
+}
+
+/// Slots [`dead_at_entry`] looks at, at most.
+const DEAD_SCAN: usize = 64;
+
+impl<M: MacroAssembler> OpSink for Lowering<'_, M> {
+    /// A slot's offset is where its label is bound; a fused slot has no code
+    /// of its own: it starts where the next does.
+    #[inline(always)]
+    fn op(&mut self, pc: usize, op: Op) {
+        self.m.bind(self.first.nth(pc));
+        if pc != self.fused {
+            self.lower_op(pc, op);
+        }
+    }
 }
 
 impl<M: MacroAssembler> Lowering<'_, M> {
@@ -250,16 +272,24 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     }
 
     /// The immediate as an operand, blinded into T0 when asked.
+    #[inline(always)]
     fn imm(&mut self, i: i32, scratch: VReg) -> Operand {
         if self.opts.blind.is_none() {
             return Operand::Imm(i);
         }
+        self.blinded(i, scratch)
+    }
+
+    /// The immediate blinded into `scratch`.
+    #[inline(never)]
+    fn blinded(&mut self, i: i32, scratch: VReg) -> Operand {
         let k = self.key as i32;
         self.m.mov(Width::W64, scratch, Operand::Imm(i ^ k));
         self.m.alu(Width::W64, BinOp::Xor, scratch, Operand::Imm(k));
         Operand::Reg(scratch)
     }
 
+    #[inline(always)]
     fn src(&mut self, s: Src, scratch: VReg) -> Operand {
         match s {
             Src::Reg(r) => Operand::Reg(VReg::bpf(r)),
@@ -272,6 +302,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     /// and the packet, else by the host). For a checked load of an XDP program,
     /// `load` names its destination: a converted context load goes out of line
     /// and rejoins at the returned label, to bind after the load.
+    #[inline(always)]
     fn address(
         &mut self,
         pc: usize,
@@ -284,6 +315,20 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         if self.access(pc) == Access::Proven {
             return (VReg::bpf(base), off as i32, None);
         }
+        self.checked_address(pc, base, off, bytes, kind, load)
+    }
+
+    /// [`Lowering::address`] of an access not proven.
+    #[inline(never)]
+    fn checked_address(
+        &mut self,
+        pc: usize,
+        base: Reg,
+        off: i16,
+        bytes: usize,
+        kind: u64,
+        load: Option<(Reg, Option<u8>)>,
+    ) -> (VReg, i32, Option<Label>) {
         self.uses_check = true;
         let a = VReg::T0;
         self.m.lea(a, VReg::bpf(base), off as i32);
@@ -352,9 +397,10 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         Some(done)
     }
 
-    /// Lowers the op at `pc`; returns how many slots it consumed.
-    fn op(&mut self, pc: usize, is_target: &[bool]) -> usize {
-        let op = self.ops[pc];
+    /// Lowers the op at `pc`. Inlined into each form [`decode_each`] tells
+    /// apart, where `op`'s kind is a constant.
+    #[inline(always)]
+    fn lower_op(&mut self, pc: usize, op: Op) {
         match op {
             Op::Alu {
                 width,
@@ -370,18 +416,27 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             },
             Op::LoadImm64 { dst, value } => self.load_imm64(VReg::bpf(dst), value),
             Op::LoadMap { dst, map } => {
+                if !self.map_exists(pc, map) {
+                    return;
+                }
+                if dst == Reg::R1 {
+                    self.r1_map = Some((pc, map));
+                }
                 let d = VReg::bpf(dst);
                 self.m.load_ctx(d, abi::MAPS);
                 self.m.load(Size::DW, false, d, d, 8 * map as i32);
             }
             Op::LoadMapValue { dst, map, offset } => {
+                if !self.map_exists(pc, map) {
+                    return;
+                }
                 let d = VReg::bpf(dst);
                 let def = &self.maps[map as usize];
                 if !def.kind.is_array() || offset >= def.value_size {
                     // As the interpreter: only array values have an address.
                     let f = self.fault(pc, FaultKind::BadMapValue);
                     self.m.jump(f);
-                    return 1;
+                    return;
                 }
                 self.m.load_ctx(d, abi::MAP_VALUES);
                 self.m.load(Size::DW, false, d, d, 8 * map as i32);
@@ -402,19 +457,16 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 if let Access::Ctx(field) = self.access(pc) {
                     self.m
                         .load_ctx(VReg::bpf(dst), abi::XDP_FIELDS + 8 * ctx_index(field));
-                    return 1;
+                    return;
                 }
                 let kind = if signed { abi::ACCESS_SIGNED } else { 0 };
                 // Fuse with a following byte swap of the loaded register.
-                let swap = match self.ops.get(pc + 1) {
-                    Some(&Op::Endian {
-                        kind: Endian::Be | Endian::Swap,
-                        bits,
-                        dst: d2,
-                    }) if !signed
-                        && d2 == dst
-                        && bits as usize == size.bytes() * 8
-                        && !is_target[pc + 1] =>
+                let swap = match self.insns.get(pc + 1).and_then(|&i| byte_swap_of(i)) {
+                    Some((bits, d2))
+                        if !signed
+                            && d2 == dst
+                            && bits as usize == size.bytes() * 8
+                            && !self.is_target(pc + 1) =>
                     {
                         Some(bits)
                     }
@@ -431,7 +483,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     self.m.bind(d);
                 }
                 if swap.is_some() {
-                    return 2;
+                    self.fused = pc + 1;
                 }
             }
             Op::Store {
@@ -483,8 +535,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 self.m.count_down(abi::BUDGET, target);
             }
             Op::Call { helper }
-                if helper == helper_id::MAP_LOOKUP_ELEM
-                    && self.inline_array_lookup(pc, is_target) => {}
+                if helper == helper_id::MAP_LOOKUP_ELEM && self.inline_array_lookup(pc) => {}
             Op::Call { helper } => match abi::helper_slot(helper) {
                 Some(slot) => self.helper_call(pc, HostFn::Slot(slot)),
                 None => {
@@ -521,7 +572,25 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             }
             Op::Exit => self.m.ret(),
         }
-        1
+    }
+
+    /// Whether a jump goes to slot `k`.
+    fn is_target(&mut self, k: usize) -> bool {
+        let insns = self.insns;
+        let targets = self.targets.get_or_insert_with(|| jump_targets(insns));
+        targets.get(k).copied().unwrap_or(false)
+    }
+
+    /// Whether the program has map `map`; records the error if not.
+    #[cold]
+    fn map_exists(&mut self, pc: usize, map: u32) -> bool {
+        if (map as usize) < self.maps.len() {
+            return true;
+        }
+        if self.bad_map.is_none() {
+            self.bad_map = Some(JitError::BadMap { pc, map });
+        }
+        false
     }
 
     /// The label a taken branch from `pc` to `t` goes to: in checked mode a
@@ -537,42 +606,43 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     }
 
     /// The map r1 holds at the call at `pc`, when a pseudo `lddw` loaded it
-    /// earlier in the same straight-line code.
-    fn map_in_r1(&self, pc: usize, is_target: &[bool]) -> Option<u32> {
-        for k in (0..pc).rev() {
-            if is_target[k + 1] {
-                return None;
-            }
-            match self.ops[k] {
-                Op::LoadMap { dst: Reg::R1, map } => return Some(map),
-                Op::LddwHigh
-                | Op::Store { .. }
-                | Op::Jmp { .. }
-                | Op::Ja { .. }
-                | Op::MayGoto { .. } => {}
+    /// earlier in the same straight-line code: nothing after it (decoded again
+    /// here, they are few) writes r1 or leaves, and no jump lands in between.
+    fn map_in_r1(&mut self, pc: usize) -> Option<u32> {
+        let (at, map) = self.r1_map?;
+        if (at + 1..=pc).any(|k| self.is_target(k)) {
+            return None;
+        }
+        let mut k = at + 2;
+        while k < pc {
+            let op = decode_one(self.insns, k).ok()?;
+            match op {
+                Op::Store { .. } | Op::Jmp { .. } | Op::Ja { .. } | Op::MayGoto { .. } => {}
                 Op::Alu { dst, .. }
                 | Op::Neg { dst, .. }
                 | Op::Endian { dst, .. }
                 | Op::LoadImm64 { dst, .. }
+                | Op::LoadMap { dst, .. }
                 | Op::LoadMapValue { dst, .. }
                 | Op::Load { dst, .. }
                     if dst != Reg::R1 => {}
                 Op::Atomic { src, .. } if src != Reg::R1 => {}
                 _ => return None,
             }
+            k += op.slots();
         }
-        None
+        Some(map)
     }
 
     /// `bpf_map_lookup_elem` of an array map known at the call, in verified
     /// mode (the verifier proved r2 points at a readable key), as the kernel
     /// inlines it: r0 = index < max_entries ? values + index * stride : 0.
     /// Returns false to leave the call to the helper.
-    fn inline_array_lookup(&mut self, pc: usize, is_target: &[bool]) -> bool {
+    fn inline_array_lookup(&mut self, pc: usize) -> bool {
         if self.facts.is_none() || self.opts.blind.is_some() {
             return false;
         }
-        let Some(map) = self.map_in_r1(pc, is_target) else {
+        let Some(map) = self.map_in_r1(pc) else {
             return false;
         };
         let def = &self.maps[map as usize];
@@ -644,6 +714,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         self.m.alu(w, op, dst, s);
     }
 
+    #[inline(always)]
     fn alu(&mut self, w: Width, op: AluOp, dst: VReg, src: Src) {
         match op {
             AluOp::Add => self.bin(w, BinOp::Add, dst, src),

@@ -237,7 +237,7 @@ impl MacroAssembler for X64Masm {
     }
 
     // Inlined so that lowering's constant `op` selects the form statically.
-    #[inline]
+    #[inline(always)]
     fn alu(&mut self, w: Width, op: BinOp, dst: VReg, src: Operand) {
         let x = match op {
             BinOp::Add => Alu::Add,
