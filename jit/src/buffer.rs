@@ -212,7 +212,6 @@ impl<K: LabelUse> CodeBuffer<K> {
         first: Label,
         n: usize,
     ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
-        self.code.truncate(self.len);
         let saved = self.layout(shrink)?;
         let labels = &self.labels[first.0 as usize..first.0 as usize + n];
         if labels.iter().any(|b| b.pos == UNBOUND) {
@@ -229,6 +228,29 @@ impl<K: LabelUse> CodeBuffer<K> {
         Ok((self.code, offsets))
     }
 
+    /// Moves `code[src..src + len]` down to `dst` (< `src`). Stretches
+    /// between branches are short: rather than a `memmove` call each, 16-byte
+    /// blocks, the last one written whole when what it overwrites past the
+    /// stretch is at least `spare` bytes short of `src + len` (so not yet read).
+    #[inline]
+    fn move_down(&mut self, src: usize, dst: usize, len: usize, spare: usize) {
+        const B: usize = 16;
+        if src == dst || len == 0 {
+            return;
+        }
+        // Whole blocks read within the buffer and write nothing unread.
+        if src - dst + spare >= B && src + len + B <= self.code.len() {
+            let mut k = 0;
+            while k < len {
+                let block: [u8; B] = self.code[src + k..src + k + B].try_into().expect("B bytes");
+                self.code[dst + k..dst + k + B].copy_from_slice(&block);
+                k += B;
+            }
+        } else {
+            self.code.copy_within(src..src + len, dst);
+        }
+    }
+
     /// Decides each branch's form, patches them and compacts the code. Returns
     /// `saved`: bytes saved by shrinking fixups 0..k at `saved[k]`, so fixup
     /// `k` moves up by `saved[k]` and a label by `saved[fixups_before]`; empty
@@ -241,7 +263,7 @@ impl<K: LabelUse> CodeBuffer<K> {
         {
             return Err(BufferError::Unbound);
         }
-        let mut saved: Vec<u32> = Vec::new();
+        let mut saved: Vec<u32> = Vec::with_capacity(self.fixups.len() + 1);
         if shrink {
             for _ in 0..SHRINK_ROUNDS {
                 let mut changed = false;
@@ -287,15 +309,19 @@ impl<K: LabelUse> CodeBuffer<K> {
                     return Err(BufferError::OutOfRange);
                 }
             }
+            self.code.truncate(self.len);
             return Ok(Vec::new());
         }
         // Compact in place: each stretch between fixups moves up by what the
         // fixups before it saved, then the fixup is re-encoded at its new place.
         let mut src = 0usize;
         let mut dst = 0usize;
-        for f in &self.fixups {
+        for k in 0..self.fixups.len() {
+            let f = self.fixups[k];
             let at = f.at as usize;
-            self.code.copy_within(src..at, dst);
+            // Past the stretch come the branch's own long form (rewritten
+            // below, so free to overwrite) and then unread code.
+            self.move_down(src, dst, at - src, f.kind.long_len());
             dst += at - src;
             let len = match (f.short, f.kind.short_len()) {
                 (true, Some(s)) => s,
@@ -312,7 +338,7 @@ impl<K: LabelUse> CodeBuffer<K> {
             dst += len;
             src = at + f.kind.long_len();
         }
-        let end = self.code.len();
+        let end = self.len;
         self.code.copy_within(src..end, dst);
         self.code.truncate(dst + end - src);
         Ok(saved)

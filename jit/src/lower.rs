@@ -163,7 +163,13 @@ fn plan(insns: &[Insn], shape: &Shape, facts: Option<&Facts>, opts: &Options) ->
         None => host |= shape.has(Shape::BACK_JUMP | Shape::MEMORY),
         // Unproven loads need the context (converted ones only it), unproven
         // stores the host. Other slots are `Proven`.
-        Some(f) if shape.has(Shape::MEMORY) => {
+        // (Looking for any unproven access first: a loop without branches.)
+        Some(f)
+            if shape.has(Shape::MEMORY)
+                && f.accesses
+                    .iter()
+                    .fold(false, |u, a| u | (*a != Access::Proven)) =>
+        {
             for (insn, a) in insns.iter().zip(&f.accesses) {
                 if *a != Access::Proven {
                     let load = is_load(*insn);

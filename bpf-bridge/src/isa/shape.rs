@@ -48,19 +48,22 @@ impl Shape {
     /// exactly the decoder's shape; for one that does not, it is some shape,
     /// to be thrown away with the decoder's error.
     pub fn scan(insns: &[Insn]) -> Shape {
-        let (mut regs, mut kinds) = (0u16, 0u8);
+        let (mut regs, mut kinds, mut specials) = (0u16, 0u8, false);
         for insn in insns {
             let e = SCAN[insn.code as usize];
             // Fields above r10 only occur in programs that do not decode.
             regs |= (1u16 << insn.dst()) & e.dst | (1u16 << insn.src()) & e.src;
-            let (k, off, _) = if e.special {
-                special(*insn)
-            } else {
-                (e.kinds, insn.off as i64, e.jumps)
-            };
             // All ones when the offset is negative.
-            let backward = (off >> 63) as u8;
-            kinds |= k | (e.back & backward);
+            let backward = (insn.off >> 15) as u8;
+            kinds |= e.kinds | (e.back & backward);
+            specials |= e.special;
+        }
+        if specials {
+            for insn in insns.iter().filter(|i| SCAN[i.code as usize].special) {
+                let (k, off, _) = special(*insn);
+                let backward = (off >> 63) as u8;
+                kinds |= k | (Shape::BACK_JUMP & backward & gotol_back(insn));
+            }
         }
         Shape { regs, kinds }
     }
@@ -119,6 +122,16 @@ const NOTHING: Scan = Scan {
     special: false,
 };
 
+/// [`Shape::BACK_JUMP`] if the slot is a `gotol` (whose offset is its
+/// immediate, so the table cannot tell), else 0.
+fn gotol_back(insn: &Insn) -> u8 {
+    if insn.code == BPF_JMP32 | BPF_JA {
+        Shape::BACK_JUMP
+    } else {
+        0
+    }
+}
+
 /// Kinds, target offset and whether it jumps for the opcodes whose [`Scan`]
 /// says `special`: `call` (src 1: local, to `pc + 1 + imm`), `gotol` (to
 /// `pc + 1 + imm`) and `lddw` (src 1, 2: maps).
@@ -165,8 +178,8 @@ const fn scan_of(code: u8) -> Scan {
                 back: Shape::BACK_JUMP,
                 ..NOTHING
             },
+            // gotol: backward by its immediate ([`gotol_back`]).
             (BPF_JA, false, false) => Scan {
-                back: Shape::BACK_JUMP,
                 special: true,
                 ..NOTHING
             },

@@ -262,11 +262,13 @@ impl Asm {
     }
 
     /// `op dst, src` (register forms of add/or/and/sub/xor/cmp).
+    #[inline(always)]
     pub fn alu_rr(&mut self, op: Alu, w: bool, dst: Gpr, src: Gpr) {
         self.op_rr(w, &[op.opcode()], src.0, dst, false);
     }
 
     /// `op dst, imm` with the shortest immediate.
+    #[inline(always)]
     pub fn alu_ri(&mut self, op: Alu, w: bool, dst: Gpr, i: i32) {
         let short = fits8(i);
         let r = self.buf.room();
@@ -295,6 +297,7 @@ impl Asm {
     }
 
     /// `test a, b`.
+    #[inline(always)]
     pub fn test_rr(&mut self, w: bool, a: Gpr, b: Gpr) {
         self.op_rr(w, &[0x85], b.0, a, false);
     }
@@ -310,11 +313,13 @@ impl Asm {
     }
 
     /// `mov dst, src` (32-bit form zero-extends).
+    #[inline(always)]
     pub fn mov_rr(&mut self, w: bool, dst: Gpr, src: Gpr) {
         self.op_rr(w, &[0x89], src.0, dst, false);
     }
 
     /// `mov dst32, imm32` (zero-extends to 64 bits).
+    #[inline(always)]
     pub fn mov_ri32(&mut self, dst: Gpr, i: u32) {
         let r = self.buf.room();
         let p = rex(r, 0, false, 0, dst.0, false);
@@ -324,6 +329,7 @@ impl Asm {
     }
 
     /// `mov dst, imm32` sign-extended to 64 bits.
+    #[inline(always)]
     pub fn mov_ri_sx(&mut self, dst: Gpr, i: Imm32) {
         let r = self.buf.room();
         let p = rex(r, 0, true, 0, dst.0, false);
@@ -343,11 +349,13 @@ impl Asm {
     }
 
     /// `imul dst, src`.
+    #[inline(always)]
     pub fn imul_rr(&mut self, w: bool, dst: Gpr, src: Gpr) {
         self.op_rr(w, &[0x0f, 0xaf], dst.0, src, false);
     }
 
     /// `imul dst, src, imm`.
+    #[inline(always)]
     pub fn imul_rri(&mut self, w: bool, dst: Gpr, src: Gpr, i: i32) {
         let short = fits8(i);
         let r = self.buf.room();
@@ -360,6 +368,7 @@ impl Asm {
     }
 
     /// Shift or rotate by an immediate count.
+    #[inline(always)]
     pub fn shift_ri(&mut self, op: Shift, w: bool, dst: Gpr, n: u8) {
         let one = n == 1;
         let r = self.buf.room();
@@ -433,6 +442,7 @@ impl Asm {
     }
 
     /// Load of `bytes` (1, 2, 4, 8) into `dst`, zero- or sign-extended to 64 bits.
+    #[inline(always)]
     pub fn load(&mut self, bytes: u8, signed: bool, dst: Gpr, m: Mem) {
         let w = signed || bytes == 8;
         // By size (1, 2, 4, 8) and signedness: the opcode, its length.
@@ -471,6 +481,7 @@ impl Asm {
     }
 
     /// Store of the low `bytes` of `src`.
+    #[inline(always)]
     pub fn store(&mut self, bytes: u8, m: Mem, src: Gpr) {
         let byte = bytes == 1;
         let force = byte && (4..8).contains(&src.0);
@@ -487,6 +498,7 @@ impl Asm {
     }
 
     /// Store of an immediate (8 bytes: sign-extended 32-bit immediate).
+    #[inline(always)]
     pub fn store_i(&mut self, bytes: u8, m: Mem, i: i32) {
         let r = self.buf.room();
         r[0] = P16;
@@ -555,11 +567,13 @@ impl Asm {
     }
 
     /// `jmp label`.
+    #[inline(always)]
     pub fn jmp(&mut self, l: Label) {
         self.buf.use_label(l, Use::Jmp);
     }
 
     /// `jcc label`.
+    #[inline(always)]
     pub fn jcc(&mut self, c: Cond, l: Label) {
         self.buf.use_label(l, Use::Jcc(c));
     }

@@ -47,6 +47,7 @@ impl X64Masm {
         }
     }
 
+    #[inline(always)]
     fn mov_imm(&mut self, w: Width, dst: Gpr, imm: i32) {
         if imm == 0 {
             self.asm.alu_rr(Alu::Xor, false, dst, dst);
@@ -68,6 +69,7 @@ impl X64Masm {
         v
     }
 
+    #[inline(always)]
     fn shift(&mut self, w: Width, op: Shift, dst: Gpr, src: Operand) {
         match src {
             Operand::Imm(i) => {
@@ -211,6 +213,7 @@ impl MacroAssembler for X64Masm {
         self.asm.jmp(exit);
     }
 
+    #[inline(always)]
     fn mov(&mut self, w: Width, dst: VReg, src: Operand) {
         match src {
             Operand::Reg(s) => {
@@ -366,6 +369,7 @@ impl MacroAssembler for X64Masm {
         }
     }
 
+    #[inline(always)]
     fn load(&mut self, size: Size, signed: bool, dst: VReg, base: VReg, off: i32) {
         self.asm
             .load(bytes(size), signed, r(dst), Self::mem(base, off));
@@ -386,6 +390,7 @@ impl MacroAssembler for X64Masm {
         }
     }
 
+    #[inline(always)]
     fn store(&mut self, size: Size, base: VReg, off: i32, src: Operand) {
         let m = Self::mem(base, off);
         match src {
@@ -465,10 +470,12 @@ impl MacroAssembler for X64Masm {
         }
     }
 
+    #[inline(always)]
     fn jump(&mut self, l: Label) {
         self.asm.jmp(l);
     }
 
+    #[inline(always)]
     fn branch(&mut self, w: Width, op: JmpOp, a: VReg, b: Operand, l: Label) {
         let wide = w64(w);
         let a = r(a);
