@@ -214,15 +214,18 @@ impl<K: LabelUse> CodeBuffer<K> {
     ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
         let saved = self.layout(shrink)?;
         let labels = &self.labels[first.0 as usize..first.0 as usize + n];
-        if labels.iter().any(|b| b.pos == UNBOUND) {
+        // (Loops without early exits or index checks: they vectorize.)
+        if labels.iter().fold(false, |u, b| u | (b.pos == UNBOUND)) {
             return Err(BufferError::Unbound);
         }
         let offsets = if saved.is_empty() {
             labels.iter().map(|b| b.pos).collect()
         } else {
+            // A label has at most all the fixups before it.
+            let last = saved.len() - 1;
             labels
                 .iter()
-                .map(|b| b.pos - saved[b.fixups_before as usize])
+                .map(|b| b.pos - saved[(b.fixups_before as usize).min(last)])
                 .collect()
         };
         Ok((self.code, offsets))
@@ -256,11 +259,13 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// `k` moves up by `saved[k]` and a label by `saved[fixups_before]`; empty
     /// when nothing shrank.
     fn layout(&mut self, shrink: bool) -> Result<Vec<u32>, BufferError> {
-        if self
-            .fixups
-            .iter()
-            .any(|f| self.labels[f.label.0 as usize].pos == UNBOUND)
-        {
+        let labels = &self.labels;
+        let unbound = |f: &Fixup<K>| {
+            labels
+                .get(f.label.0 as usize)
+                .is_none_or(|b| b.pos == UNBOUND)
+        };
+        if self.fixups.iter().fold(false, |u, f| u | unbound(f)) {
             return Err(BufferError::Unbound);
         }
         let mut saved: Vec<u32> = Vec::with_capacity(self.fixups.len() + 1);

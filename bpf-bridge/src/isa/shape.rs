@@ -48,11 +48,11 @@ impl Shape {
     /// exactly the decoder's shape; for one that does not, it is some shape,
     /// to be thrown away with the decoder's error.
     pub fn scan(insns: &[Insn]) -> Shape {
-        let (mut regs, mut kinds, mut specials) = (0u16, 0u8, false);
+        let (mut regs, mut kinds, mut specials) = (0u32, 0u8, false);
         for insn in insns {
             let e = SCAN[insn.code as usize];
             // Fields above r10 only occur in programs that do not decode.
-            regs |= (1u16 << insn.dst()) & e.dst | (1u16 << insn.src()) & e.src;
+            regs |= REG_BITS[insn.regs as usize] & e.regs;
             // All ones when the offset is negative.
             let backward = (insn.off >> 15) as u8;
             kinds |= e.kinds | (e.back & backward);
@@ -65,9 +65,23 @@ impl Shape {
                 kinds |= k | (Shape::BACK_JUMP & backward & gotol_back(insn));
             }
         }
-        Shape { regs, kinds }
+        Shape {
+            regs: regs as u16 | (regs >> 16) as u16,
+            kinds,
+        }
     }
 }
+
+/// Per register byte: bit `dst` in the low half, bit `src` in the high half.
+static REG_BITS: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = 1 << (b & 15) | 1 << (16 + (b >> 4));
+        b += 1;
+    }
+    t
+};
 
 /// One entry per slot: whether a jump, `may_goto` or local call goes there.
 /// Exact for a program that decodes; for one that does not, some marks (as
@@ -100,10 +114,9 @@ pub fn is_load(insn: Insn) -> bool {
 /// What a slot with some opcode byte adds to a [`Shape`].
 #[derive(Clone, Copy)]
 struct Scan {
-    /// All ones when the dst field names a register, else 0.
-    dst: u16,
-    /// All ones when the src field names a register, else 0.
-    src: u16,
+    /// Which fields name registers, as a mask of [`REG_BITS`]: the low half
+    /// for dst, the high half for src.
+    regs: u32,
     kinds: u8,
     /// [`Shape::BACK_JUMP`] when a negative offset makes the op a backward jump.
     back: u8,
@@ -114,8 +127,7 @@ struct Scan {
 }
 
 const NOTHING: Scan = Scan {
-    dst: 0,
-    src: 0,
+    regs: 0,
     kinds: 0,
     back: 0,
     jumps: false,
@@ -154,21 +166,24 @@ fn special(insn: Insn) -> (u8, i64, bool) {
 const fn scan_of(code: u8) -> Scan {
     let class = code & CLASS_MASK;
     let by_reg = code & SRC_MASK == BPF_X;
-    let reg = 0xffff;
-    let src = if by_reg { reg } else { 0 };
+    // Masks of REG_BITS: dst, src, both.
+    let dst = 0xffff;
+    let both = 0xffff_ffff;
+    let dst_src = if by_reg { both } else { dst };
     let memory = Scan {
-        dst: reg,
-        src: reg,
+        regs: both,
         kinds: Shape::MEMORY,
         ..NOTHING
     };
     match class {
         BPF_ALU | BPF_ALU64 => match code & OP_MASK {
             // `be` has the source bit set but no source register.
-            BPF_END | BPF_NEG => Scan { dst: reg, ..NOTHING },
+            BPF_END | BPF_NEG => Scan {
+                regs: dst,
+                ..NOTHING
+            },
             _ => Scan {
-                dst: reg,
-                src,
+                regs: dst_src,
                 ..NOTHING
             },
         },
@@ -188,7 +203,7 @@ const fn scan_of(code: u8) -> Scan {
                 ..NOTHING
             },
             (BPF_CALL, true, true) => Scan {
-                dst: reg,
+                regs: dst,
                 kinds: Shape::HELPER_CALL,
                 ..NOTHING
             },
@@ -199,8 +214,7 @@ const fn scan_of(code: u8) -> Scan {
             },
             (BPF_JA | BPF_CALL | BPF_EXIT | BPF_JCOND, _, _) => NOTHING,
             _ => Scan {
-                dst: reg,
-                src,
+                regs: dst_src,
                 jumps: true,
                 back: Shape::BACK_JUMP,
                 special: false,
@@ -208,12 +222,15 @@ const fn scan_of(code: u8) -> Scan {
             },
         },
         BPF_LD if code == LDDW => Scan {
-            dst: reg,
+            regs: dst,
             special: true,
             ..NOTHING
         },
         BPF_LD => NOTHING,
-        BPF_ST => Scan { src: 0, ..memory },
+        BPF_ST => Scan {
+            regs: dst,
+            ..memory
+        },
         _ /* BPF_LDX, BPF_STX */ => memory,
     }
 }
