@@ -516,7 +516,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 self.m.atomic(width, op, fetch, b, o, VReg::bpf(src));
             }
             Op::Ja { off } => {
-                let t = (pc as i64 + 1 + off as i64) as usize;
+                let t = self.target(pc, off as i64);
                 if self.facts.is_none() && t <= pc {
                     let f = self.fault(pc, FaultKind::BackEdgeLimit);
                     self.m.count_down(abi::LOOPS, f);
@@ -530,13 +530,13 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 src,
                 off,
             } => {
-                let t = (pc as i64 + 1 + off as i64) as usize;
+                let t = self.target(pc, off as i64);
                 let b = self.src(src, VReg::T0);
                 let target = self.edge(pc, t);
                 self.m.branch(width, op, VReg::bpf(dst), b, target);
             }
             Op::MayGoto { off } => {
-                let t = (pc as i64 + 1 + off as i64) as usize;
+                let t = self.target(pc, off as i64);
                 let target = self.edge(pc, t);
                 self.m.count_down(abi::BUDGET, target);
             }
@@ -555,7 +555,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 self.helper_call(pc, HostFn::Callx);
             }
             Op::CallLocal { off } => {
-                let t = (pc as i64 + 1 + off as i64) as usize;
+                let t = self.target(pc, off as i64);
                 let saved = core::mem::take(&mut self.saved_on_call);
                 self.m.push_regs(&saved);
                 let fp = VReg::bpf(Reg::R10);
@@ -577,6 +577,19 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 self.saved_on_call = saved;
             }
             Op::Exit => self.m.ret(),
+        }
+    }
+
+    /// The slot a jump at `pc` by `off` goes to. Lowering runs ahead of the
+    /// decoder's check of targets: one outside the program (which the decoder
+    /// then rejects) stands in as `pc`, so no label past the slots is named.
+    #[inline(always)]
+    fn target(&self, pc: usize, off: i64) -> usize {
+        let t = pc as i64 + 1 + off;
+        if (t as u64) < self.insns.len() as u64 {
+            t as usize
+        } else {
+            pc
         }
     }
 
@@ -810,5 +823,70 @@ pub fn ctx_index(f: CtxField) -> i32 {
         CtxField::XdpIngressIfindex => 3,
         CtxField::XdpRxQueueIndex => 4,
         CtxField::XdpEgressIfindex => 5,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{compile, Arch, JitError, Options};
+    use bpf_bridge::facts::Facts;
+    use bpf_bridge::isa::{decode_program, Insn};
+    use bpf_bridge::program::{MapDef, MapKind, ProgType, Program};
+
+    /// Lowering runs as the decoder goes: malformed programs (jumps outside
+    /// or onto an `lddw` half, bad fields after good code, bad maps) still get
+    /// the decoder's error, first, and nothing panics.
+    #[test]
+    fn malformed_programs_get_the_decoders_error() {
+        let exit = Insn::new(0x95, 0, 0, 0, 0);
+        let mov = Insn::new(0xb7, 0, 0, 0, 1);
+        let lddw_map = [Insn::new(0x18, 1, 1, 0, 7), Insn::new(0, 0, 0, 0, 0)];
+        let cases: Vec<Vec<Insn>> = vec![
+            vec![Insn::new(0x05, 0, 0, -5, 0), exit],
+            vec![Insn::new(0x05, 0, 0, 0x7fff, 0), exit],
+            vec![Insn::new(0x15, 1, 0, -3, 0), mov, exit],
+            vec![Insn::new(0xe5, 0, 0, -9, 0), exit],
+            vec![Insn::new(0x85, 0, 1, -4, 0), exit],
+            vec![Insn::new(0x06, 0, 0, 0, -100), exit],
+            vec![Insn::new(0x05, 0, 0, 1, 0), lddw_map[0], lddw_map[1], exit],
+            vec![
+                lddw_map[0],
+                lddw_map[1],
+                mov,
+                Insn::new(0xb7, 12, 0, 0, 0),
+                exit,
+            ],
+            vec![lddw_map[0], lddw_map[1], exit, Insn::new(0x05, 0, 0, -4, 0)],
+            vec![mov],
+            vec![],
+        ];
+        let maps = vec![MapDef {
+            name: "m".into(),
+            kind: MapKind::Array,
+            key_size: 4,
+            value_size: 8,
+            max_entries: 1,
+        }];
+        for insns in cases {
+            let want = decode_program(&insns).err().map(JitError::Decode);
+            for arch in [Arch::X86_64, Arch::Aarch64, Arch::Riscv64] {
+                let mut p = Program::new("t", ProgType::Raw, insns.clone());
+                let got = compile(&p, None, arch, Options::default()).err();
+                let want = want.clone().unwrap_or(JitError::BadMap { pc: 0, map: 7 });
+                assert_eq!(got, Some(want.clone()), "{insns:?}");
+                p.maps = maps.clone();
+                let facts = Facts::unproven(insns.len() + 1);
+                let got = compile(&p, Some(&facts), arch, Options::default()).err();
+                let mismatch = JitError::FactsMismatch {
+                    slots: insns.len(),
+                    facts: insns.len() + 1,
+                };
+                let want = match want {
+                    JitError::Decode(e) => JitError::Decode(e),
+                    _ => mismatch,
+                };
+                assert_eq!(got, Some(want), "{insns:?}");
+            }
+        }
     }
 }
