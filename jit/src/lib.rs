@@ -19,6 +19,7 @@ pub mod buffer;
 pub mod isa;
 pub mod lower;
 pub mod masm;
+mod plan;
 
 #[cfg(feature = "std")]
 mod disasm;

@@ -3,6 +3,7 @@
 
 mod decode;
 mod encode;
+mod fast;
 mod insn;
 mod op;
 pub mod opcode;
