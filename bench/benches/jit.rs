@@ -4,9 +4,10 @@
 //! --measurement-time 2` for a quick run, or a filter such as `jit-compile`).
 //!
 //! `jit-compile/<engine>/<n>` times one compile of an `n`-slot program:
-//! `jit::compile` (decode, lower, branch sizing; no executable memory) in both
-//! modes for every architecture (aarch64 and riscv64 only generate code here),
-//! `decode` alone, `x86_64-verified+load` adding the copy into sealed
+//! `jit::compile` (shape scan, decode and lower in one pass, branch sizing; no
+//! executable memory) in both modes for every architecture (aarch64 and
+//! riscv64 only generate code here), `decode` (the interpreter's decoder)
+//! alone, `x86_64-verified+load` adding the copy into sealed
 //! executable memory, and `rbpf` (`EbpfVmRaw::new` + `jit_compile`: its
 //! verifier, code generation and the `mprotect` of its one-page buffer). Each
 //! benchmark cycles through distinct programs of its size ([`programs`]).
@@ -94,7 +95,8 @@ enum Engine {
     Luabpf(Arch, bool),
     /// `jit::compile` then `JitProgram::load` into executable memory.
     LuabpfLoad,
-    /// `bpf_bridge::isa::decode_program` alone (part of every compile).
+    /// `bpf_bridge::isa::decode_program` alone: the decoder of the interpreter
+    /// and the verifier (the JIT decodes as it lowers, without building ops).
     Decode,
     /// rbpf's x86_64 JIT.
     Rbpf,

@@ -7,13 +7,6 @@
 //! branch once shrunk stays in range whatever else shrinks later: the sizing
 //! always converges (at most [`SHRINK_ROUNDS`] rounds, each strictly optional).
 //! The architecture only says how long each form is and patches displacements.
-//!
-//! Optionally ([`CodeBuffer::align_loops`]) the head of each loop (the target
-//! of a backward branch) is padded with no-ops so the loop spans as few cache
-//! lines as its length allows: a loop that fits one line but straddles two
-//! costs an extra fetch every iteration. Shrinking then counts every pad a
-//! branch crosses at its largest, so the padding never puts a short branch
-//! out of reach.
 
 use alloc::vec::Vec;
 
@@ -56,6 +49,9 @@ struct Bound {
     fixups_before: u32,
 }
 
+/// Bytes [`CodeBuffer::room`] offers: enough for any one instruction.
+pub const ROOM: usize = 16;
+
 /// How [`CodeBuffer::align_loops`] places loops.
 #[derive(Clone, Copy, Debug)]
 pub struct LoopAlign {
@@ -97,8 +93,11 @@ impl Moves {
 
 /// Code being assembled.
 pub struct CodeBuffer<K: LabelUse> {
-    /// The bytes so far (branches in long form, displacements not yet patched).
-    pub code: Vec<u8>,
+    /// The bytes so far (branches in long form, displacements not yet
+    /// patched) up to `len`; beyond it scratch space to write the next
+    /// instruction into, at least [`ROOM`] bytes of it once `room` asked.
+    code: Vec<u8>,
+    len: usize,
     labels: Vec<Bound>,
     fixups: Vec<Fixup<K>>,
     loop_align: Option<LoopAlign>,
@@ -131,7 +130,8 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// An empty buffer with room for `bytes` of code.
     pub fn with_capacity(bytes: usize) -> Self {
         CodeBuffer {
-            code: Vec::with_capacity(bytes),
+            code: alloc::vec![0; bytes.max(ROOM)],
+            len: 0,
             labels: Vec::with_capacity(bytes / 8),
             fixups: Vec::with_capacity(bytes / 32),
             loop_align: None,
@@ -146,7 +146,35 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// Current offset.
     #[inline]
     pub fn pos(&self) -> usize {
-        self.code.len()
+        self.len
+    }
+
+    /// The [`ROOM`] bytes at the current offset, to write an instruction
+    /// into whole (fixed-size stores, no check per byte); then
+    /// [`CodeBuffer::advance`] by its length.
+    #[inline(always)]
+    pub fn room(&mut self) -> &mut [u8; ROOM] {
+        if self.code.len() < self.len + ROOM {
+            self.grow();
+        }
+        let at = self.len;
+        (&mut self.code[at..at + ROOM])
+            .try_into()
+            .expect("ROOM bytes")
+    }
+
+    /// Keeps `n` (at most [`ROOM`]) bytes written through [`CodeBuffer::room`].
+    #[inline(always)]
+    pub fn advance(&mut self, n: usize) {
+        debug_assert!(n <= ROOM);
+        self.len += n;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let size = (2 * self.code.len()).max(self.len + ROOM);
+        self.code.resize(size, 0);
     }
 
     /// A fresh unbound label.
@@ -172,7 +200,7 @@ impl<K: LabelUse> CodeBuffer<K> {
     #[inline]
     pub fn bind(&mut self, l: Label) {
         self.labels[l.0 as usize] = Bound {
-            pos: self.code.len() as u32,
+            pos: self.len as u32,
             fixups_before: self.fixups.len() as u32,
         };
     }
@@ -186,9 +214,10 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// Emits a reference to `l` of kind `kind` (long form, patched at the end).
     #[inline]
     pub fn use_label(&mut self, l: Label, kind: K) {
-        let at = self.code.len();
+        let at = self.len;
         // Room only: `finish` writes the whole instruction.
-        self.code.resize(at + kind.long_len(), 0);
+        self.room();
+        self.advance(kind.long_len());
         self.fixups.push(Fixup {
             at: at as u32,
             label: l,
@@ -197,19 +226,27 @@ impl<K: LabelUse> CodeBuffer<K> {
         });
     }
 
+    /// Appends one byte.
     #[inline]
     pub fn put1(&mut self, b: u8) {
-        self.code.push(b);
+        self.room()[0] = b;
+        self.advance(1);
     }
 
+    /// Appends bytes.
     #[inline]
     pub fn put(&mut self, b: &[u8]) {
-        self.code.extend_from_slice(b);
+        for chunk in b.chunks(ROOM) {
+            self.room()[..chunk.len()].copy_from_slice(chunk);
+            self.advance(chunk.len());
+        }
     }
 
+    /// Appends a little-endian 32-bit word.
     #[inline]
     pub fn put4(&mut self, v: u32) {
-        self.code.extend_from_slice(&v.to_le_bytes());
+        self.room()[..4].copy_from_slice(&v.to_le_bytes());
+        self.advance(4);
     }
 
     /// Shrinks branches and patches every fixup; returns the final code and
@@ -223,7 +260,8 @@ impl<K: LabelUse> CodeBuffer<K> {
     ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
         let moves = self.layout(shrink)?;
         let labels = &self.labels[first.0 as usize..first.0 as usize + n];
-        if labels.iter().any(|b| b.pos == UNBOUND) {
+        // (Loops without early exits or index checks: they vectorize.)
+        if labels.iter().fold(false, |u, b| u | (b.pos == UNBOUND)) {
             return Err(BufferError::Unbound);
         }
         let offsets = if moves.saved.is_empty() && moves.pads.is_empty() {
@@ -263,133 +301,6 @@ impl<K: LabelUse> CodeBuffer<K> {
             }
         }
         out
-    }
-
-    /// Decides each branch's form, patches them and compacts the code. Returns
-    /// `saved`: bytes saved by shrinking fixups 0..k at `saved[k]`, so fixup
-    /// `k` moves up by `saved[k]` and a label by `saved[fixups_before]`; empty
-    /// when nothing shrank.
-    fn layout(&mut self, shrink: bool) -> Result<Moves, BufferError> {
-        if self
-            .fixups
-            .iter()
-            .any(|f| self.labels[f.label.0 as usize].pos == UNBOUND)
-        {
-            return Err(BufferError::Unbound);
-        }
-        let heads = self.loop_heads();
-        // Pads between a branch and its target count at their largest: a
-        // pad is under a line, and under the loop's length (unshrunk here).
-        let line = self.loop_align.map_or(1, |a| a.line.max(1));
-        let mut most = Vec::with_capacity(heads.len() + 1);
-        most.push(0i64);
-        for h in &heads {
-            let f = &self.fixups[h.last as usize];
-            let len = f.at + f.kind.long_len() as u32 - h.pos;
-            let pad = (line - 1).min(len.saturating_sub(1)) as i64;
-            most.push(most[most.len() - 1] + pad);
-        }
-        let pads_between = |a: u32, b: u32| {
-            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-            most[heads.partition_point(|h| h.pos <= hi)]
-                - most[heads.partition_point(|h| h.pos <= lo)]
-        };
-        let mut saved: Vec<u32> = Vec::new();
-        if shrink {
-            for _ in 0..SHRINK_ROUNDS {
-                let mut changed = false;
-                for (k, f) in self.fixups.iter_mut().enumerate() {
-                    if f.short || f.kind.short_len().is_none() {
-                        continue;
-                    }
-                    let t = self.labels[f.label.0 as usize];
-                    let mut d = if saved.is_empty() {
-                        t.pos as i64 - f.at as i64
-                    } else {
-                        (t.pos - saved[t.fixups_before as usize]) as i64 - (f.at - saved[k]) as i64
-                    };
-                    if !heads.is_empty() {
-                        let pad = pads_between(f.at, t.pos);
-                        d += if d < 0 { -pad } else { pad };
-                    }
-                    if f.kind.short_fits(d) {
-                        f.short = true;
-                        changed = true;
-                    }
-                }
-                if !changed {
-                    break;
-                }
-                saved.clear();
-                let mut acc = 0u32;
-                saved.push(0);
-                for f in &self.fixups {
-                    if let (true, Some(s)) = (f.short, f.kind.short_len()) {
-                        acc += (f.kind.long_len() - s) as u32;
-                    }
-                    saved.push(acc);
-                }
-            }
-        }
-        if !heads.is_empty() {
-            return self.emit_padded(saved, &heads);
-        }
-        if saved.last().is_none_or(|&s| s == 0) {
-            // Nothing shrank: patch in place.
-            for f in &self.fixups {
-                let target = self.labels[f.label.0 as usize].pos as i64;
-                let at = f.at as usize;
-                let len = f.kind.long_len();
-                if !f
-                    .kind
-                    .encode(&mut self.code[at..at + len], target - at as i64, false)
-                {
-                    return Err(BufferError::OutOfRange);
-                }
-            }
-            return Ok(Moves {
-                saved: Vec::new(),
-                pads: Vec::new(),
-            });
-        }
-        // Compact in place: each stretch between fixups moves up by what the
-        // fixups before it saved, then the fixup is re-encoded at its new place.
-        let mut src = 0usize;
-        let mut dst = 0usize;
-        for f in &self.fixups {
-            let at = f.at as usize;
-            self.code.copy_within(src..at, dst);
-            dst += at - src;
-            let len = match (f.short, f.kind.short_len()) {
-                (true, Some(s)) => s,
-                _ => f.kind.long_len(),
-            };
-            let t = self.labels[f.label.0 as usize];
-            let target = (t.pos - saved[t.fixups_before as usize]) as i64;
-            if !f
-                .kind
-                .encode(&mut self.code[dst..dst + len], target - dst as i64, f.short)
-            {
-                return Err(BufferError::OutOfRange);
-            }
-            dst += len;
-            src = at + f.kind.long_len();
-        }
-        let end = self.code.len();
-        self.code.copy_within(src..end, dst);
-        self.code.truncate(dst + end - src);
-        Ok(Moves {
-            saved,
-            pads: Vec::new(),
-        })
-    }
-
-    /// Length of fixup `f` in its chosen form.
-    fn fixup_len(f: &Fixup<K>) -> usize {
-        match (f.short, f.kind.short_len()) {
-            (true, Some(s)) => s,
-            _ => f.kind.long_len(),
-        }
     }
 
     /// Lays the code out again with each loop head padded, given the shrink
@@ -453,5 +364,162 @@ impl<K: LabelUse> CodeBuffer<K> {
         out.extend_from_slice(&self.code[src..]);
         self.code = out;
         Ok(moves)
+    }
+
+    /// Length of fixup `f` in its chosen form.
+    fn fixup_len(f: &Fixup<K>) -> usize {
+        match (f.short, f.kind.short_len()) {
+            (true, Some(s)) => s,
+            _ => f.kind.long_len(),
+        }
+    }
+
+    /// Moves `code[src..src + len]` down to `dst` (< `src`). Stretches
+    /// between branches are short: rather than a `memmove` call each, 16-byte
+    /// blocks, the last one written whole when what it overwrites past the
+    /// stretch is at least `spare` bytes short of `src + len` (so not yet read).
+    #[inline]
+    fn move_down(&mut self, src: usize, dst: usize, len: usize, spare: usize) {
+        const B: usize = 16;
+        if src == dst || len == 0 {
+            return;
+        }
+        // Whole blocks read within the buffer and write nothing unread.
+        if src - dst + spare >= B && src + len + B <= self.code.len() {
+            let mut k = 0;
+            while k < len {
+                let block: [u8; B] = self.code[src + k..src + k + B].try_into().expect("B bytes");
+                self.code[dst + k..dst + k + B].copy_from_slice(&block);
+                k += B;
+            }
+        } else {
+            self.code.copy_within(src..src + len, dst);
+        }
+    }
+
+    /// Decides each branch's form, patches them and compacts the code. Returns
+    /// `saved`: bytes saved by shrinking fixups 0..k at `saved[k]`, so fixup
+    /// `k` moves up by `saved[k]` and a label by `saved[fixups_before]`; empty
+    /// when nothing shrank.
+    fn layout(&mut self, shrink: bool) -> Result<Moves, BufferError> {
+        let labels = &self.labels;
+        let unbound = |f: &Fixup<K>| {
+            labels
+                .get(f.label.0 as usize)
+                .is_none_or(|b| b.pos == UNBOUND)
+        };
+        if self.fixups.iter().fold(false, |u, f| u | unbound(f)) {
+            return Err(BufferError::Unbound);
+        }
+        let heads = self.loop_heads();
+        // Pads between a branch and its target count at their largest: a
+        // pad is under a line, and under the loop's length (unshrunk here).
+        let line = self.loop_align.map_or(1, |a| a.line.max(1));
+        let mut most = Vec::with_capacity(heads.len() + 1);
+        most.push(0i64);
+        for h in &heads {
+            let f = &self.fixups[h.last as usize];
+            let len = f.at + f.kind.long_len() as u32 - h.pos;
+            let pad = (line - 1).min(len.saturating_sub(1)) as i64;
+            most.push(most[most.len() - 1] + pad);
+        }
+        let pads_between = |a: u32, b: u32| {
+            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+            most[heads.partition_point(|h| h.pos <= hi)]
+                - most[heads.partition_point(|h| h.pos <= lo)]
+        };
+        let mut saved: Vec<u32> = Vec::with_capacity(self.fixups.len() + 1);
+        if shrink {
+            for _ in 0..SHRINK_ROUNDS {
+                let mut changed = false;
+                for (k, f) in self.fixups.iter_mut().enumerate() {
+                    if f.short || f.kind.short_len().is_none() {
+                        continue;
+                    }
+                    let t = self.labels[f.label.0 as usize];
+                    let mut d = if saved.is_empty() {
+                        t.pos as i64 - f.at as i64
+                    } else {
+                        (t.pos - saved[t.fixups_before as usize]) as i64 - (f.at - saved[k]) as i64
+                    };
+                    if !heads.is_empty() {
+                        let pad = pads_between(f.at, t.pos);
+                        d += if d < 0 { -pad } else { pad };
+                    }
+                    if f.kind.short_fits(d) {
+                        f.short = true;
+                        changed = true;
+                    }
+                }
+                if !changed {
+                    break;
+                }
+                saved.clear();
+                let mut acc = 0u32;
+                saved.push(0);
+                for f in &self.fixups {
+                    if let (true, Some(s)) = (f.short, f.kind.short_len()) {
+                        acc += (f.kind.long_len() - s) as u32;
+                    }
+                    saved.push(acc);
+                }
+            }
+        }
+        if !heads.is_empty() {
+            self.code.truncate(self.len);
+            return self.emit_padded(saved, &heads);
+        }
+        if saved.last().is_none_or(|&s| s == 0) {
+            // Nothing shrank: patch in place.
+            for f in &self.fixups {
+                let target = self.labels[f.label.0 as usize].pos as i64;
+                let at = f.at as usize;
+                let len = f.kind.long_len();
+                if !f
+                    .kind
+                    .encode(&mut self.code[at..at + len], target - at as i64, false)
+                {
+                    return Err(BufferError::OutOfRange);
+                }
+            }
+            self.code.truncate(self.len);
+            return Ok(Moves {
+                saved: Vec::new(),
+                pads: Vec::new(),
+            });
+        }
+        // Compact in place: each stretch between fixups moves up by what the
+        // fixups before it saved, then the fixup is re-encoded at its new place.
+        let mut src = 0usize;
+        let mut dst = 0usize;
+        for k in 0..self.fixups.len() {
+            let f = self.fixups[k];
+            let at = f.at as usize;
+            // Past the stretch come the branch's own long form (rewritten
+            // below, so free to overwrite) and then unread code.
+            self.move_down(src, dst, at - src, f.kind.long_len());
+            dst += at - src;
+            let len = match (f.short, f.kind.short_len()) {
+                (true, Some(s)) => s,
+                _ => f.kind.long_len(),
+            };
+            let t = self.labels[f.label.0 as usize];
+            let target = (t.pos - saved[t.fixups_before as usize]) as i64;
+            if !f
+                .kind
+                .encode(&mut self.code[dst..dst + len], target - dst as i64, f.short)
+            {
+                return Err(BufferError::OutOfRange);
+            }
+            dst += len;
+            src = at + f.kind.long_len();
+        }
+        let end = self.len;
+        self.code.copy_within(src..end, dst);
+        self.code.truncate(dst + end - src);
+        Ok(Moves {
+            saved,
+            pads: Vec::new(),
+        })
     }
 }

@@ -20,6 +20,7 @@ pub mod isa;
 pub mod lower;
 pub mod masm;
 pub mod peephole;
+mod plan;
 
 #[cfg(feature = "std")]
 mod disasm;
@@ -35,7 +36,7 @@ pub mod run;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bpf_bridge::facts::Facts;
-use bpf_bridge::isa::{decode_program_shape, DecodeError};
+use bpf_bridge::isa::{DecodeError, Shape};
 use bpf_bridge::program::{ProgType, Program};
 
 /// Target architecture.
@@ -204,14 +205,14 @@ pub fn compile(
     arch: Arch,
     opts: Options,
 ) -> Result<Compiled, JitError> {
-    let (ops, shape) = decode_program_shape(&prog.insns).map_err(JitError::Decode)?;
-    let cap = 16 + ops.len() * 12;
+    let shape = Shape::scan(&prog.insns);
+    let cap = 64 + prog.insns.len() * 8;
     let lowered = match arch {
         Arch::X86_64 => {
             let m = isa::x86_64::masm::X64Masm::new(cap, opts.movbe);
             lower::lower(
                 m,
-                &ops,
+                &prog.insns,
                 &shape,
                 &prog.maps,
                 prog.prog_type == ProgType::Xdp,
@@ -223,7 +224,7 @@ pub fn compile(
             let m = isa::aarch64::masm::A64Masm::new(cap);
             lower::lower(
                 m,
-                &ops,
+                &prog.insns,
                 &shape,
                 &prog.maps,
                 prog.prog_type == ProgType::Xdp,
@@ -235,7 +236,7 @@ pub fn compile(
             let m = isa::riscv64::masm::Rv64Masm::new(cap);
             lower::lower(
                 m,
-                &ops,
+                &prog.insns,
                 &shape,
                 &prog.maps,
                 prog.prog_type == ProgType::Xdp,

@@ -4,11 +4,14 @@
 
 use crate::abi;
 use crate::buffer::{BufferError, Label};
-use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
+use crate::masm::{BinOp, DivOp, HostFn, MacroAssembler, Operand, VReg};
 use crate::{FaultKind, JitError, Options};
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
-use bpf_bridge::isa::{semantics, AluOp, Endian, JmpOp, Op, Reg, Shape, Size, Src, Width};
+use bpf_bridge::isa::{
+    byte_swap_of, decode_each, decode_one, decode_program, jump_targets, semantics, AluOp, Endian,
+    Insn, JmpOp, Op, OpSink, Reg, Shape, Size, Src, Width,
+};
 use bpf_bridge::program::{helper_id, MapDef};
 
 /// Bytes of eBPF stack per frame.
@@ -39,7 +42,9 @@ struct CtxPath {
 
 struct Lowering<'a, M: MacroAssembler> {
     m: M,
-    ops: &'a [Op],
+    insns: &'a [Insn],
+    /// [`jump_targets`], made when first needed (few programs need them).
+    targets: Option<Vec<bool>>,
     maps: &'a [MapDef],
     xdp: bool,
     ctx_paths: Vec<CtxPath>,
@@ -56,45 +61,51 @@ struct Lowering<'a, M: MacroAssembler> {
     /// Callee-saved eBPF registers used anywhere (saved around local calls).
     saved_on_call: Vec<VReg>,
     key: u64,
+    /// The slot a load was fused into (its code emitted with the load's).
+    fused: usize,
+    /// The last pseudo `lddw` of a map into r1: (slot, map).
+    r1_map: Option<(usize, u32)>,
+    /// The first pseudo `lddw` naming a map the program does not have.
+    bad_map: Option<JitError>,
 }
 
-/// Lowers a decoded program (`shape` from the same decoding) with `m`.
-/// `facts` selects verified mode; `xdp` says the context is an `xdp_md`
-/// (whose checked loads may be converted).
+/// Decodes and lowers a program in one pass with `m`; `shape` is
+/// [`Shape::scan`] of `insns`. `facts` selects verified mode; `xdp` says the
+/// context is an `xdp_md` (whose checked loads may be converted).
 pub fn lower<M: MacroAssembler>(
     mut m: M,
-    ops: &[Op],
+    insns: &[Insn],
     shape: &Shape,
     maps: &[MapDef],
     xdp: bool,
     facts: Option<&Facts>,
     opts: &Options,
 ) -> Result<Lowered, JitError> {
+    let n = insns.len();
     if let Some(f) = facts {
-        if f.accesses.len() != ops.len() {
+        if f.accesses.len() != n {
+            // A malformed program is reported as such first.
+            decode_program(insns).map_err(JitError::Decode)?;
             return Err(JitError::FactsMismatch {
-                slots: ops.len(),
+                slots: n,
                 facts: f.accesses.len(),
             });
         }
     }
-    if shape.targets.len() != ops.len() {
-        return Err(JitError::Internal("shape of another program"));
-    }
-    let frame = plan(ops, shape, maps.len(), facts, opts)?;
-    let is_target = &shape.targets;
+    let frame = crate::plan::plan(insns, shape, facts, opts);
     let mut saved_on_call = Vec::new();
     for r in 6..=9u8 {
         if frame.uses(VReg(r)) {
             saved_on_call.push(VReg(r));
         }
     }
-    let first = m.new_labels(ops.len());
+    let first = m.new_labels(n);
     let fault_exit = m.new_label();
     let check = m.new_label();
     let mut l = Lowering {
         m,
-        ops,
+        insns,
+        targets: None,
         maps,
         xdp,
         ctx_paths: Vec::new(),
@@ -108,6 +119,9 @@ pub fn lower<M: MacroAssembler>(
         uses_check: false,
         saved_on_call,
         key: opts.blind.unwrap_or(0) | 1,
+        fused: usize::MAX,
+        r1_map: None,
+        bad_map: None,
     };
     let exit = l.m.new_label();
     l.m.entry(&frame, first);
@@ -117,125 +131,35 @@ pub fn lower<M: MacroAssembler>(
         l.m.bind(l.fault_exit);
         l.m.unwind_to(exit);
     }
-    // A slot's offset is where its label is bound.
-    let mut pc = 0;
-    while pc < ops.len() {
-        l.m.bind(first.nth(pc));
-        let n = l.op(pc, is_target);
-        // A fused slot has no code of its own: it starts where the next does.
-        for fused in pc + 1..pc + n {
-            l.m.bind(first.nth(fused));
-        }
-        pc += n;
+    decode_each(insns, &mut l).map_err(JitError::Decode)?;
+    if let Some(e) = l.bad_map {
+        return Err(e);
     }
     l.tail();
     let shrink = opts.shrink_branches;
-    let (code, offsets) = l.m.finish(shrink, first, ops.len()).map_err(|e| match e {
+    let (code, offsets) = l.m.finish(shrink, first, n).map_err(|e| match e {
         BufferError::OutOfRange => JitError::TooLarge,
         BufferError::Unbound => JitError::Internal("unbound label"),
     })?;
     Ok(Lowered { code, offsets })
 }
 
-/// The frame from the program's shape: registers used, whether the context
-/// register is needed; rejects map indices the program does not have. Walks
-/// the ops only for what the shape cannot say (maps, unproven accesses).
-fn plan(
-    ops: &[Op],
-    shape: &Shape,
-    maps: usize,
-    facts: Option<&Facts>,
-    opts: &Options,
-) -> Result<Frame, JitError> {
-    // r0 is the result, r1 always loaded.
-    let mut used = shape.regs | 1 << 0 | 1 << 1;
-    // Host calls or faults possible (a subset of what needs the context).
-    let mut host = shape.has(Shape::HELPER_CALL | Shape::LOCAL_CALL);
-    let mut ctx = shape.has(Shape::MAPS | Shape::MAY_GOTO);
-    if shape.has(Shape::LOCAL_CALL) {
-        used |= 1 << 10;
-    }
-    // Checked mode: backward jumps count down the host's budget.
-    host |= facts.is_none() && shape.has(Shape::BACK_JUMP);
-    if shape.has(Shape::MAPS | Shape::MEMORY) {
-        for (pc, op) in ops.iter().enumerate() {
-            let access = facts.map_or(Access::Check, |f| f.accesses[pc]);
-            match *op {
-                Op::LoadMap { map, .. } | Op::LoadMapValue { map, .. } => {
-                    if map as usize >= maps {
-                        return Err(JitError::BadMap { pc, map });
-                    }
-                    // A map value address of a map without one faults.
-                    host |= matches!(op, Op::LoadMapValue { .. });
-                }
-                Op::Load { .. } => {
-                    ctx |= access != Access::Proven;
-                    host |= access == Access::Check;
-                }
-                Op::Store { .. } | Op::Atomic { .. } => host |= access != Access::Proven,
-                _ => {}
+impl<M: MacroAssembler> OpSink for Lowering<'_, M> {
+    /// A slot's offset is where its label is bound; a fused slot has no code
+    /// of its own: it starts where the next does.
+    #[inline(always)]
+    fn op(&mut self, pc: usize, op: Op) {
+        self.m.bind(self.first.nth(pc));
+        if pc == self.fused {
+            return;
+        }
+        if let Op::Jmp { off: 1, .. } = op {
+            if self.jump_over_one(pc, op) {
+                return;
             }
         }
+        self.lower_op(pc, op);
     }
-    ctx |= host;
-    if host {
-        // Host calls receive the current r10 (the stack in use).
-        used |= 1 << 10;
-    }
-    if opts.blind.is_some() {
-        used |= 1 << VReg::T0.0 | 1 << VReg::T1.0;
-    }
-    let dead_in = dead_at_entry(ops, facts);
-    Ok(Frame {
-        used,
-        ctx,
-        host,
-        dead_in,
-    })
-}
-
-/// r1 and r2 (bits) when the code writes them before reading them: the
-/// straight-line code from slot 0 to the first jump, call or exit is on every
-/// path, so a write there before any read hides the entry value.
-fn dead_at_entry(ops: &[Op], facts: Option<&Facts>) -> u16 {
-    let mut dead = 0u16;
-    let mut live = 0u16;
-    let bit = |r: Reg| 1u16 << r.num();
-    for (pc, op) in ops.iter().enumerate() {
-        let (reads, writes) = match *op {
-            Op::Alu { op, dst, src, .. } => {
-                let s = match src {
-                    Src::Reg(s) => bit(s),
-                    Src::Imm(_) => 0,
-                };
-                let d = match op {
-                    AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32 => 0,
-                    _ => bit(dst),
-                };
-                (s | d, bit(dst))
-            }
-            Op::Neg { dst, .. } | Op::Endian { dst, .. } => (bit(dst), bit(dst)),
-            Op::LoadImm64 { dst, .. } | Op::LoadMap { dst, .. } => (0, bit(dst)),
-            Op::Load { dst, base, .. } => {
-                // A converted context load reads the run context, not `base`.
-                let converted = facts.is_some_and(|f| matches!(f.accesses[pc], Access::Ctx(_)));
-                (if converted { 0 } else { bit(base) }, bit(dst))
-            }
-            Op::Store { base, src, .. } => {
-                let s = match src {
-                    Src::Reg(s) => bit(s),
-                    Src::Imm(_) => 0,
-                };
-                (bit(base) | s, 0)
-            }
-            Op::LddwHigh => (0, 0),
-            // Control flow or anything else: stop, the rest stays live.
-            _ => break,
-        };
-        live |= reads & !dead;
-        dead |= writes & !live;
-    }
-    dead & (bit(Reg::R1) | 1 << 2)
 }
 
 impl<M: MacroAssembler> Lowering<'_, M> {
@@ -250,16 +174,24 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     }
 
     /// The immediate as an operand, blinded into T0 when asked.
+    #[inline(always)]
     fn imm(&mut self, i: i32, scratch: VReg) -> Operand {
         if self.opts.blind.is_none() {
             return Operand::Imm(i);
         }
+        self.blinded(i, scratch)
+    }
+
+    /// The immediate blinded into `scratch`.
+    #[inline(never)]
+    fn blinded(&mut self, i: i32, scratch: VReg) -> Operand {
         let k = self.key as i32;
         self.m.mov(Width::W64, scratch, Operand::Imm(i ^ k));
         self.m.alu(Width::W64, BinOp::Xor, scratch, Operand::Imm(k));
         Operand::Reg(scratch)
     }
 
+    #[inline(always)]
     fn src(&mut self, s: Src, scratch: VReg) -> Operand {
         match s {
             Src::Reg(r) => Operand::Reg(VReg::bpf(r)),
@@ -272,6 +204,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     /// and the packet, else by the host). For a checked load of an XDP program,
     /// `load` names its destination: a converted context load goes out of line
     /// and rejoins at the returned label, to bind after the load.
+    #[inline(always)]
     fn address(
         &mut self,
         pc: usize,
@@ -284,6 +217,20 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         if self.access(pc) == Access::Proven {
             return (VReg::bpf(base), off as i32, None);
         }
+        self.checked_address(pc, base, off, bytes, kind, load)
+    }
+
+    /// [`Lowering::address`] of an access not proven.
+    #[inline(never)]
+    fn checked_address(
+        &mut self,
+        pc: usize,
+        base: Reg,
+        off: i16,
+        bytes: usize,
+        kind: u64,
+        load: Option<(Reg, Option<u8>)>,
+    ) -> (VReg, i32, Option<Label>) {
         self.uses_check = true;
         let a = VReg::T0;
         self.m.lea(a, VReg::bpf(base), off as i32);
@@ -352,13 +299,10 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         Some(done)
     }
 
-    /// Lowers the op at `pc`; returns how many slots it consumed.
-    fn op(&mut self, pc: usize, is_target: &[bool]) -> usize {
-        let fused = crate::peephole::fuse(&mut self.m, self.ops, pc, is_target, self.opts);
-        if fused > 0 {
-            return fused;
-        }
-        let op = self.ops[pc];
+    /// Lowers the op at `pc`. Inlined into each form [`decode_each`] tells
+    /// apart, where `op`'s kind is a constant.
+    #[inline(always)]
+    fn lower_op(&mut self, pc: usize, op: Op) {
         match op {
             Op::Alu {
                 width,
@@ -374,18 +318,27 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             },
             Op::LoadImm64 { dst, value } => self.load_imm64(VReg::bpf(dst), value),
             Op::LoadMap { dst, map } => {
+                if !self.map_exists(pc, map) {
+                    return;
+                }
+                if dst == Reg::R1 {
+                    self.r1_map = Some((pc, map));
+                }
                 let d = VReg::bpf(dst);
                 self.m.load_ctx(d, abi::MAPS);
                 self.m.load(Size::DW, false, d, d, 8 * map as i32);
             }
             Op::LoadMapValue { dst, map, offset } => {
+                if !self.map_exists(pc, map) {
+                    return;
+                }
                 let d = VReg::bpf(dst);
                 let def = &self.maps[map as usize];
                 if !def.kind.is_array() || offset >= def.value_size {
                     // As the interpreter: only array values have an address.
                     let f = self.fault(pc, FaultKind::BadMapValue);
                     self.m.jump(f);
-                    return 1;
+                    return;
                 }
                 self.m.load_ctx(d, abi::MAP_VALUES);
                 self.m.load(Size::DW, false, d, d, 8 * map as i32);
@@ -406,19 +359,16 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 if let Access::Ctx(field) = self.access(pc) {
                     self.m
                         .load_ctx(VReg::bpf(dst), abi::XDP_FIELDS + 8 * ctx_index(field));
-                    return 1;
+                    return;
                 }
                 let kind = if signed { abi::ACCESS_SIGNED } else { 0 };
                 // Fuse with a following byte swap of the loaded register.
-                let swap = match self.ops.get(pc + 1) {
-                    Some(&Op::Endian {
-                        kind: Endian::Be | Endian::Swap,
-                        bits,
-                        dst: d2,
-                    }) if !signed
-                        && d2 == dst
-                        && bits as usize == size.bytes() * 8
-                        && !is_target[pc + 1] =>
+                let swap = match self.insns.get(pc + 1).and_then(|&i| byte_swap_of(i)) {
+                    Some((bits, d2))
+                        if !signed
+                            && d2 == dst
+                            && bits as usize == size.bytes() * 8
+                            && !self.is_target(pc + 1) =>
                     {
                         Some(bits)
                     }
@@ -435,7 +385,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     self.m.bind(d);
                 }
                 if swap.is_some() {
-                    return 2;
+                    self.fused = pc + 1;
                 }
             }
             Op::Store {
@@ -462,7 +412,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 self.m.atomic(width, op, fetch, b, o, VReg::bpf(src));
             }
             Op::Ja { off } => {
-                let t = (pc as i64 + 1 + off as i64) as usize;
+                let t = self.target(pc, off as i64);
                 if self.facts.is_none() && t <= pc {
                     let f = self.fault(pc, FaultKind::BackEdgeLimit);
                     self.m.count_down(abi::LOOPS, f);
@@ -476,19 +426,18 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 src,
                 off,
             } => {
-                let t = (pc as i64 + 1 + off as i64) as usize;
+                let t = self.target(pc, off as i64);
                 let b = self.src(src, VReg::T0);
                 let target = self.edge(pc, t);
                 self.m.branch(width, op, VReg::bpf(dst), b, target);
             }
             Op::MayGoto { off } => {
-                let t = (pc as i64 + 1 + off as i64) as usize;
+                let t = self.target(pc, off as i64);
                 let target = self.edge(pc, t);
                 self.m.count_down(abi::BUDGET, target);
             }
             Op::Call { helper }
-                if helper == helper_id::MAP_LOOKUP_ELEM
-                    && self.inline_array_lookup(pc, is_target) => {}
+                if helper == helper_id::MAP_LOOKUP_ELEM && self.inline_array_lookup(pc) => {}
             Op::Call { helper } => match abi::helper_slot(helper) {
                 Some(slot) => self.helper_call(pc, HostFn::Slot(slot)),
                 None => {
@@ -502,7 +451,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 self.helper_call(pc, HostFn::Callx);
             }
             Op::CallLocal { off } => {
-                let t = (pc as i64 + 1 + off as i64) as usize;
+                let t = self.target(pc, off as i64);
                 let saved = core::mem::take(&mut self.saved_on_call);
                 self.m.push_regs(&saved);
                 let fp = VReg::bpf(Reg::R10);
@@ -525,7 +474,56 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             }
             Op::Exit => self.m.ret(),
         }
-        1
+    }
+
+    /// The slot a jump at `pc` by `off` goes to. Lowering runs ahead of the
+    /// decoder's check of targets: one outside the program (which the decoder
+    /// then rejects) stands in as `pc`, so no label past the slots is named.
+    #[inline(always)]
+    fn target(&self, pc: usize, off: i64) -> usize {
+        let t = pc as i64 + 1 + off;
+        if (t as u64) < self.insns.len() as u64 {
+            t as usize
+        } else {
+            pc
+        }
+    }
+
+    /// A conditional jump over one ALU op lowered with it as one piece
+    /// ([`crate::peephole`]), when nothing else reaches that op and constants
+    /// are not blinded. Returns whether it did.
+    fn jump_over_one(&mut self, pc: usize, op: Op) -> bool {
+        if self.opts.blind.is_some() || self.is_target(pc + 1) {
+            return false;
+        }
+        let Ok(next) = decode_one(self.insns, pc + 1) else {
+            return false;
+        };
+        if crate::peephole::fuse(&mut self.m, op, next) {
+            self.fused = pc + 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether a jump goes to slot `k`.
+    fn is_target(&mut self, k: usize) -> bool {
+        let insns = self.insns;
+        let targets = self.targets.get_or_insert_with(|| jump_targets(insns));
+        targets.get(k).copied().unwrap_or(false)
+    }
+
+    /// Whether the program has map `map`; records the error if not.
+    #[cold]
+    fn map_exists(&mut self, pc: usize, map: u32) -> bool {
+        if (map as usize) < self.maps.len() {
+            return true;
+        }
+        if self.bad_map.is_none() {
+            self.bad_map = Some(JitError::BadMap { pc, map });
+        }
+        false
     }
 
     /// The label a taken branch from `pc` to `t` goes to: in checked mode a
@@ -541,42 +539,43 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     }
 
     /// The map r1 holds at the call at `pc`, when a pseudo `lddw` loaded it
-    /// earlier in the same straight-line code.
-    fn map_in_r1(&self, pc: usize, is_target: &[bool]) -> Option<u32> {
-        for k in (0..pc).rev() {
-            if is_target[k + 1] {
-                return None;
-            }
-            match self.ops[k] {
-                Op::LoadMap { dst: Reg::R1, map } => return Some(map),
-                Op::LddwHigh
-                | Op::Store { .. }
-                | Op::Jmp { .. }
-                | Op::Ja { .. }
-                | Op::MayGoto { .. } => {}
+    /// earlier in the same straight-line code: nothing after it (decoded again
+    /// here, they are few) writes r1 or leaves, and no jump lands in between.
+    fn map_in_r1(&mut self, pc: usize) -> Option<u32> {
+        let (at, map) = self.r1_map?;
+        if (at + 1..=pc).any(|k| self.is_target(k)) {
+            return None;
+        }
+        let mut k = at + 2;
+        while k < pc {
+            let op = decode_one(self.insns, k).ok()?;
+            match op {
+                Op::Store { .. } | Op::Jmp { .. } | Op::Ja { .. } | Op::MayGoto { .. } => {}
                 Op::Alu { dst, .. }
                 | Op::Neg { dst, .. }
                 | Op::Endian { dst, .. }
                 | Op::LoadImm64 { dst, .. }
+                | Op::LoadMap { dst, .. }
                 | Op::LoadMapValue { dst, .. }
                 | Op::Load { dst, .. }
                     if dst != Reg::R1 => {}
                 Op::Atomic { src, .. } if src != Reg::R1 => {}
                 _ => return None,
             }
+            k += op.slots();
         }
-        None
+        Some(map)
     }
 
     /// `bpf_map_lookup_elem` of an array map known at the call, in verified
     /// mode (the verifier proved r2 points at a readable key), as the kernel
     /// inlines it: r0 = index < max_entries ? values + index * stride : 0.
     /// Returns false to leave the call to the helper.
-    fn inline_array_lookup(&mut self, pc: usize, is_target: &[bool]) -> bool {
+    fn inline_array_lookup(&mut self, pc: usize) -> bool {
         if self.facts.is_none() || self.opts.blind.is_some() {
             return false;
         }
-        let Some(map) = self.map_in_r1(pc, is_target) else {
+        let Some(map) = self.map_in_r1(pc) else {
             return false;
         };
         let def = &self.maps[map as usize];
@@ -648,6 +647,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         self.m.alu(w, op, dst, s);
     }
 
+    #[inline(always)]
     fn alu(&mut self, w: Width, op: AluOp, dst: VReg, src: Src) {
         match op {
             AluOp::Add => self.bin(w, BinOp::Add, dst, src),
@@ -737,5 +737,70 @@ pub fn ctx_index(f: CtxField) -> i32 {
         CtxField::XdpIngressIfindex => 3,
         CtxField::XdpRxQueueIndex => 4,
         CtxField::XdpEgressIfindex => 5,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{compile, Arch, JitError, Options};
+    use bpf_bridge::facts::Facts;
+    use bpf_bridge::isa::{decode_program, Insn};
+    use bpf_bridge::program::{MapDef, MapKind, ProgType, Program};
+
+    /// Lowering runs as the decoder goes: malformed programs (jumps outside
+    /// or onto an `lddw` half, bad fields after good code, bad maps) still get
+    /// the decoder's error, first, and nothing panics.
+    #[test]
+    fn malformed_programs_get_the_decoders_error() {
+        let exit = Insn::new(0x95, 0, 0, 0, 0);
+        let mov = Insn::new(0xb7, 0, 0, 0, 1);
+        let lddw_map = [Insn::new(0x18, 1, 1, 0, 7), Insn::new(0, 0, 0, 0, 0)];
+        let cases: Vec<Vec<Insn>> = vec![
+            vec![Insn::new(0x05, 0, 0, -5, 0), exit],
+            vec![Insn::new(0x05, 0, 0, 0x7fff, 0), exit],
+            vec![Insn::new(0x15, 1, 0, -3, 0), mov, exit],
+            vec![Insn::new(0xe5, 0, 0, -9, 0), exit],
+            vec![Insn::new(0x85, 0, 1, -4, 0), exit],
+            vec![Insn::new(0x06, 0, 0, 0, -100), exit],
+            vec![Insn::new(0x05, 0, 0, 1, 0), lddw_map[0], lddw_map[1], exit],
+            vec![
+                lddw_map[0],
+                lddw_map[1],
+                mov,
+                Insn::new(0xb7, 12, 0, 0, 0),
+                exit,
+            ],
+            vec![lddw_map[0], lddw_map[1], exit, Insn::new(0x05, 0, 0, -4, 0)],
+            vec![mov],
+            vec![],
+        ];
+        let maps = vec![MapDef {
+            name: "m".into(),
+            kind: MapKind::Array,
+            key_size: 4,
+            value_size: 8,
+            max_entries: 1,
+        }];
+        for insns in cases {
+            let want = decode_program(&insns).err().map(JitError::Decode);
+            for arch in [Arch::X86_64, Arch::Aarch64, Arch::Riscv64] {
+                let mut p = Program::new("t", ProgType::Raw, insns.clone());
+                let got = compile(&p, None, arch, Options::default()).err();
+                let want = want.clone().unwrap_or(JitError::BadMap { pc: 0, map: 7 });
+                assert_eq!(got, Some(want.clone()), "{insns:?}");
+                p.maps = maps.clone();
+                let facts = Facts::unproven(insns.len() + 1);
+                let got = compile(&p, Some(&facts), arch, Options::default()).err();
+                let mismatch = JitError::FactsMismatch {
+                    slots: insns.len(),
+                    facts: insns.len() + 1,
+                };
+                let want = match want {
+                    JitError::Decode(e) => JitError::Decode(e),
+                    _ => mismatch,
+                };
+                assert_eq!(got, Some(want), "{insns:?}");
+            }
+        }
     }
 }

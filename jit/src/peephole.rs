@@ -7,24 +7,12 @@
 //! slower with it than with the eliminated `mov` and an `add`.)
 
 use crate::masm::{BinOp, Cmp, MacroAssembler, Operand, VReg};
-use crate::Options;
 use bpf_bridge::isa::{AluOp, Op, Src};
 
-/// Lowers the ops at `pc` and `pc + 1` together when they form a pattern;
-/// returns how many slots it lowered (0: none, the caller lowers `pc` alone).
-pub fn fuse<M: MacroAssembler>(
-    m: &mut M,
-    ops: &[Op],
-    pc: usize,
-    is_target: &[bool],
-    opts: &Options,
-) -> usize {
-    if opts.blind.is_some() || is_target.get(pc + 1) != Some(&false) {
-        return 0;
-    }
-    let (Some(&first), Some(&second)) = (ops.get(pc), ops.get(pc + 1)) else {
-        return 0;
-    };
+/// Lowers two consecutive ops together when they form a pattern; returns
+/// whether it did (if not, the caller lowers them one by one). The caller
+/// checks that nothing jumps to `second` and that constants are not blinded.
+pub fn fuse<M: MacroAssembler>(m: &mut M, first: Op, second: Op) -> bool {
     match (first, second) {
         // `if a op b goto +1; d op= s`: a branch over one ALU op, as counting
         // or saturating code has it, done without the branch.
@@ -50,7 +38,7 @@ pub fn fuse<M: MacroAssembler>(
                 AluOp::Or => Some(BinOp::Or),
                 AluOp::Xor => Some(BinOp::Xor),
                 AluOp::And => Some(BinOp::And),
-                _ => return 0,
+                _ => return false,
             };
             let operand = |s: Src| match s {
                 Src::Reg(r) => Operand::Reg(VReg::bpf(r)),
@@ -62,12 +50,8 @@ pub fn fuse<M: MacroAssembler>(
                 a: VReg::bpf(a),
                 b: operand(b),
             };
-            if m.alu_unless(c, width, bin, VReg::bpf(dst), operand(src)) {
-                2
-            } else {
-                0
-            }
+            m.alu_unless(c, width, bin, VReg::bpf(dst), operand(src))
         }
-        _ => 0,
+        _ => false,
     }
 }

@@ -1,6 +1,9 @@
 //! Raw slots to typed [`Op`]s, rejecting every malformed instruction with its index.
 
+use super::fast::{decode_fast, FastOut};
 use super::opcode::*;
+#[cfg(test)]
+use super::shape::jump_targets;
 use super::shape::{OpShape, Shape};
 use super::{AluOp, AtomicOp, Endian, Insn, JmpOp, Op, Reg, Size, Src, Width};
 use alloc::format;
@@ -36,7 +39,7 @@ pub fn decode_program(insns: &[Insn]) -> Result<Vec<Op>, DecodeError> {
 /// [`decode_program`], plus the program's [`Shape`] gathered on the way.
 ///
 /// One pass with one dispatch per slot: common well-formed instructions take
-/// [`decode_fast`] (a table look-up and a few field checks); anything else, and
+/// the fast path (`fast.rs`: a table look-up and a few field checks); anything else, and
 /// every error, goes through the full decoder, inlined here so its `Result`
 /// stays in registers (through memory it stalled on store forwarding). Jump
 /// targets are marked as they come and checked without branching on the kind
@@ -66,7 +69,7 @@ pub fn decode_program_shape(insns: &[Insn]) -> Result<(Vec<Op>, Shape), DecodeEr
     while i < n {
         // Each fast form adds its op where it builds it: merging the forms'
         // ops into one value first went through memory and stalled.
-        if decode_fast(insns[i], |op, shape| add(&mut ops, i, op, shape)) {
+        if decode_fast(insns[i], &mut |op, shape| add(&mut ops, i, op, shape)) {
             i += 1;
             continue;
         }
@@ -97,12 +100,132 @@ pub fn decode_program_shape(insns: &[Insn]) -> Result<(Vec<Op>, Shape), DecodeEr
     if ops[last].falls_through() {
         return err(last, "execution falls off the end of the program");
     }
-    let shape = Shape {
-        regs,
-        targets,
-        kinds,
-    };
+    let shape = Shape { regs, kinds };
     Ok((ops, shape))
+}
+
+/// What [`decode_each`] hands each decoded op to.
+pub trait OpSink {
+    /// The op of slot `pc`. Implement it `#[inline(always)]`: it is inlined
+    /// into each form the decoder tells apart, where `op`'s kind is known.
+    fn op(&mut self, pc: usize, op: Op);
+}
+
+impl<F: FnMut(usize, Op)> OpSink for F {
+    #[inline(always)]
+    fn op(&mut self, pc: usize, op: Op) {
+        self(pc, op)
+    }
+}
+
+/// Decodes a whole program as [`decode_program`] does (the same checks, the
+/// same first error), handing each op to `f` with its slot index in slot order
+/// (`lddw` as its op, then [`Op::LddwHigh`]) instead of collecting them: a
+/// consumer inlined into `f` gets each common form already told apart, with
+/// no second dispatch on the op. Ops before an error have been handed on by
+/// the time it is returned.
+#[inline(always)]
+pub fn decode_each<S: OpSink>(insns: &[Insn], f: &mut S) -> Result<(), DecodeError> {
+    let n = insns.len();
+    if n == 0 {
+        return err(0, "empty program");
+    }
+    let mut bad_target = false;
+    let mut i = 0;
+    while i < n {
+        let mut out = EachOut {
+            sink: &mut *f,
+            insns,
+            pc: i,
+            bad_target: &mut bad_target,
+        };
+        let fast = decode_fast(insns[i], &mut out);
+        if fast {
+            i += 1;
+            continue;
+        }
+        let op = slow_each(insns, i)?;
+        bad_target |= bad_jump(insns, i, OpShape::of(&op));
+        f.op(i, op);
+        if op.slots() == 2 {
+            f.op(i + 1, Op::LddwHigh);
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    if bad_target {
+        // Walk once more to report the first bad target as the full check does.
+        decode_program(insns)?;
+    }
+    // The last slot is `exit` or `ja` (fast forms), or the second half of an
+    // `lddw` (which falls through), or something else that falls through.
+    let last = if n >= 2 && is_lddw(insns[n - 2]) && insns[n - 1].code == 0 {
+        n - 2
+    } else {
+        n - 1
+    };
+    if decode_at(insns, last)?.falls_through() {
+        return err(last, "execution falls off the end of the program");
+    }
+    Ok(())
+}
+
+/// [`decode_each`]'s handler of fast forms, inlined into each.
+struct EachOut<'a, S> {
+    sink: &'a mut S,
+    insns: &'a [Insn],
+    pc: usize,
+    bad_target: &'a mut bool,
+}
+
+impl<S: OpSink> FastOut for EachOut<'_, S> {
+    #[inline(always)]
+    fn out(&mut self, op: Op, s: OpShape) {
+        *self.bad_target |= bad_jump(self.insns, self.pc, s);
+        self.sink.op(self.pc, op);
+    }
+}
+
+/// Whether the op at `pc` jumps outside the program or onto the second half
+/// of an `lddw`. In a program whose every slot decodes that half is exactly
+/// a slot after one with the `lddw` opcode (second halves have opcode 0), so
+/// the check needs no decoded ops; in one that does not, the decoder's error
+/// comes first anyway.
+#[inline(always)]
+fn bad_jump(insns: &[Insn], pc: usize, s: OpShape) -> bool {
+    if !s.jumps {
+        return false;
+    }
+    let t = pc as i64 + 1 + s.off as i64;
+    match insns.get(t as usize) {
+        Some(_) if t >= 0 => t > 0 && is_lddw(insns[t as usize - 1]),
+        _ => true,
+    }
+}
+
+/// The full decoder, kept out of line so [`decode_each`]'s consumer is
+/// inlined once per fast form and once here rather than into every error path.
+#[inline(never)]
+fn slow_each(insns: &[Insn], i: usize) -> Result<Op, DecodeError> {
+    decode_at(insns, i)
+}
+
+/// Whether the slot starts an `lddw` (of any kind).
+fn is_lddw(insn: Insn) -> bool {
+    insn.code == LDDW
+}
+
+/// The byte swap to big-endian (`be16/32/64`) or unconditional one
+/// (`bswap16/32/64`) the slot holds, as `(bits, dst)`, if it holds one of
+/// those; looks at nothing else (a malformed slot is the decoder's business).
+#[inline]
+pub fn byte_swap_of(insn: Insn) -> Option<(u8, Reg)> {
+    let swaps = insn.code == BPF_ALU | BPF_END | BPF_TO_BE || insn.code == BPF_ALU64 | BPF_END;
+    match insn.imm {
+        16 | 32 | 64 if swaps => Some((insn.imm as u8, Reg::new(insn.dst())?)),
+        _ => None,
+    }
 }
 
 /// The first op, in slot order, whose target is outside the program or the
@@ -123,216 +246,6 @@ fn first_bad_target(ops: &[Op]) -> Result<(), DecodeError> {
         }
     }
     Ok(())
-}
-
-/// How the fast path decodes an opcode byte; [`Fast::Slow`] for every opcode
-/// it leaves to the full decoder (rare or multi-slot forms, bad opcodes).
-#[derive(Clone, Copy)]
-enum Fast {
-    Slow,
-    AluImm(Width, AluOp),
-    AluReg(Width, AluOp),
-    Load(Size, bool),
-    StoreImm(Size),
-    StoreReg(Size),
-    JmpImm(Width, JmpOp),
-    JmpReg(Width, JmpOp),
-    Ja,
-    Call,
-    Exit,
-}
-
-const fn fast_of(code: u8) -> Fast {
-    let class = code & CLASS_MASK;
-    let by_reg = code & SRC_MASK == BPF_X;
-    let size = match code & SIZE_MASK {
-        BPF_W => Size::W,
-        BPF_H => Size::H,
-        BPF_B => Size::B,
-        _ => Size::DW,
-    };
-    match class {
-        BPF_ALU | BPF_ALU64 => {
-            let width = if class == BPF_ALU64 {
-                Width::W64
-            } else {
-                Width::W32
-            };
-            let op = match code & OP_MASK {
-                BPF_ADD => AluOp::Add,
-                BPF_SUB => AluOp::Sub,
-                BPF_MUL => AluOp::Mul,
-                BPF_OR => AluOp::Or,
-                BPF_AND => AluOp::And,
-                BPF_LSH => AluOp::Lsh,
-                BPF_RSH => AluOp::Rsh,
-                BPF_XOR => AluOp::Xor,
-                BPF_MOV => AluOp::Mov,
-                BPF_ARSH => AluOp::Arsh,
-                _ => return Fast::Slow,
-            };
-            if by_reg {
-                Fast::AluReg(width, op)
-            } else {
-                Fast::AluImm(width, op)
-            }
-        }
-        BPF_JMP | BPF_JMP32 => {
-            let width = if class == BPF_JMP {
-                Width::W64
-            } else {
-                Width::W32
-            };
-            let op = match cond_jmp(code & OP_MASK) {
-                Some(op) => op,
-                None => {
-                    return match code {
-                        0x05 => Fast::Ja, // BPF_JMP | BPF_JA | BPF_K
-                        CALL => Fast::Call,
-                        EXIT => Fast::Exit,
-                        _ => Fast::Slow,
-                    };
-                }
-            };
-            if by_reg {
-                Fast::JmpReg(width, op)
-            } else {
-                Fast::JmpImm(width, op)
-            }
-        }
-        BPF_LDX => match code & MODE_MASK {
-            BPF_MEM => Fast::Load(size, false),
-            BPF_MEMSX if !matches!(size, Size::DW) => Fast::Load(size, true),
-            _ => Fast::Slow,
-        },
-        BPF_ST if code & MODE_MASK == BPF_MEM => Fast::StoreImm(size),
-        BPF_STX if code & MODE_MASK == BPF_MEM => Fast::StoreReg(size),
-        _ => Fast::Slow,
-    }
-}
-
-/// [`fast_of`] of every opcode byte.
-static FAST: [Fast; 256] = {
-    let mut t = [Fast::Slow; 256];
-    let mut c = 0;
-    while c < 256 {
-        t[c] = fast_of(c as u8);
-        c += 1;
-    }
-    t
-};
-
-/// The common one-slot instructions, decoded with one table look-up and a few
-/// field checks, each handed to `out` with its shape where it is built. False
-/// when the full decoder must look: the opcode is not one of these, or a field
-/// is not what a well-formed instruction has. Whatever it accepts, [`decode_at`]
-/// accepts too and decodes to the same op (a test compares them over every
-/// opcode byte).
-#[inline(always)]
-fn decode_fast(insn: Insn, out: impl FnOnce(Op, OpShape)) -> bool {
-    decode_fast_into(insn, out).is_some()
-}
-
-#[inline(always)]
-fn decode_fast_into(insn: Insn, out: impl FnOnce(Op, OpShape)) -> Option<()> {
-    let (dst, src, off) = (insn.dst(), insn.src(), insn.off);
-    // Registers r0..=r10; r10 is not writable.
-    let reg = |n: u8| Reg::new(n);
-    let writable = |n: u8| if n < 10 { Reg::new(n) } else { None };
-    let bit = |n: u8| 1u16 << n;
-    let back = if off < 0 { Shape::BACK_JUMP } else { 0 };
-    match FAST[insn.code as usize] {
-        Fast::Slow => return None,
-        Fast::AluImm(width, op) if src == 0 && off == 0 => {
-            let dst = writable(dst)?;
-            let op = Op::Alu {
-                width,
-                op,
-                dst,
-                src: Src::Imm(insn.imm),
-            };
-            out(op, OpShape::new(bit(dst.num()), 0))
-        }
-        Fast::AluReg(width, op) if off == 0 && insn.imm == 0 => {
-            let (dst, src) = (writable(dst)?, reg(src)?);
-            let op = Op::Alu {
-                width,
-                op,
-                dst,
-                src: Src::Reg(src),
-            };
-            out(op, OpShape::new(bit(dst.num()) | bit(src.num()), 0))
-        }
-        Fast::Load(size, signed) if insn.imm == 0 => {
-            let (dst, base) = (writable(dst)?, reg(src)?);
-            let op = Op::Load {
-                size,
-                signed,
-                dst,
-                base,
-                off,
-            };
-            let regs = bit(dst.num()) | bit(base.num());
-            out(op, OpShape::new(regs, Shape::MEMORY))
-        }
-        Fast::StoreImm(size) if src == 0 => {
-            let base = reg(dst)?;
-            let op = Op::Store {
-                size,
-                base,
-                off,
-                src: Src::Imm(insn.imm),
-            };
-            out(op, OpShape::new(bit(base.num()), Shape::MEMORY))
-        }
-        Fast::StoreReg(size) if insn.imm == 0 => {
-            let (base, src) = (reg(dst)?, reg(src)?);
-            let op = Op::Store {
-                size,
-                base,
-                off,
-                src: Src::Reg(src),
-            };
-            let regs = bit(base.num()) | bit(src.num());
-            out(op, OpShape::new(regs, Shape::MEMORY))
-        }
-        Fast::JmpImm(width, op) if src == 0 => {
-            let dst = reg(dst)?;
-            let op = Op::Jmp {
-                width,
-                op,
-                dst,
-                src: Src::Imm(insn.imm),
-                off,
-            };
-            out(op, OpShape::jump(bit(dst.num()), back, off as i32))
-        }
-        Fast::JmpReg(width, op) if insn.imm == 0 => {
-            let (dst, src) = (reg(dst)?, reg(src)?);
-            let op = Op::Jmp {
-                width,
-                op,
-                dst,
-                src: Src::Reg(src),
-                off,
-            };
-            let regs = bit(dst.num()) | bit(src.num());
-            out(op, OpShape::jump(regs, back, off as i32))
-        }
-        Fast::Ja if insn.regs == 0 && insn.imm == 0 => {
-            let op = Op::Ja { off: off as i32 };
-            out(op, OpShape::jump(0, back, off as i32))
-        }
-        Fast::Call if insn.regs == 0 && off == 0 => out(
-            Op::Call { helper: insn.imm },
-            OpShape::new(0, Shape::HELPER_CALL),
-        ),
-        Fast::Exit if insn.regs == 0 && off == 0 && insn.imm == 0 => {
-            out(Op::Exit, OpShape::new(0, 0))
-        }
-        _ => return None,
-    }
-    Some(())
 }
 
 /// Decodes the instruction at `i` (reading `i + 1` too for `lddw`).
@@ -651,7 +564,7 @@ fn decode_ld(insns: &[Insn], i: usize, dst: Reg, src: u8) -> Result<Op, DecodeEr
 }
 
 /// The conditional jump named by a jump opcode's operation bits.
-const fn cond_jmp(op: u8) -> Option<JmpOp> {
+pub(super) const fn cond_jmp(op: u8) -> Option<JmpOp> {
     Some(match op {
         BPF_JEQ => JmpOp::Eq,
         BPF_JGT => JmpOp::Gt,
@@ -671,41 +584,6 @@ const fn cond_jmp(op: u8) -> Option<JmpOp> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The fast path agrees with the full decoder wherever it answers, over
-    /// every opcode byte and register byte with offsets and immediates that
-    /// hit each field check.
-    #[test]
-    fn fast_path_matches_full_decoder() {
-        let fields = [0i64, 1, -1, 8, 16, 32, 0x7fff, -0x8000];
-        let mut answered = 0;
-        for code in 0..=255u8 {
-            let before = answered;
-            for regs in 0..=255u8 {
-                for &off in &fields {
-                    for &imm in &fields {
-                        let insn = Insn {
-                            code,
-                            regs,
-                            off: off as i16,
-                            imm: imm as i32,
-                        };
-                        let mut got = None;
-                        decode_fast(insn, |op, shape| got = Some((op, shape)));
-                        if let Some((op, shape)) = got {
-                            answered += 1;
-                            let full = decode_one(&[insn, Insn::default()], 0);
-                            assert_eq!(full, Ok(op), "{code:#04x} {regs:#04x} {off} {imm}");
-                            assert_eq!(shape, OpShape::of(&op), "{op:?}");
-                        }
-                    }
-                }
-            }
-            let fast = !matches!(FAST[code as usize], Fast::Slow);
-            assert_eq!(answered > before, fast, "opcode {code:#04x}");
-        }
-        assert!(answered > 50_000, "fast path answered only {answered}");
-    }
 
     /// The plain two-pass algorithm: decode every slot, then check targets.
     fn reference(insns: &[Insn]) -> Result<(Vec<Op>, Shape), DecodeError> {
@@ -731,17 +609,11 @@ mod tests {
         if ops[last].falls_through() {
             return err(last, "execution falls off the end of the program");
         }
-        let mut shape = Shape {
-            targets: vec![false; ops.len()],
-            ..Shape::default()
-        };
-        for (pc, op) in ops.iter().enumerate() {
+        let mut shape = Shape::default();
+        for op in &ops {
             let s = OpShape::of(op);
             shape.regs |= s.regs;
             shape.kinds |= s.kinds;
-            if let Some(t) = op.target(pc) {
-                shape.targets[t as usize] = true;
-            }
         }
         Ok((ops, shape))
     }
@@ -751,9 +623,9 @@ mod tests {
     /// the two-pass reference does, errors and shape included.
     #[test]
     fn one_pass_matches_two_pass_reference() {
-        const CODES: [u8; 16] = [
+        const CODES: [u8; 24] = [
             0x07, 0x0f, 0xbf, 0xb4, 0x61, 0x73, 0x62, 0x15, 0x2d, 0x05, 0x06, 0x85, 0x95, 0x18,
-            0x84, 0xe5,
+            0x84, 0xe5, 0x8d, 0xdc, 0xd4, 0xd7, 0xdb, 0xc3, 0x3f, 0x91,
         ];
         let mut x = 0x1234_5678u32;
         let mut next = |m: u32| {
@@ -766,7 +638,7 @@ mod tests {
             let mut insns: Vec<Insn> = (0..n)
                 .map(|_| {
                     // Mostly well-formed fields, sometimes not.
-                    let code = CODES[next(16) as usize];
+                    let code = CODES[next(CODES.len() as u32) as usize];
                     let regs = if next(20) == 0 {
                         next(256) as u8
                     } else if next(3) == 0 {
@@ -775,12 +647,23 @@ mod tests {
                         (next(10) | next(2) << 4) as u8
                     };
                     let jump = matches!(code, 0x15 | 0x2d | 0x05 | 0xe5);
+                    let by_imm = matches!(code, 0x06 | 0x85);
                     let off = if jump {
                         next(2 * n as u32 + 3) as i16 - n as i16 - 1
                     } else {
                         (next(20) == 0) as i16
                     };
-                    let imm = if next(8) == 0 { next(5) as i32 - 2 } else { 0 };
+                    let imm = if by_imm && next(2) == 0 {
+                        next(2 * n as u32 + 3) as i32 - n as i32 - 1
+                    } else if matches!(code, 0xdc | 0xd4 | 0xd7) && next(4) != 0 {
+                        [16, 32, 64][next(3) as usize]
+                    } else if code == 0xdb && next(2) == 0 {
+                        [0x01, 0x40, 0xe1, 0xf1][next(4) as usize]
+                    } else if next(8) == 0 {
+                        next(5) as i32 - 2
+                    } else {
+                        0
+                    };
                     Insn {
                         code,
                         regs,
@@ -800,7 +683,56 @@ mod tests {
             let got = decode_program_shape(&insns);
             errors += got.is_err() as usize;
             assert_eq!(got, reference(&insns), "{insns:?}");
+            // The streaming decoder: same ops, same error; the scans: same
+            // shape, the jumps' targets.
+            let mut each = Vec::new();
+            let streamed = decode_each(&insns, &mut |pc, op| each.push((pc, op)));
+            match &got {
+                Ok((ops, shape)) => {
+                    assert_eq!(streamed, Ok(()), "{insns:?}");
+                    let indexed: Vec<_> = ops.iter().copied().enumerate().collect();
+                    assert_eq!(each, indexed, "{insns:?}");
+                    assert_eq!(&Shape::scan(&insns), shape, "{insns:?}");
+                    let mut targets = vec![false; ops.len()];
+                    for (pc, op) in ops.iter().enumerate() {
+                        if let Some(t) = op.target(pc) {
+                            targets[t as usize] = true;
+                        }
+                    }
+                    assert_eq!(jump_targets(&insns), targets, "{insns:?}");
+                }
+                Err(e) => assert_eq!(streamed, Err(e.clone()), "{insns:?}"),
+            }
         }
         assert!(errors > 5_000 && errors < 45_000, "{errors} errors");
+    }
+
+    /// The byte-swap peek agrees with the decoder on every well-formed slot.
+    #[test]
+    fn byte_swap_of_matches_decoder() {
+        for code in 0..=255u8 {
+            for regs in 0..=255u8 {
+                for imm in [0, 8, 16, 32, 64, 1] {
+                    let insn = Insn {
+                        code,
+                        regs,
+                        off: 0,
+                        imm,
+                    };
+                    let Ok(op) = decode_one(&[insn, Insn::default()], 0) else {
+                        continue;
+                    };
+                    let want = match op {
+                        Op::Endian {
+                            kind: Endian::Be | Endian::Swap,
+                            bits,
+                            dst,
+                        } => Some((bits, dst)),
+                        _ => None,
+                    };
+                    assert_eq!(byte_swap_of(insn), want, "{insn:?}");
+                }
+            }
+        }
     }
 }

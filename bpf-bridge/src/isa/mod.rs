@@ -3,14 +3,18 @@
 
 mod decode;
 mod encode;
+mod fast;
 mod insn;
 mod op;
 pub mod opcode;
 pub mod semantics;
 mod shape;
 
-pub use decode::{decode_one, decode_program, decode_program_shape, DecodeError};
+pub use decode::{
+    byte_swap_of, decode_each, decode_one, decode_program, decode_program_shape, DecodeError,
+    OpSink,
+};
 pub use encode::{encode_program, gotol, is_gotol};
 pub use insn::{insns_from_bytes, insns_to_bytes, Insn, TruncatedBytecode, INSN_SIZE};
 pub use op::{AluOp, AtomicOp, Endian, JmpOp, Op, Reg, Size, Src, Width};
-pub use shape::Shape;
+pub use shape::{is_load, jump_targets, Shape};

@@ -189,7 +189,7 @@ impl MacroAssembler for A64Masm {
     }
 
     // Inlined so that lowering's constant `op` selects the form statically.
-    #[inline]
+    #[inline(always)]
     fn alu(&mut self, w: Width, op: BinOp, dst: VReg, src: Operand) {
         let wide = w64(w);
         let d = r(dst);

@@ -53,6 +53,7 @@ impl X64Masm {
         }
     }
 
+    #[inline(always)]
     fn mov_imm(&mut self, w: Width, dst: Gpr, imm: i32) {
         if imm == 0 {
             self.asm.alu_rr(Alu::Xor, false, dst, dst);
@@ -74,6 +75,7 @@ impl X64Masm {
         v
     }
 
+    #[inline(always)]
     fn shift(&mut self, w: Width, op: Shift, dst: Gpr, src: Operand) {
         match src {
             Operand::Imm(i) => {
@@ -250,6 +252,7 @@ impl MacroAssembler for X64Masm {
         self.asm.jmp(exit);
     }
 
+    #[inline(always)]
     fn mov(&mut self, w: Width, dst: VReg, src: Operand) {
         match src {
             Operand::Reg(s) => {
@@ -276,7 +279,7 @@ impl MacroAssembler for X64Masm {
     }
 
     // Inlined so that lowering's constant `op` selects the form statically.
-    #[inline]
+    #[inline(always)]
     fn alu(&mut self, w: Width, op: BinOp, dst: VReg, src: Operand) {
         let x = match op {
             BinOp::Add => Alu::Add,
@@ -412,6 +415,7 @@ impl MacroAssembler for X64Masm {
         }
     }
 
+    #[inline(always)]
     fn load(&mut self, size: Size, signed: bool, dst: VReg, base: VReg, off: i32) {
         self.asm
             .load(bytes(size), signed, r(dst), Self::mem(base, off));
@@ -434,6 +438,7 @@ impl MacroAssembler for X64Masm {
         }
     }
 
+    #[inline(always)]
     fn store(&mut self, size: Size, base: VReg, off: i32, src: Operand) {
         let m = Self::mem(base, off);
         match src {
@@ -513,10 +518,12 @@ impl MacroAssembler for X64Masm {
         }
     }
 
+    #[inline(always)]
     fn jump(&mut self, l: Label) {
         self.asm.jmp(l);
     }
 
+    #[inline(always)]
     fn branch(&mut self, w: Width, op: JmpOp, a: VReg, b: Operand, l: Label) {
         let cond = self.compare(Cmp { w, op, a, b });
         self.asm.jcc(cond, l);
