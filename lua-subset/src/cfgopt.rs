@@ -1,7 +1,8 @@
 //! Control-flow clean-ups on virtual code, before register allocation:
-//! a conditional jump that repeats one that fell through is decided,
-//! identical return tails are merged (cross-jumping), and jumps to jumps go
-//! straight to the final target. Each keeps the program's meaning exactly:
+//! a conditional jump that repeats one that fell through is decided, a packet
+//! bounds check every path to it has already made goes, identical return
+//! tails are merged (cross-jumping), and jumps to jumps go straight to the
+//! final target. Each keeps the program's meaning exactly:
 //! code is only shared or skipped, never reordered across a side effect.
 //!
 //! Not done on purpose: turning `jcc L1; ja L2; L1:` into `j!cc L2` saves an
@@ -9,11 +10,12 @@
 //! and generated program 175 then exceeds its pending-branch limit.
 
 use crate::codegen::vcode::*;
-use bpf_bridge::isa::JmpOp;
+use bpf_bridge::isa::{AluOp, JmpOp};
 
 /// Runs the clean-ups once; whether anything changed.
 pub(crate) fn run(code: &mut Vec<VInsn>) -> bool {
     let mut changed = known_branches(code);
+    changed |= proven_packet_checks(code);
     changed |= merge_exit_tails(code);
     changed |= thread_jumps(code);
     changed
@@ -152,6 +154,147 @@ fn known_branches(code: &mut Vec<VInsn>) -> bool {
         remove_at(code, &drop);
     }
     changed
+}
+
+/// A packet bounds check as the code generator emits it at `i`:
+/// `t = data; t += k; if t > data_end goto err`, `t` used nowhere else.
+/// Returns `(data, data_end, k)`.
+fn packet_check(code: &[VInsn], i: usize, mentions: &[u32]) -> Option<(V, V, i32)> {
+    let [a, b, c] = code.get(i..i + 3)? else {
+        return None;
+    };
+    match (a.op, b.op, c.op) {
+        (
+            VOp::Alu {
+                op: AluOp::Mov,
+                dst: t,
+                src: VSrc::Reg(data),
+            },
+            VOp::Alu {
+                op: AluOp::Add,
+                dst: t2,
+                src: VSrc::Imm(k),
+            },
+            VOp::Jmp {
+                op: JmpOp::Gt,
+                a: t3,
+                b: VSrc::Reg(end),
+                ..
+            },
+        ) if t == t2 && t == t3 && !t.is_phys() && mentions.get(t.0 as usize) == Some(&3) => {
+            Some((data, end, k))
+        }
+        _ => None,
+    }
+}
+
+/// Packet bounds checks that every path reaching them has already made (for
+/// as many bytes or more) are removed. A forward pass in code order: the bytes
+/// proven at a label are the least over the jumps to it and the fall-through;
+/// a label reached from below (a loop head) proves nothing. Only helpers that
+/// cannot touch the packet (map lookup, update, delete) keep the facts.
+fn proven_packet_checks(code: &mut Vec<VInsn>) -> bool {
+    let mut mentions: Vec<u32> = Vec::new();
+    let mut vs = Vec::new();
+    for ins in code.iter() {
+        vs.clear();
+        ins.op.uses(&mut vs);
+        ins.op.defs(&mut vs);
+        // Instructions, not operands: `t += k` mentions `t` once.
+        vs.sort_unstable_by_key(|v| v.0);
+        vs.dedup();
+        for v in &vs {
+            let n = v.0 as usize;
+            if n >= mentions.len() {
+                mentions.resize(n + 1, 0);
+            }
+            mentions[n] += 1;
+        }
+    }
+    // The (data, data_end) pair of the first check; both must never change
+    // after their definitions at entry, which precede the first check.
+    let Some((first, (data, end, _))) =
+        (0..code.len()).find_map(|i| packet_check(code, i, &mentions).map(|c| (i, c)))
+    else {
+        return false;
+    };
+    if code[first..]
+        .iter()
+        .any(|ins| writes(ins.op, data) || writes(ins.op, end))
+    {
+        return false;
+    }
+    let at = label_positions(code);
+    // Labels some jump reaches from below (or from itself).
+    let mut from_below = vec![false; at.len()];
+    for (i, ins) in code.iter().enumerate() {
+        if let Some(t) = ins.op.target() {
+            if let Some(&p) = at.get(t.0 as usize) {
+                if p != usize::MAX && p <= i {
+                    from_below[t.0 as usize] = true;
+                }
+            }
+        }
+    }
+    let meet = |a: Option<i64>, b: Option<i64>| match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) | (None, x) => x,
+    };
+    // Bytes proven on the jumps seen so far to each label (None: no jump yet).
+    let mut incoming: Vec<Option<i64>> = vec![None; at.len()];
+    // Bytes proven here; None when unreachable from above.
+    let mut state: Option<i64> = Some(0);
+    let mut drop = Vec::new();
+    let mut i = 0;
+    while i < code.len() {
+        if i >= first {
+            if let Some((d, e, k)) = packet_check(code, i, &mentions) {
+                if d == data && e == end {
+                    match state {
+                        Some(p) if i64::from(k) <= p => drop.extend([i, i + 1, i + 2]),
+                        Some(p) => {
+                            if let VOp::Jmp { target, .. } = code[i + 2].op {
+                                if let Some(slot) = incoming.get_mut(target.0 as usize) {
+                                    *slot = meet(*slot, Some(p));
+                                }
+                            }
+                            state = Some(p.max(i64::from(k)));
+                        }
+                        None => {}
+                    }
+                    i += 3;
+                    continue;
+                }
+            }
+        }
+        let op = code[i].op;
+        match op {
+            VOp::Label(l) => {
+                let l = l.0 as usize;
+                state = if from_below.get(l).copied().unwrap_or(true) {
+                    Some(0)
+                } else {
+                    meet(state, incoming[l])
+                };
+            }
+            VOp::Call { helper, .. } if !matches!(helper, 1..=3) => {
+                state = state.map(|_| 0);
+            }
+            _ => {}
+        }
+        if let Some(slot) = op.target().and_then(|t| incoming.get_mut(t.0 as usize)) {
+            *slot = meet(*slot, state);
+        }
+        if !op.falls_through() {
+            state = None;
+        }
+        i += 1;
+    }
+    if drop.is_empty() {
+        return false;
+    }
+    remove_at(code, &drop);
+    true
 }
 
 /// Whether `op` (not a jump) writes `v` (as [`VOp::defs`] says).
@@ -349,5 +492,67 @@ mod tests {
         let mut want: Vec<VOp> = code.iter().map(|i| i.op).collect();
         want[0] = jeq(16, 0, 1).op;
         check(|c| thread_jumps(c), code, want);
+    }
+
+    /// `t = v20; t += k; if t > v21 goto L9` with a fresh `t`.
+    fn pkt_check(t: u32, k: i32) -> [VInsn; 3] {
+        [
+            ins(VOp::Alu {
+                op: AluOp::Mov,
+                dst: V(t),
+                src: VSrc::Reg(V(20)),
+            }),
+            ins(VOp::Alu {
+                op: AluOp::Add,
+                dst: V(t),
+                src: VSrc::Imm(k),
+            }),
+            ins(VOp::Jmp {
+                op: JmpOp::Gt,
+                a: V(t),
+                b: VSrc::Reg(V(21)),
+                target: Label(9),
+            }),
+        ]
+    }
+
+    #[test]
+    fn a_check_every_path_made_goes() {
+        // Both arms of a branch check 24 bytes or more; the 14-byte check
+        // after the join is proven, the 30-byte one is not.
+        let mut code = vec![jeq(16, 1, 0)];
+        code.extend(pkt_check(30, 24));
+        code.push(ins(VOp::Ja { target: Label(1) }));
+        code.push(ins(VOp::Label(Label(0))));
+        code.extend(pkt_check(31, 40));
+        code.push(ins(VOp::Label(Label(1))));
+        code.extend(pkt_check(32, 14));
+        code.extend(pkt_check(33, 30));
+        code.extend(ret(2));
+        code.push(ins(VOp::Label(Label(9))));
+        code.extend(ret(0));
+        let mut want = code.clone();
+        want.drain(10..13);
+        let want = want.iter().map(|i| i.op).collect();
+        check(proven_packet_checks, code, want);
+    }
+
+    #[test]
+    fn a_check_after_a_loop_head_or_a_short_path_stays() {
+        // Label 0 is reached from below: nothing is proven there. Label 1
+        // is reached by a path that proved only 10 bytes.
+        let mut code = pkt_check(30, 24).to_vec();
+        code.push(ins(VOp::Label(Label(0))));
+        code.extend(pkt_check(31, 10));
+        code.push(jeq(16, 1, 1));
+        code.extend(pkt_check(32, 30));
+        code.push(ins(VOp::Label(Label(1))));
+        code.extend(pkt_check(33, 14));
+        code.push(jeq(17, 1, 0));
+        code.extend(ret(2));
+        code.push(ins(VOp::Label(Label(9))));
+        code.extend(ret(0));
+        let want = code.iter().map(|i| i.op).collect();
+        check(proven_packet_checks, code, want);
     }
 }
