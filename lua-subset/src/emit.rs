@@ -139,13 +139,20 @@ impl Out {
 }
 
 /// Allocation plus rewriting: virtual code to ops with labels resolved.
+/// Temporaries copied into a variable that got a register are first
+/// computed in place (`crate::copyprop`), and the allocation redone.
 pub fn lower_to_ops(
-    code: &[VInsn],
+    code: &mut Vec<VInsn>,
     nregs: u32,
     spill_base: i16,
     source: &str,
 ) -> Result<(Vec<Op>, Vec<LineInfo>), (Span, String)> {
-    let alloc = regalloc::allocate(code, nregs, spill_base).map_err(|m| (Span::default(), m))?;
+    let mut alloc =
+        regalloc::allocate(code, nregs, spill_base).map_err(|m| (Span::default(), m))?;
+    if crate::copyprop::run(code, |x| matches!(alloc.loc(x), Loc::Reg(_))) {
+        alloc = regalloc::allocate(code, nregs, spill_base).map_err(|m| (Span::default(), m))?;
+    }
+    let code: &[VInsn] = code;
     let loc = |v: V| -> Loc { alloc.loc(v) };
     let mut out = Out {
         items: Vec::with_capacity(code.len() + code.len() / 4),

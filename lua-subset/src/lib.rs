@@ -10,6 +10,7 @@
 
 mod cfgopt;
 pub mod codegen;
+mod copyprop;
 pub mod diag;
 pub mod emit;
 mod fastmap;
@@ -65,12 +66,13 @@ pub fn compile(
     let (mut code, nregs) =
         codegen::generate(&module, opts).map_err(|s| s.finish(file_name, source))?;
     emit::simplify(&mut code);
-    let (ops, lines) =
-        emit::lower_to_ops(&code, nregs, codegen::SPILL_BASE, source).map_err(|(span, msg)| {
+    let (ops, lines) = emit::lower_to_ops(&mut code, nregs, codegen::SPILL_BASE, source).map_err(
+        |(span, msg)| {
             let mut sink = diag::Sink::default();
             sink.error(span, msg, None);
             sink.finish(file_name, source)
-        })?;
+        },
+    )?;
     let insns = encode_program(&ops);
     let maps = module
         .maps
