@@ -1,8 +1,8 @@
 //! Control-flow clean-ups on virtual code, before register allocation:
-//! a conditional jump that repeats one that fell through is decided, a packet
-//! bounds check every path to it has already made goes, identical return
-//! tails are merged (cross-jumping), and jumps to jumps go straight to the
-//! final target. Each keeps the program's meaning exactly:
+//! a conditional jump that repeats one that fell through is decided,
+//! identical return tails are merged (cross-jumping), and jumps to jumps go
+//! straight to the final target; then, once, a packet bounds check every
+//! path to it has already made goes. Each keeps the program's meaning exactly:
 //! code is only shared or skipped, never reordered across a side effect.
 //!
 //! Not done on purpose: turning `jcc L1; ja L2; L1:` into `j!cc L2` saves an
@@ -15,7 +15,6 @@ use bpf_bridge::isa::{AluOp, JmpOp};
 /// Runs the clean-ups once; whether anything changed.
 pub(crate) fn run(code: &mut Vec<VInsn>) -> bool {
     let mut changed = known_branches(code);
-    changed |= proven_packet_checks(code);
     changed |= merge_exit_tails(code);
     changed |= thread_jumps(code);
     changed
@@ -193,7 +192,8 @@ fn packet_check(code: &[VInsn], i: usize, mentions: &[u32]) -> Option<(V, V, i32
 /// proven at a label are the least over the jumps to it and the fall-through;
 /// a label reached from below (a loop head) proves nothing. Only helpers that
 /// cannot touch the packet (map lookup, update, delete) keep the facts.
-fn proven_packet_checks(code: &mut Vec<VInsn>) -> bool {
+/// Run once, after the other clean-ups (it creates no work for them).
+pub(crate) fn proven_packet_checks(code: &mut Vec<VInsn>) -> bool {
     let mut mentions: Vec<u32> = Vec::new();
     let mut vs = Vec::new();
     for ins in code.iter() {

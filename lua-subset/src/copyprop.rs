@@ -1,5 +1,7 @@
 //! A temporary computed and then copied into a variable is computed in the
-//! variable: `t = sum; t += x; sum = t` becomes `sum += x`.
+//! variable: `t = sum; t += x; sum = t` becomes `sum += x`. It runs after
+//! register allocation, only for variables that got a register and already
+//! live where the temporary does, so the allocation stays valid as it is.
 //!
 //! The code generator evaluates an assigned expression into a fresh register
 //! and then moves it into the variable's; the register allocator's intervals
@@ -49,7 +51,9 @@ pub(crate) fn run(code: &mut Vec<VInsn>, in_reg: impl Fn(V) -> bool) -> bool {
             continue;
         }
         let i = first[t.0 as usize];
-        if i >= j || !defines_only(code[i].op, t) {
+        // `x` already lives from `i` (or earlier) to `j`: its register is
+        // free of other values there, so the allocation stays valid.
+        if i >= j || first[x.0 as usize] > i || !defines_only(code[i].op, t) {
             continue;
         }
         // Straight line strictly inside, without `x`.

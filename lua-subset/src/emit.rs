@@ -9,7 +9,7 @@ use bpf_bridge::program::LineInfo;
 
 /// Removes unreachable instructions and jumps to the next instruction, and
 /// runs the control-flow clean-ups of [`crate::cfgopt`], until nothing changes
-/// (a few rounds at most).
+/// (a few rounds at most); then drops the packet checks already made.
 pub fn simplify(code: &mut Vec<VInsn>) {
     let mut reach = Vec::new();
     let mut work = Vec::new();
@@ -95,6 +95,7 @@ pub fn simplify(code: &mut Vec<VInsn>) {
             break;
         }
     }
+    crate::cfgopt::proven_packet_checks(code);
 }
 
 fn reg(n: u8) -> Reg {
@@ -139,19 +140,16 @@ impl Out {
 }
 
 /// Allocation plus rewriting: virtual code to ops with labels resolved.
-/// Temporaries copied into a variable that got a register are first
-/// computed in place (`crate::copyprop`), and the allocation redone.
+/// Temporaries copied into a variable that got a register are computed in
+/// place first (`crate::copyprop`; the allocation stays valid).
 pub fn lower_to_ops(
     code: &mut Vec<VInsn>,
     nregs: u32,
     spill_base: i16,
     source: &str,
 ) -> Result<(Vec<Op>, Vec<LineInfo>), (Span, String)> {
-    let mut alloc =
-        regalloc::allocate(code, nregs, spill_base).map_err(|m| (Span::default(), m))?;
-    if crate::copyprop::run(code, |x| matches!(alloc.loc(x), Loc::Reg(_))) {
-        alloc = regalloc::allocate(code, nregs, spill_base).map_err(|m| (Span::default(), m))?;
-    }
+    let alloc = regalloc::allocate(code, nregs, spill_base).map_err(|m| (Span::default(), m))?;
+    crate::copyprop::run(code, |x| matches!(alloc.loc(x), Loc::Reg(_)));
     let code: &[VInsn] = code;
     let loc = |v: V| -> Loc { alloc.loc(v) };
     let mut out = Out {
