@@ -404,7 +404,13 @@ impl Asm {
 
     /// `setcc dst8`: the low byte of `dst` = whether `c` holds.
     pub fn setcc(&mut self, c: Cond, dst: Gpr) {
-        self.op_rr(false, &[0x0f, 0x90 | c as u8], 0, dst, (4..8).contains(&dst.0));
+        self.op_rr(
+            false,
+            &[0x0f, 0x90 | c as u8],
+            0,
+            dst,
+            (4..8).contains(&dst.0),
+        );
     }
 
     /// `neg dst`.
