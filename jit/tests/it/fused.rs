@@ -3,50 +3,8 @@
 //! reference.
 
 use super::harness::{check_emulated, check_same};
-use super::ops::prog;
-use bpf_bridge::isa::{AluOp, JmpOp, Op, Reg, Src, Width};
-
-fn reg(n: u8) -> Reg {
-    Reg::new(n).unwrap()
-}
-
-/// r0..r9 from a few edge values, then `body`, then every register folded
-/// into r0 (a clobbered register or a wrong upper half shows).
-fn program(seed: u64, body: &[Op]) -> Vec<bpf_bridge::isa::Insn> {
-    const VALUES: [u64; 6] = [
-        0,
-        1,
-        u64::MAX,
-        0xffff_ffff,
-        0x8000_0000_0000_000a,
-        0x1234_5678_9abc_def0,
-    ];
-    let mut ops = Vec::new();
-    for i in 0..10u8 {
-        let v = VALUES[((seed % 6) as usize + i as usize) % VALUES.len()];
-        ops.push(Op::LoadImm64 {
-            dst: reg(i),
-            value: v.wrapping_add(seed.wrapping_mul(i as u64)),
-        });
-    }
-    ops.extend_from_slice(body);
-    for i in 1..10u8 {
-        ops.push(Op::Alu {
-            width: Width::W64,
-            op: AluOp::Mul,
-            dst: Reg::R0,
-            src: Src::Imm(1_000_003),
-        });
-        ops.push(Op::Alu {
-            width: Width::W64,
-            op: AluOp::Xor,
-            dst: Reg::R0,
-            src: Src::Reg(reg(i)),
-        });
-    }
-    ops.push(Op::Exit);
-    prog(&ops)
-}
+use super::ops::{prog, reg, with_all_regs};
+use bpf_bridge::isa::{AluOp, JmpOp, Op, Src, Width};
 
 #[test]
 fn jump_over_one_alu_op() {
@@ -96,7 +54,7 @@ fn jump_over_one_alu_op() {
                                 src,
                             },
                         ];
-                        let p = program(seed, &body);
+                        let p = prog(&with_all_regs(seed as usize, &body));
                         check_same(&p, &[]).unwrap();
                         if seed == 0 {
                             check_emulated(&p, &[]);

@@ -12,7 +12,7 @@ pub fn prog(ops: &[Op]) -> Vec<Insn> {
     v
 }
 
-fn reg(n: u8) -> Reg {
+pub fn reg(n: u8) -> Reg {
     Reg::new(n).unwrap()
 }
 
@@ -31,7 +31,7 @@ const VALUES: [u64; 10] = [
 
 /// Sets r0..r9 from `VALUES` starting at `seed`, runs `body`, then folds every
 /// register into r0 so a clobbered register shows.
-fn with_all_regs(seed: usize, body: &[Op]) -> Vec<Op> {
+pub fn with_all_regs(seed: usize, body: &[Op]) -> Vec<Op> {
     let mut ops = Vec::new();
     for i in 0..10u8 {
         let v = VALUES[(seed + i as usize * 3) % VALUES.len()].wrapping_add(i as u64);
