@@ -195,15 +195,18 @@ fn packet_check(code: &[VInsn], i: usize, mentions: &[u32]) -> Option<(V, V, i32
 /// Run once, after the other clean-ups (it creates no work for them).
 pub(crate) fn proven_packet_checks(code: &mut Vec<VInsn>) -> bool {
     let mut mentions: Vec<u32> = Vec::new();
-    let mut vs = Vec::new();
     for ins in code.iter() {
-        vs.clear();
-        ins.op.uses(&mut vs);
-        ins.op.defs(&mut vs);
+        let (uses, defs) = (ins.op.uses(), ins.op.defs());
         // Instructions, not operands: `t += k` mentions `t` once.
-        vs.sort_unstable_by_key(|v| v.0);
-        vs.dedup();
-        for v in &vs {
+        let mut vs = [V(u32::MAX); 12];
+        let mut n = 0;
+        for &v in uses.iter().chain(defs.iter()) {
+            if !vs[..n].contains(&v) {
+                vs[n] = v;
+                n += 1;
+            }
+        }
+        for v in &vs[..n] {
             let n = v.0 as usize;
             if n >= mentions.len() {
                 mentions.resize(n + 1, 0);

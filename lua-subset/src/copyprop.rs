@@ -22,12 +22,8 @@ pub(crate) fn run(code: &mut Vec<VInsn>, in_reg: impl Fn(V) -> bool) -> bool {
     // many mention it.
     let mut first: Vec<usize> = Vec::new();
     let mut last: Vec<usize> = Vec::new();
-    let mut vs = Vec::new();
     for (i, ins) in code.iter().enumerate() {
-        vs.clear();
-        ins.op.uses(&mut vs);
-        ins.op.defs(&mut vs);
-        for v in &vs {
+        for v in ins.op.uses().iter().chain(ins.op.defs().iter()) {
             let n = v.0 as usize;
             if n >= first.len() {
                 first.resize(n + 1, usize::MAX);
@@ -62,7 +58,7 @@ pub(crate) fn run(code: &mut Vec<VInsn>, in_reg: impl Fn(V) -> bool) -> bool {
             op.target().is_none()
                 && op.falls_through()
                 && !matches!(op, VOp::Label(_) | VOp::Call { .. })
-                && !mentions(op, x)
+                && !op.mentions(x)
         });
         if !clean || writes(code[i].op, x) {
             continue;
@@ -88,24 +84,11 @@ pub(crate) fn run(code: &mut Vec<VInsn>, in_reg: impl Fn(V) -> bool) -> bool {
 
 /// Whether `op` writes `t` without reading it (the temporary's first def).
 fn defines_only(op: VOp, t: V) -> bool {
-    let mut d = Vec::new();
-    op.defs(&mut d);
-    let mut u = Vec::new();
-    op.uses(&mut u);
-    d.contains(&t) && !u.contains(&t)
-}
-
-fn mentions(op: VOp, v: V) -> bool {
-    let mut vs = Vec::new();
-    op.uses(&mut vs);
-    op.defs(&mut vs);
-    vs.contains(&v)
+    op.defs().contains(&t) && !op.uses().contains(&t)
 }
 
 fn writes(op: VOp, v: V) -> bool {
-    let mut vs = Vec::new();
-    op.defs(&mut vs);
-    vs.contains(&v)
+    op.defs().contains(&v)
 }
 
 /// `op` with register `from` renamed `to`.

@@ -152,23 +152,18 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     let n = nregs as usize;
     let g = cfg(code);
     let nb = g.blocks.len();
-    let mut uses = Vec::new();
-    let mut defs = Vec::new();
     // Block-level use/def, then live-in/out to a fixed point.
     let mut buse = BlockSets::new(nb, n);
     let mut bdef = BlockSets::new(nb, n);
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
         for ins in &code[s..=e] {
-            uses.clear();
-            defs.clear();
-            ins.op.uses(&mut uses);
-            ins.op.defs(&mut defs);
-            for u in &uses {
+            let (uses, defs) = (ins.op.uses(), ins.op.defs());
+            for u in uses.iter() {
                 if u.0 < nregs && !get(bdef.of(b), u.0) {
                     set(buse.of_mut(b), u.0);
                 }
             }
-            for d in &defs {
+            for d in defs.iter() {
                 if d.0 < nregs {
                     set(bdef.of_mut(b), d.0);
                 }
@@ -220,12 +215,9 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             }
         });
         for i in (s..=e).rev() {
-            uses.clear();
-            defs.clear();
-            code[i].op.uses(&mut uses);
-            code[i].op.defs(&mut defs);
+            let (uses, defs) = (code[i].op.uses(), code[i].op.defs());
             let (up, dp) = (2 * i as u32, 2 * i as u32 + 1);
-            for d in &defs {
+            for d in defs.iter() {
                 if d.0 >= FIRST_VIRT {
                     touch(&mut lo, &mut hi, d.0, dp);
                 } else if d.0 < FIXED {
@@ -236,7 +228,7 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
                     clear(&mut live, d.0);
                 }
             }
-            for u in &uses {
+            for u in uses.iter() {
                 if u.0 >= FIRST_VIRT {
                     touch(&mut lo, &mut hi, u.0, up);
                 } else if u.0 < FIXED && open[u.0 as usize].is_none() {

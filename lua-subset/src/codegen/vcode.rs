@@ -95,6 +95,33 @@ pub enum VOp {
     Label(Label),
 }
 
+/// The registers one instruction reads or writes: at most six (a helper
+/// call's r0–r5), kept inline because the passes ask for every instruction.
+#[derive(Clone, Copy, Debug)]
+pub struct Regs {
+    len: u8,
+    regs: [V; 6],
+}
+
+impl Regs {
+    const EMPTY: Regs = Regs {
+        len: 0,
+        regs: [V(0); 6],
+    };
+
+    fn push(&mut self, v: V) {
+        self.regs[self.len as usize] = v;
+        self.len += 1;
+    }
+}
+
+impl std::ops::Deref for Regs {
+    type Target = [V];
+    fn deref(&self) -> &[V] {
+        &self.regs[..self.len as usize]
+    }
+}
+
 /// An instruction with the Lua source it came from.
 #[derive(Clone, Copy, Debug)]
 pub struct VInsn {
@@ -104,7 +131,8 @@ pub struct VInsn {
 
 impl VOp {
     /// Registers read.
-    pub fn uses(&self, out: &mut Vec<V>) {
+    pub fn uses(&self) -> Regs {
+        let mut out = Regs::EMPTY;
         match *self {
             VOp::Alu { op, dst, src } => {
                 if op != AluOp::Mov {
@@ -129,7 +157,7 @@ impl VOp {
                 }
             }
             VOp::Call { nargs, .. } => {
-                for i in 1..=nargs as u32 {
+                for i in 1..=nargs.min(5) as u32 {
                     out.push(V(i));
                 }
             }
@@ -140,10 +168,12 @@ impl VOp {
             | VOp::MayGoto { .. }
             | VOp::Label(_) => {}
         }
+        out
     }
 
     /// Registers written (a call writes r0 and clobbers r1–r5).
-    pub fn defs(&self, out: &mut Vec<V>) {
+    pub fn defs(&self) -> Regs {
+        let mut out = Regs::EMPTY;
         match *self {
             VOp::Alu { dst, .. } | VOp::Neg { dst } | VOp::Be { dst, .. } => out.push(dst),
             VOp::LoadImm { dst, .. } | VOp::LoadMap { dst, .. } | VOp::Load { dst, .. } => {
@@ -156,6 +186,12 @@ impl VOp {
             }
             _ => {}
         }
+        out
+    }
+
+    /// Whether the instruction reads or writes `v`.
+    pub fn mentions(&self, v: V) -> bool {
+        self.uses().contains(&v) || self.defs().contains(&v)
     }
 
     /// Jump target, if any.

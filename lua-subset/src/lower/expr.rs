@@ -1,6 +1,6 @@
 //! Expressions: operators, packet and map access, calls, builtins, folding.
 
-use super::{ident, sp, Binding, Lowerer};
+use super::{ident, ident_ref, sp, Binding, Lowerer};
 use crate::diag::Span;
 use crate::ir::*;
 use crate::luaops;
@@ -203,7 +203,9 @@ impl<'a> Lowerer<'a> {
             }
             ast::Expression::Number(t) => LVal::Expr(self.number(t, span)),
             ast::Expression::String(t) => match t.token_type() {
-                TokenType::StringLiteral { literal, .. } => LVal::Str(literal.to_string(), span),
+                TokenType::StringLiteral { literal, .. } => {
+                    LVal::Str(literal.as_str().to_owned(), span)
+                }
                 _ => LVal::Error(span),
             },
             ast::Expression::Symbol(t) => match t.token_type() {
@@ -228,7 +230,7 @@ impl<'a> Lowerer<'a> {
                 }
             },
             ast::Expression::Var(v) => match v {
-                ast::Var::Name(t) => self.name(&ident(t), span),
+                ast::Var::Name(t) => self.name(&ident_ref(t), span),
                 ast::Var::Expression(ve) => {
                     let base = self.prefix(ve.prefix());
                     let mut cur = base;
@@ -274,10 +276,10 @@ impl<'a> Lowerer<'a> {
 
     fn number(&mut self, t: &full_moon::tokenizer::TokenReference, span: Span) -> Expr<'a> {
         let text = match t.token_type() {
-            TokenType::Number { text } => text.to_string(),
-            _ => String::new(),
+            TokenType::Number { text } => text.as_str(),
+            _ => "",
         };
-        match parse_int(&text) {
+        match parse_int(text) {
             Some(v) => self.konst(Konst::Int(v), span),
             None => {
                 self.err(
@@ -315,7 +317,7 @@ impl<'a> Lowerer<'a> {
 
     fn prefix(&mut self, p: &ast::Prefix) -> LVal<'a> {
         match p {
-            ast::Prefix::Name(t) => self.name(&ident(t), sp(t)),
+            ast::Prefix::Name(t) => self.name(&ident_ref(t), sp(t)),
             ast::Prefix::Expression(e) => self.lval(e),
             _ => LVal::Error(sp(p)),
         }
@@ -467,7 +469,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             (LVal::Table(t, _), ast::Suffix::Index(ast::Index::Dot { name, .. })) => {
-                LVal::Expr(self.table_name(t, &ident(name), span))
+                LVal::Expr(self.table_name(t, &ident_ref(name), span))
             }
             (LVal::Expr(x), ast::Suffix::Index(ast::Index::Dot { name, .. })) => {
                 let field = ident(name);

@@ -70,9 +70,15 @@ pub(crate) fn sp(n: &impl Node) -> Span {
 
 /// The identifier text of a token.
 pub(crate) fn ident(t: &TokenReference) -> String {
+    ident_ref(t).into_owned()
+}
+
+/// The identifier text of a token, borrowed from the syntax tree where it can
+/// be: most names are only looked up, never stored.
+pub(crate) fn ident_ref(t: &TokenReference) -> std::borrow::Cow<'_, str> {
     match t.token_type() {
-        TokenType::Identifier { identifier } => identifier.to_string(),
-        _ => t.token().to_string(),
+        TokenType::Identifier { identifier } => std::borrow::Cow::Borrowed(identifier.as_str()),
+        _ => std::borrow::Cow::Owned(t.token().to_string()),
     }
 }
 

@@ -2,7 +2,7 @@
 //! the returned per-packet function.
 
 use super::expr::LVal;
-use super::{ident, sp, Binding, Lowerer};
+use super::{ident, ident_ref, sp, Binding, Lowerer};
 use crate::diag::Span;
 use crate::ir::*;
 use full_moon::ast;
@@ -161,18 +161,20 @@ impl<'a> Lowerer<'a> {
         let sufs: Vec<_> = c.suffixes().collect();
         let span = sp(c);
         let kind = match sufs.first() {
-            Some(ast::Suffix::Index(ast::Index::Dot { name, .. })) => match ident(name).as_str() {
-                "hash" => MapType::Hash,
-                "array" => MapType::Array,
-                other => {
-                    self.err(
-                        sp(name),
-                        format!("unknown map kind `{other}`"),
-                        Some("use `map.hash` or `map.array`"),
-                    );
-                    return Some(None);
+            Some(ast::Suffix::Index(ast::Index::Dot { name, .. })) => {
+                match ident_ref(name).as_ref() {
+                    "hash" => MapType::Hash,
+                    "array" => MapType::Array,
+                    other => {
+                        self.err(
+                            sp(name),
+                            format!("unknown map kind `{other}`"),
+                            Some("use `map.hash` or `map.array`"),
+                        );
+                        return Some(None);
+                    }
                 }
-            },
+            }
             _ => return None,
         };
         let table = match sufs.get(1) {
@@ -386,7 +388,7 @@ impl<'a> Lowerer<'a> {
         span: Span,
     ) -> Option<Target<'a>> {
         let base = match ve.prefix() {
-            ast::Prefix::Name(t) => self.name(&ident(t), sp(t)),
+            ast::Prefix::Name(t) => self.name(&ident_ref(t), sp(t)),
             _ => {
                 self.err(span, "only map elements can be assigned", None);
                 return None;
