@@ -266,6 +266,13 @@ impl<K: LabelUse> CodeBuffer<K> {
         }
         let offsets = if moves.saved.is_empty() && moves.pads.is_empty() {
             labels.iter().map(|b| b.pos).collect()
+        } else if moves.pads.is_empty() {
+            // (`saved` has an entry for every count of fixups.)
+            let saved = &moves.saved;
+            labels
+                .iter()
+                .map(|b| b.pos - saved[b.fixups_before as usize])
+                .collect()
         } else {
             labels
                 .iter()

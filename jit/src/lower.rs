@@ -5,11 +5,13 @@
 use crate::abi;
 use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, HostFn, MacroAssembler, Operand, VReg};
+use crate::peephole;
+use crate::targets::Targets;
 use crate::{FaultKind, JitError, Options};
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
 use bpf_bridge::isa::{
-    byte_swap_of, decode_each, decode_one, decode_program, jump_targets, semantics, AluOp, Endian,
+    byte_swap_of, decode_common, decode_each, decode_one, decode_program, semantics, AluOp, Endian,
     Insn, JmpOp, Op, OpSink, Reg, Shape, Size, Src, Width,
 };
 use bpf_bridge::program::{helper_id, MapDef};
@@ -43,8 +45,8 @@ struct CtxPath {
 struct Lowering<'a, M: MacroAssembler> {
     m: M,
     insns: &'a [Insn],
-    /// [`jump_targets`], made when first needed (few programs need them).
-    targets: Option<Vec<bool>>,
+    /// Where jumps go, learnt as they are lowered.
+    targets: Targets<'a>,
     maps: &'a [MapDef],
     xdp: bool,
     ctx_paths: Vec<CtxPath>,
@@ -105,7 +107,7 @@ pub fn lower<M: MacroAssembler>(
     let mut l = Lowering {
         m,
         insns,
-        targets: None,
+        targets: Targets::new(insns, shape),
         maps,
         xdp,
         ctx_paths: Vec::new(),
@@ -356,7 +358,8 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 base,
                 off,
             } => {
-                if let Access::Ctx(field) = self.access(pc) {
+                let access = self.access(pc);
+                if let Access::Ctx(field) = access {
                     self.m
                         .load_ctx(VReg::bpf(dst), abi::XDP_FIELDS + 8 * ctx_index(field));
                     return;
@@ -374,8 +377,14 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     }
                     _ => None,
                 };
-                let (b, o, done) =
-                    self.address(pc, base, off, size.bytes(), kind, Some((dst, swap)));
+                let (b, o, done) = match access {
+                    // (As `address`, with the access looked up once.)
+                    Access::Proven => (VReg::bpf(base), off as i32, None),
+                    _ => {
+                        let load = Some((dst, swap));
+                        self.checked_address(pc, base, off, size.bytes(), kind, load)
+                    }
+                };
                 if swap.is_some() {
                     self.m.load_swapped(size, VReg::bpf(dst), b, o);
                 } else {
@@ -480,38 +489,52 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     /// decoder's check of targets: one outside the program (which the decoder
     /// then rejects) stands in as `pc`, so no label past the slots is named.
     #[inline(always)]
-    fn target(&self, pc: usize, off: i64) -> usize {
+    fn target(&mut self, pc: usize, off: i64) -> usize {
         let t = pc as i64 + 1 + off;
-        if (t as u64) < self.insns.len() as u64 {
+        let t = if (t as u64) < self.insns.len() as u64 {
             t as usize
         } else {
             pc
-        }
+        };
+        self.targets.mark(t);
+        t
     }
 
     /// A conditional jump over one ALU op lowered with it as one piece
     /// ([`crate::peephole`]), when nothing else reaches that op and constants
-    /// are not blinded. Returns whether it did.
+    /// are not blinded. Returns whether it did. The cheap questions come
+    /// first: most jumps are over something else, or on architectures
+    /// without the fused forms.
+    #[inline(always)]
     fn jump_over_one(&mut self, pc: usize, op: Op) -> bool {
-        if self.opts.blind.is_some() || self.is_target(pc + 1) {
+        if !M::ALU_UNLESS || self.opts.blind.is_some() {
             return false;
         }
-        let Ok(next) = decode_one(self.insns, pc + 1) else {
-            return false;
-        };
-        if crate::peephole::fuse(&mut self.m, op, next) {
-            self.fused = pc + 1;
-            true
-        } else {
-            false
-        }
+        self.fuse_next(pc, op)
     }
 
-    /// Whether a jump goes to slot `k`.
+    /// [`Lowering::jump_over_one`] once the architecture may fuse.
+    #[inline(never)]
+    fn fuse_next(&mut self, pc: usize, op: Op) -> bool {
+        // Only common one-slot forms fuse: the decoder's fast path knows them all.
+        let Some(next) = self.insns.get(pc + 1).and_then(|&i| decode_common(i)) else {
+            return false;
+        };
+        let Some(pair) = peephole::pair(op, next) else {
+            return false;
+        };
+        if self.is_target(pc + 1) || !peephole::lower(&mut self.m, pair) {
+            return false;
+        }
+        // The jump's target, as if it had been lowered.
+        self.target(pc, 1);
+        self.fused = pc + 1;
+        true
+    }
+
+    /// Whether a jump goes to slot `k`, at most one past the slot being lowered.
     fn is_target(&mut self, k: usize) -> bool {
-        let insns = self.insns;
-        let targets = self.targets.get_or_insert_with(|| jump_targets(insns));
-        targets.get(k).copied().unwrap_or(false)
+        self.targets.is_target(k)
     }
 
     /// Whether the program has map `map`; records the error if not.

@@ -219,11 +219,14 @@ fn is_lddw(insn: Insn) -> bool {
 /// The byte swap to big-endian (`be16/32/64`) or unconditional one
 /// (`bswap16/32/64`) the slot holds, as `(bits, dst)`, if it holds one of
 /// those; looks at nothing else (a malformed slot is the decoder's business).
-#[inline]
+/// (Inlined: it is asked after every load, and the opcode alone mostly answers.)
+#[inline(always)]
 pub fn byte_swap_of(insn: Insn) -> Option<(u8, Reg)> {
-    let swaps = insn.code == BPF_ALU | BPF_END | BPF_TO_BE || insn.code == BPF_ALU64 | BPF_END;
+    if insn.code != BPF_ALU | BPF_END | BPF_TO_BE && insn.code != BPF_ALU64 | BPF_END {
+        return None;
+    }
     match insn.imm {
-        16 | 32 | 64 if swaps => Some((insn.imm as u8, Reg::new(insn.dst())?)),
+        16 | 32 | 64 => Some((insn.imm as u8, Reg::new(insn.dst())?)),
         _ => None,
     }
 }
@@ -251,6 +254,18 @@ fn first_bad_target(ops: &[Op]) -> Result<(), DecodeError> {
 /// Decodes the instruction at `i` (reading `i + 1` too for `lddw`).
 pub fn decode_one(insns: &[Insn], i: usize) -> Result<Op, DecodeError> {
     decode_at(insns, i)
+}
+
+/// The op of a slot holding one of the common one-slot forms the decoder's
+/// fast path knows (ALU ops but division, movsx, negation and byte swaps;
+/// loads, stores, jumps, `call`, `exit`), well-formed: then exactly what
+/// [`decode_one`] gives; else None, whatever the slot holds. For peeking at
+/// a slot without the cost of the full decoder.
+#[inline]
+pub fn decode_common(insn: Insn) -> Option<Op> {
+    let mut got = None;
+    decode_fast(insn, &mut |op, _| got = Some(op));
+    got
 }
 
 #[inline(always)]

@@ -151,6 +151,8 @@ impl X64Masm {
 }
 
 impl MacroAssembler for X64Masm {
+    const ALU_UNLESS: bool = true;
+
     fn new_label(&mut self) -> Label {
         self.asm.buf.new_label()
     }
