@@ -11,8 +11,8 @@ use crate::{FaultKind, JitError, Options};
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
 use bpf_bridge::isa::{
-    byte_swap_of, decode_common, decode_each, decode_one, decode_program, semantics, AluOp, Endian,
-    Insn, JmpOp, Op, OpSink, Reg, Shape, Size, Src, Width,
+    byte_swap_of, decode_each, decode_one, decode_program, semantics, AluOp, Endian, Insn, JmpOp,
+    Op, OpSink, Reg, Shape, Size, Src, Width,
 };
 use bpf_bridge::program::{helper_id, MapDef};
 
@@ -65,6 +65,9 @@ struct Lowering<'a, M: MacroAssembler> {
     key: u64,
     /// The slot a load was fused into (its code emitted with the load's).
     fused: usize,
+    /// A conditional jump over one op, not lowered yet: the op after it may
+    /// be lowered with it ([`Lowering::jump_over_one`]).
+    waiting: Option<(usize, Op)>,
     /// The last pseudo `lddw` of a map into r1: (slot, map).
     r1_map: Option<(usize, u32)>,
     /// The first pseudo `lddw` naming a map the program does not have.
@@ -122,6 +125,7 @@ pub fn lower<M: MacroAssembler>(
         saved_on_call,
         key: opts.blind.unwrap_or(0) | 1,
         fused: usize::MAX,
+        waiting: None,
         r1_map: None,
         bad_map: None,
     };
@@ -134,6 +138,10 @@ pub fn lower<M: MacroAssembler>(
         l.m.unwind_to(exit);
     }
     decode_each(insns, &mut l).map_err(JitError::Decode)?;
+    if let Some((pc, jump)) = l.waiting.take() {
+        // (Only in a program whose last op falls through: rejected above.)
+        l.lower_op(pc, jump);
+    }
     if let Some(e) = l.bad_map {
         return Err(e);
     }
@@ -151,12 +159,17 @@ impl<M: MacroAssembler> OpSink for Lowering<'_, M> {
     /// of its own: it starts where the next does.
     #[inline(always)]
     fn op(&mut self, pc: usize, op: Op) {
+        if self.waiting.is_some() && self.after_waiting(pc, op) {
+            return;
+        }
         self.m.bind(self.first.nth(pc));
         if pc == self.fused {
             return;
         }
         if let Op::Jmp { off: 1, .. } = op {
-            if self.jump_over_one(pc, op) {
+            if M::ALU_UNLESS && self.opts.blind.is_none() {
+                // Decided with the next op, which the decoder hands on next.
+                self.waiting = Some((pc, op));
                 return;
             }
         }
@@ -434,12 +447,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 dst,
                 src,
                 off,
-            } => {
-                let t = self.target(pc, off as i64);
-                let b = self.src(src, VReg::T0);
-                let target = self.edge(pc, t);
-                self.m.branch(width, op, VReg::bpf(dst), b, target);
-            }
+            } => self.branch(pc, width, op, dst, src, off),
             Op::MayGoto { off } => {
                 let t = self.target(pc, off as i64);
                 let target = self.edge(pc, t);
@@ -500,36 +508,43 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         t
     }
 
-    /// A conditional jump over one ALU op lowered with it as one piece
-    /// ([`crate::peephole`]), when nothing else reaches that op and constants
-    /// are not blinded. Returns whether it did. The cheap questions come
-    /// first: most jumps are over something else, or on architectures
-    /// without the fused forms.
-    #[inline(always)]
-    fn jump_over_one(&mut self, pc: usize, op: Op) -> bool {
-        if !M::ALU_UNLESS || self.opts.blind.is_some() {
+    /// Lowers the jump waiting for `op` at `pc`: with it as one piece
+    /// ([`crate::peephole`]) when they form a pattern and nothing else
+    /// reaches `op` (constants are not blinded: nothing waits then), else
+    /// alone. Returns whether `op` was lowered too.
+    #[inline(never)]
+    fn after_waiting(&mut self, pc: usize, op: Op) -> bool {
+        let Some((at, jump)) = self.waiting.take() else {
             return false;
+        };
+        if let Some(pair) = peephole::pair(jump, op) {
+            if !self.is_target(pc) && peephole::lower(&mut self.m, pair) {
+                // The jump's target, as if it had been lowered.
+                self.target(at, 1);
+                self.m.bind(self.first.nth(pc));
+                return true;
+            }
         }
-        self.fuse_next(pc, op)
+        if let Op::Jmp {
+            width,
+            op,
+            dst,
+            src,
+            off,
+        } = jump
+        {
+            self.branch(at, width, op, dst, src, off);
+        }
+        false
     }
 
-    /// [`Lowering::jump_over_one`] once the architecture may fuse.
-    #[inline(never)]
-    fn fuse_next(&mut self, pc: usize, op: Op) -> bool {
-        // Only common one-slot forms fuse: the decoder's fast path knows them all.
-        let Some(next) = self.insns.get(pc + 1).and_then(|&i| decode_common(i)) else {
-            return false;
-        };
-        let Some(pair) = peephole::pair(op, next) else {
-            return false;
-        };
-        if self.is_target(pc + 1) || !peephole::lower(&mut self.m, pair) {
-            return false;
-        }
-        // The jump's target, as if it had been lowered.
-        self.target(pc, 1);
-        self.fused = pc + 1;
-        true
+    /// The conditional jump at `pc`.
+    #[inline(always)]
+    fn branch(&mut self, pc: usize, w: Width, op: JmpOp, dst: Reg, src: Src, off: i16) {
+        let t = self.target(pc, off as i64);
+        let b = self.src(src, VReg::T0);
+        let target = self.edge(pc, t);
+        self.m.branch(w, op, VReg::bpf(dst), b, target);
     }
 
     /// Whether a jump goes to slot `k`, at most one past the slot being lowered.

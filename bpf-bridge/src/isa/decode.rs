@@ -256,18 +256,6 @@ pub fn decode_one(insns: &[Insn], i: usize) -> Result<Op, DecodeError> {
     decode_at(insns, i)
 }
 
-/// The op of a slot holding one of the common one-slot forms the decoder's
-/// fast path knows (ALU ops but division, movsx, negation and byte swaps;
-/// loads, stores, jumps, `call`, `exit`), well-formed: then exactly what
-/// [`decode_one`] gives; else None, whatever the slot holds. For peeking at
-/// a slot without the cost of the full decoder.
-#[inline]
-pub fn decode_common(insn: Insn) -> Option<Op> {
-    let mut got = None;
-    decode_fast(insn, &mut |op, _| got = Some(op));
-    got
-}
-
 #[inline(always)]
 fn decode_at(insns: &[Insn], i: usize) -> Result<Op, DecodeError> {
     let insn = insns[i];

@@ -11,8 +11,8 @@ pub mod semantics;
 mod shape;
 
 pub use decode::{
-    byte_swap_of, decode_common, decode_each, decode_one, decode_program, decode_program_shape,
-    DecodeError, OpSink,
+    byte_swap_of, decode_each, decode_one, decode_program, decode_program_shape, DecodeError,
+    OpSink,
 };
 pub use encode::{encode_program, gotol, is_gotol};
 pub use insn::{insns_from_bytes, insns_to_bytes, Insn, TruncatedBytecode, INSN_SIZE};
