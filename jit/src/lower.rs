@@ -66,7 +66,7 @@ struct Lowering<'a, M: MacroAssembler> {
     /// The slot a load was fused into (its code emitted with the load's).
     fused: usize,
     /// A conditional jump over one op, not lowered yet: the op after it may
-    /// be lowered with it ([`Lowering::jump_over_one`]).
+    /// be lowered with it ([`Lowering::after_waiting`]).
     waiting: Option<(usize, Op)>,
     /// The last pseudo `lddw` of a map into r1: (slot, map).
     r1_map: Option<(usize, u32)>,
@@ -138,10 +138,8 @@ pub fn lower<M: MacroAssembler>(
         l.m.unwind_to(exit);
     }
     decode_each(insns, &mut l).map_err(JitError::Decode)?;
-    if let Some((pc, jump)) = l.waiting.take() {
-        // (Only in a program whose last op falls through: rejected above.)
-        l.lower_op(pc, jump);
-    }
+    // (Nothing waits by now: a program whose last op falls through is rejected.)
+    l.lower_waiting();
     if let Some(e) = l.bad_map {
         return Err(e);
     }
@@ -441,13 +439,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 }
                 self.m.jump(self.first.nth(t));
             }
-            Op::Jmp {
-                width,
-                op,
-                dst,
-                src,
-                off,
-            } => self.branch(pc, width, op, dst, src, off),
+            Op::Jmp { .. } => self.branch(pc, op),
             Op::MayGoto { off } => {
                 let t = self.target(pc, off as i64);
                 let target = self.edge(pc, t);
@@ -514,33 +506,43 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     /// alone. Returns whether `op` was lowered too.
     #[inline(never)]
     fn after_waiting(&mut self, pc: usize, op: Op) -> bool {
-        let Some((at, jump)) = self.waiting.take() else {
+        let Some((at, jump)) = self.waiting else {
             return false;
         };
         if let Some(pair) = peephole::pair(jump, op) {
             if !self.is_target(pc) && peephole::lower(&mut self.m, pair) {
+                self.waiting = None;
                 // The jump's target, as if it had been lowered.
                 self.target(at, 1);
                 self.m.bind(self.first.nth(pc));
                 return true;
             }
         }
-        if let Op::Jmp {
-            width,
+        self.lower_waiting();
+        false
+    }
+
+    /// Lowers the jump waiting, if one is, alone.
+    #[inline(always)]
+    fn lower_waiting(&mut self) {
+        if let Some((at, jump)) = self.waiting.take() {
+            self.branch(at, jump);
+        }
+    }
+
+    /// The conditional jump `jump` at `pc` (other ops: nothing).
+    #[inline(always)]
+    fn branch(&mut self, pc: usize, jump: Op) {
+        let Op::Jmp {
+            width: w,
             op,
             dst,
             src,
             off,
         } = jump
-        {
-            self.branch(at, width, op, dst, src, off);
-        }
-        false
-    }
-
-    /// The conditional jump at `pc`.
-    #[inline(always)]
-    fn branch(&mut self, pc: usize, w: Width, op: JmpOp, dst: Reg, src: Src, off: i16) {
+        else {
+            return;
+        };
         let t = self.target(pc, off as i64);
         let b = self.src(src, VReg::T0);
         let target = self.edge(pc, t);
