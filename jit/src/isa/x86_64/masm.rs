@@ -110,6 +110,7 @@ impl X64Masm {
     }
 
     /// Sets the flags for `c`; returns the condition under which it holds.
+    #[inline(always)]
     fn compare(&mut self, c: Cmp) -> Cond {
         let wide = w64(c.w);
         let a = r(c.a);
