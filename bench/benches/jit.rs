@@ -10,83 +10,27 @@
 //! alone, `x86_64-verified+load` adding the copy into sealed
 //! executable memory, and `rbpf` (`EbpfVmRaw::new` + `jit_compile`: its
 //! verifier, code generation and the `mprotect` of its one-page buffer). Each
-//! benchmark cycles through distinct programs of its size ([`programs`]).
+//! benchmark cycles through distinct programs of its size
+//! ([`luabpf_bench::compile_programs`]).
 //!
 //! After the criterion runs (wall time, inflated when other processes share
 //! the cores), a table fits `fixed + n × per-insn` to each engine's best
 //! thread-CPU times over the sizes, which is how the compile-speed goal is
 //! stated; `-- jit-compile-fit` prints only the table.
 
-use bpf_bridge::facts::{Access, Facts};
-use bpf_bridge::isa::{insns_to_bytes, AluOp, Insn, JmpOp, Op, Reg, Size, Src, Width};
+use bpf_bridge::isa::insns_to_bytes;
 use bpf_bridge::program::{ProgType, Program};
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use jit::exec_mem::{Checked, ExecPool, Host, HostFault};
 use jit::run::{JitProgram, RunArgs};
 use jit::{Arch, Options};
-use luabpf_bench::ops::{alu, alur, jmp, ldx};
+use luabpf_bench::compile_programs::{facts, program, programs};
 use std::hint::black_box;
 
 /// Program sizes of the compile benchmarks.
 const SIZES: [usize; 4] = [16, 64, 256, 1024];
 /// rbpf's JIT writes into one 4 KiB page: larger programs do not fit.
 const RBPF_MAX: usize = 256;
-
-/// Different programs of `n` slots that one benchmark compiles in turn. A
-/// program compiled again and again teaches the CPU's branch predictors its
-/// op sequence, flattering small sizes; a JIT sees each program once, so
-/// every size cycles through at least 8192 slots of distinct code.
-fn programs(n: usize) -> Vec<Vec<Insn>> {
-    (0..(8192 / n).max(1) as u32)
-        .map(|seed| program(n, seed))
-        .collect()
-}
-
-/// A straight-line-with-branches filter of `n` slots that both JITs accept:
-/// packet loads (through r6), 32/64-bit ALU, forward compares, one exit, in a
-/// pseudo-random mix drawn from `seed`.
-fn program(n: usize, seed: u32) -> Vec<Insn> {
-    let mut ops = vec![alu(AluOp::Mov, 0, 0), alur(AluOp::Mov, 6, 1)];
-    let mut i = seed;
-    while ops.len() + 2 < n {
-        i = i.wrapping_mul(1_103_515_245).wrapping_add(12345);
-        let dst = 2 + (i >> 8) as u8 % 4;
-        let src = 2 + (i >> 12) as u8 % 4;
-        let off = ((i >> 20) % 60) as i16;
-        ops.push(match (i >> 16) % 9 {
-            0 => ldx(Size::B, dst, 6, off),
-            1 => ldx(Size::H, dst, 6, off),
-            2 => alur(AluOp::Add, dst, src),
-            3 => Op::Alu {
-                width: Width::W32,
-                op: AluOp::Xor,
-                dst: Reg::new(dst).expect("register"),
-                src: Src::Imm((i >> 4) as i32),
-            },
-            4 => alu(AluOp::Lsh, dst, ((i >> 20) % 63) as i32),
-            5 => alu(AluOp::And, dst, 0xffff),
-            6 => alur(AluOp::Mul, dst, src),
-            7 => jmp(JmpOp::Gt, dst, 1000, 1),
-            _ => alur(AluOp::Add, 0, dst),
-        });
-    }
-    // A jump just before the end needs something to land on.
-    ops.push(alu(AluOp::Add, 0, 1));
-    ops.push(Op::Exit);
-    let mut insns = Vec::new();
-    for op in &ops {
-        op.encode(&mut insns);
-    }
-    insns
-}
-
-/// Facts as the verifier gives them for [`program`]: every access proven.
-fn facts(n: usize) -> Facts {
-    Facts {
-        accesses: vec![Access::Proven; n],
-        max_stack: 0,
-    }
-}
 
 /// One compile engine of the comparison.
 #[derive(Clone, Copy)]

@@ -1,5 +1,6 @@
 //! Shared set-up for the criterion benchmarks.
 
+pub mod compile_programs;
 pub mod packet_loops;
 
 /// Short builders for 64-bit eBPF ops, so bench programs read like assembly.

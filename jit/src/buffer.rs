@@ -266,6 +266,13 @@ impl<K: LabelUse> CodeBuffer<K> {
         }
         let offsets = if moves.saved.is_empty() && moves.pads.is_empty() {
             labels.iter().map(|b| b.pos).collect()
+        } else if moves.pads.is_empty() {
+            // (`saved` has an entry for every count of fixups.)
+            let saved = &moves.saved;
+            labels
+                .iter()
+                .map(|b| b.pos - saved[b.fixups_before as usize])
+                .collect()
         } else {
             labels
                 .iter()
@@ -386,10 +393,13 @@ impl<K: LabelUse> CodeBuffer<K> {
         }
         // Whole blocks read within the buffer and write nothing unread.
         if src - dst + spare >= B && src + len + B <= self.code.len() {
+            // One slice for the whole move, whose length bounds every block.
+            let area = &mut self.code[dst..src + len + B];
+            let gap = src - dst;
             let mut k = 0;
             while k < len {
-                let block: [u8; B] = self.code[src + k..src + k + B].try_into().expect("B bytes");
-                self.code[dst + k..dst + k + B].copy_from_slice(&block);
+                let block: [u8; B] = *area[gap + k..].first_chunk().expect("B bytes");
+                area[k..k + B].copy_from_slice(&block);
                 k += B;
             }
         } else {

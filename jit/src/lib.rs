@@ -21,6 +21,7 @@ pub mod lower;
 pub mod masm;
 pub mod peephole;
 mod plan;
+mod targets;
 
 #[cfg(feature = "std")]
 mod disasm;

@@ -5,12 +5,14 @@
 use crate::abi;
 use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, HostFn, MacroAssembler, Operand, VReg};
+use crate::peephole;
+use crate::targets::Targets;
 use crate::{FaultKind, JitError, Options};
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
 use bpf_bridge::isa::{
-    byte_swap_of, decode_each, decode_one, decode_program, jump_targets, semantics, AluOp, Endian,
-    Insn, JmpOp, Op, OpSink, Reg, Shape, Size, Src, Width,
+    byte_swap_of, decode_each, decode_one, decode_program, semantics, AluOp, Endian, Insn, JmpOp,
+    Op, OpSink, Reg, Shape, Size, Src, Width,
 };
 use bpf_bridge::program::{helper_id, MapDef};
 
@@ -43,8 +45,8 @@ struct CtxPath {
 struct Lowering<'a, M: MacroAssembler> {
     m: M,
     insns: &'a [Insn],
-    /// [`jump_targets`], made when first needed (few programs need them).
-    targets: Option<Vec<bool>>,
+    /// Where jumps go, learnt as they are lowered.
+    targets: Targets<'a>,
     maps: &'a [MapDef],
     xdp: bool,
     ctx_paths: Vec<CtxPath>,
@@ -63,6 +65,9 @@ struct Lowering<'a, M: MacroAssembler> {
     key: u64,
     /// The slot a load was fused into (its code emitted with the load's).
     fused: usize,
+    /// A conditional jump over one op, not lowered yet: the op after it may
+    /// be lowered with it ([`Lowering::after_waiting`]).
+    waiting: Option<(usize, Op)>,
     /// The last pseudo `lddw` of a map into r1: (slot, map).
     r1_map: Option<(usize, u32)>,
     /// The first pseudo `lddw` naming a map the program does not have.
@@ -105,7 +110,7 @@ pub fn lower<M: MacroAssembler>(
     let mut l = Lowering {
         m,
         insns,
-        targets: None,
+        targets: Targets::new(insns, shape),
         maps,
         xdp,
         ctx_paths: Vec::new(),
@@ -120,6 +125,7 @@ pub fn lower<M: MacroAssembler>(
         saved_on_call,
         key: opts.blind.unwrap_or(0) | 1,
         fused: usize::MAX,
+        waiting: None,
         r1_map: None,
         bad_map: None,
     };
@@ -132,6 +138,8 @@ pub fn lower<M: MacroAssembler>(
         l.m.unwind_to(exit);
     }
     decode_each(insns, &mut l).map_err(JitError::Decode)?;
+    // (Nothing waits by now: a program whose last op falls through is rejected.)
+    l.lower_waiting();
     if let Some(e) = l.bad_map {
         return Err(e);
     }
@@ -149,12 +157,17 @@ impl<M: MacroAssembler> OpSink for Lowering<'_, M> {
     /// of its own: it starts where the next does.
     #[inline(always)]
     fn op(&mut self, pc: usize, op: Op) {
+        if self.waiting.is_some() && self.after_waiting(pc, op) {
+            return;
+        }
         self.m.bind(self.first.nth(pc));
         if pc == self.fused {
             return;
         }
         if let Op::Jmp { off: 1, .. } = op {
-            if self.jump_over_one(pc, op) {
+            if M::ALU_UNLESS && self.opts.blind.is_none() {
+                // Decided with the next op, which the decoder hands on next.
+                self.waiting = Some((pc, op));
                 return;
             }
         }
@@ -356,7 +369,8 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 base,
                 off,
             } => {
-                if let Access::Ctx(field) = self.access(pc) {
+                let access = self.access(pc);
+                if let Access::Ctx(field) = access {
                     self.m
                         .load_ctx(VReg::bpf(dst), abi::XDP_FIELDS + 8 * ctx_index(field));
                     return;
@@ -374,8 +388,14 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     }
                     _ => None,
                 };
-                let (b, o, done) =
-                    self.address(pc, base, off, size.bytes(), kind, Some((dst, swap)));
+                let (b, o, done) = match access {
+                    // (As `address`, with the access looked up once.)
+                    Access::Proven => (VReg::bpf(base), off as i32, None),
+                    _ => {
+                        let load = Some((dst, swap));
+                        self.checked_address(pc, base, off, size.bytes(), kind, load)
+                    }
+                };
                 if swap.is_some() {
                     self.m.load_swapped(size, VReg::bpf(dst), b, o);
                 } else {
@@ -419,18 +439,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 }
                 self.m.jump(self.first.nth(t));
             }
-            Op::Jmp {
-                width,
-                op,
-                dst,
-                src,
-                off,
-            } => {
-                let t = self.target(pc, off as i64);
-                let b = self.src(src, VReg::T0);
-                let target = self.edge(pc, t);
-                self.m.branch(width, op, VReg::bpf(dst), b, target);
-            }
+            Op::Jmp { .. } => self.branch(pc, op),
             Op::MayGoto { off } => {
                 let t = self.target(pc, off as i64);
                 let target = self.edge(pc, t);
@@ -480,38 +489,69 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     /// decoder's check of targets: one outside the program (which the decoder
     /// then rejects) stands in as `pc`, so no label past the slots is named.
     #[inline(always)]
-    fn target(&self, pc: usize, off: i64) -> usize {
+    fn target(&mut self, pc: usize, off: i64) -> usize {
         let t = pc as i64 + 1 + off;
-        if (t as u64) < self.insns.len() as u64 {
+        let t = if (t as u64) < self.insns.len() as u64 {
             t as usize
         } else {
             pc
-        }
+        };
+        self.targets.mark(t);
+        t
     }
 
-    /// A conditional jump over one ALU op lowered with it as one piece
-    /// ([`crate::peephole`]), when nothing else reaches that op and constants
-    /// are not blinded. Returns whether it did.
-    fn jump_over_one(&mut self, pc: usize, op: Op) -> bool {
-        if self.opts.blind.is_some() || self.is_target(pc + 1) {
-            return false;
-        }
-        let Ok(next) = decode_one(self.insns, pc + 1) else {
+    /// Lowers the jump waiting for `op` at `pc`: with it as one piece
+    /// ([`crate::peephole`]) when they form a pattern and nothing else
+    /// reaches `op` (constants are not blinded: nothing waits then), else
+    /// alone. Returns whether `op` was lowered too.
+    #[inline(never)]
+    fn after_waiting(&mut self, pc: usize, op: Op) -> bool {
+        let Some((at, jump)) = self.waiting else {
             return false;
         };
-        if crate::peephole::fuse(&mut self.m, op, next) {
-            self.fused = pc + 1;
-            true
-        } else {
-            false
+        if let Some(pair) = peephole::pair(jump, op) {
+            if !self.is_target(pc) && peephole::lower(&mut self.m, pair) {
+                self.waiting = None;
+                // The jump's target, as if it had been lowered.
+                self.target(at, 1);
+                self.m.bind(self.first.nth(pc));
+                return true;
+            }
+        }
+        self.lower_waiting();
+        false
+    }
+
+    /// Lowers the jump waiting, if one is, alone.
+    #[inline(always)]
+    fn lower_waiting(&mut self) {
+        if let Some((at, jump)) = self.waiting.take() {
+            self.branch(at, jump);
         }
     }
 
-    /// Whether a jump goes to slot `k`.
+    /// The conditional jump `jump` at `pc` (other ops: nothing).
+    #[inline(always)]
+    fn branch(&mut self, pc: usize, jump: Op) {
+        let Op::Jmp {
+            width: w,
+            op,
+            dst,
+            src,
+            off,
+        } = jump
+        else {
+            return;
+        };
+        let t = self.target(pc, off as i64);
+        let b = self.src(src, VReg::T0);
+        let target = self.edge(pc, t);
+        self.m.branch(w, op, VReg::bpf(dst), b, target);
+    }
+
+    /// Whether a jump goes to slot `k`, at most one past the slot being lowered.
     fn is_target(&mut self, k: usize) -> bool {
-        let insns = self.insns;
-        let targets = self.targets.get_or_insert_with(|| jump_targets(insns));
-        targets.get(k).copied().unwrap_or(false)
+        self.targets.is_target(k)
     }
 
     /// Whether the program has map `map`; records the error if not.

@@ -179,6 +179,9 @@ pub trait MacroAssembler {
     fn branch(&mut self, w: Width, op: JmpOp, a: VReg, b: Operand, l: Label);
     /// If the counter at `ctx + off` is zero jump to `l`, else decrement it.
     fn count_down(&mut self, off: i32, l: Label);
+    /// Whether [`MacroAssembler::alu_unless`] has any form here (lowering
+    /// looks for the pattern only then).
+    const ALU_UNLESS: bool = false;
     /// A conditional jump over one ALU op, without the jump: `dst = dst op src`
     /// at width `w` (`op` None: `dst = src`) only when `c` is false (the jump
     /// not taken); when `c` holds `dst` keeps its whole 64-bit value. May

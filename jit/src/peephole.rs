@@ -7,15 +7,33 @@
 //! slower with it than with the eliminated `mov` and an `add`.)
 
 use crate::masm::{BinOp, Cmp, MacroAssembler, Operand, VReg};
-use bpf_bridge::isa::{AluOp, Op, Src};
+use bpf_bridge::isa::{AluOp, Op, Src, Width};
 
-/// Lowers two consecutive ops together when they form a pattern; returns
-/// whether it did (if not, the caller lowers them one by one). The caller
-/// checks that nothing jumps to `second` and that constants are not blinded.
-pub fn fuse<M: MacroAssembler>(m: &mut M, first: Op, second: Op) -> bool {
+/// Two consecutive ops that form a pattern, as the architecture takes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pair {
+    /// `if c goto +1; dst op= src` (`op` None: `dst = src`): a branch over
+    /// one ALU op, as counting or saturating code has it, done without the
+    /// branch ([`MacroAssembler::alu_unless`]).
+    JumpOverAlu {
+        c: Cmp,
+        w: Width,
+        op: Option<BinOp>,
+        dst: VReg,
+        src: Operand,
+    },
+}
+
+/// The pattern `first; second` form, if any. Looks at the two ops only: the
+/// caller checks that nothing jumps to `second` and that constants are not
+/// blinded, then [`lower`]s it.
+#[inline]
+pub fn pair(first: Op, second: Op) -> Option<Pair> {
+    let operand = |s: Src| match s {
+        Src::Reg(r) => Operand::Reg(VReg::bpf(r)),
+        Src::Imm(i) => Operand::Imm(i),
+    };
     match (first, second) {
-        // `if a op b goto +1; d op= s`: a branch over one ALU op, as counting
-        // or saturating code has it, done without the branch.
         (
             Op::Jmp {
                 width: cw,
@@ -31,18 +49,14 @@ pub fn fuse<M: MacroAssembler>(m: &mut M, first: Op, second: Op) -> bool {
                 src,
             },
         ) => {
-            let bin = match op {
+            let op = match op {
                 AluOp::Mov => None,
                 AluOp::Add => Some(BinOp::Add),
                 AluOp::Sub => Some(BinOp::Sub),
                 AluOp::Or => Some(BinOp::Or),
                 AluOp::Xor => Some(BinOp::Xor),
                 AluOp::And => Some(BinOp::And),
-                _ => return false,
-            };
-            let operand = |s: Src| match s {
-                Src::Reg(r) => Operand::Reg(VReg::bpf(r)),
-                Src::Imm(i) => Operand::Imm(i),
+                _ => return None,
             };
             let c = Cmp {
                 w: cw,
@@ -50,8 +64,22 @@ pub fn fuse<M: MacroAssembler>(m: &mut M, first: Op, second: Op) -> bool {
                 a: VReg::bpf(a),
                 b: operand(b),
             };
-            m.alu_unless(c, width, bin, VReg::bpf(dst), operand(src))
+            Some(Pair::JumpOverAlu {
+                c,
+                w: width,
+                op,
+                dst: VReg::bpf(dst),
+                src: operand(src),
+            })
         }
-        _ => false,
+        _ => None,
+    }
+}
+
+/// Lowers `p` as one piece; returns whether it did (if not, having emitted
+/// nothing, the caller lowers the ops one by one).
+pub fn lower<M: MacroAssembler>(m: &mut M, p: Pair) -> bool {
+    match p {
+        Pair::JumpOverAlu { c, w, op, dst, src } => m.alu_unless(c, w, op, dst, src),
     }
 }

@@ -219,11 +219,14 @@ fn is_lddw(insn: Insn) -> bool {
 /// The byte swap to big-endian (`be16/32/64`) or unconditional one
 /// (`bswap16/32/64`) the slot holds, as `(bits, dst)`, if it holds one of
 /// those; looks at nothing else (a malformed slot is the decoder's business).
-#[inline]
+/// (Inlined: it is asked after every load, and the opcode alone mostly answers.)
+#[inline(always)]
 pub fn byte_swap_of(insn: Insn) -> Option<(u8, Reg)> {
-    let swaps = insn.code == BPF_ALU | BPF_END | BPF_TO_BE || insn.code == BPF_ALU64 | BPF_END;
+    if insn.code != BPF_ALU | BPF_END | BPF_TO_BE && insn.code != BPF_ALU64 | BPF_END {
+        return None;
+    }
     match insn.imm {
-        16 | 32 | 64 if swaps => Some((insn.imm as u8, Reg::new(insn.dst())?)),
+        16 | 32 | 64 => Some((insn.imm as u8, Reg::new(insn.dst())?)),
         _ => None,
     }
 }

@@ -67,3 +67,52 @@ fn jump_over_one_alu_op() {
     }
     assert!(n > 1000);
 }
+
+/// The op after a jump over one is not fused with it when another jump also
+/// lands on it: from before (a forward jump) or from after (a loop's
+/// backward jump), on every seed's register values.
+#[test]
+fn jump_over_one_onto_a_jump_target() {
+    let w = Width::W64;
+    let jmp = |op, dst: u8, src: u8, off| Op::Jmp {
+        width: w,
+        op,
+        dst: reg(dst),
+        src: Src::Reg(reg(src)),
+        off,
+    };
+    let alu = |op, dst: u8, imm| Op::Alu {
+        width: w,
+        op,
+        dst: reg(dst),
+        src: Src::Imm(imm),
+    };
+    let forward = [
+        jmp(JmpOp::Gt, 1, 2, 2),
+        alu(AluOp::Mov, 0, 7),
+        jmp(JmpOp::Eq, 3, 4, 1),
+        alu(AluOp::Add, 0, 1),
+    ];
+    let backward = [
+        alu(AluOp::Mov, 5, 3),
+        jmp(JmpOp::Gt, 0, 6, 1),
+        alu(AluOp::Add, 0, 1),
+        alu(AluOp::Sub, 5, 1),
+        Op::Jmp {
+            width: w,
+            op: JmpOp::Ne,
+            dst: reg(5),
+            src: Src::Imm(0),
+            off: -3,
+        },
+    ];
+    for body in [&forward[..], &backward[..]] {
+        for seed in 0..10 {
+            let p = prog(&with_all_regs(seed, body));
+            check_same(&p, &[]).unwrap();
+            if seed < 2 {
+                check_emulated(&p, &[]);
+            }
+        }
+    }
+}

@@ -368,6 +368,11 @@ impl Asm {
 
     /// Loads `v` with the fewest movz/movn/movk.
     pub fn mov_imm(&mut self, rd: XReg, v: u64) {
+        if v >> 32 == 0 && v as u16 != 0 && (v >> 16) as u16 != 0 {
+            // The common 32-bit case of the search below, without the search.
+            self.movz(true, rd, v as u16, 0);
+            return self.movk(true, rd, (v >> 16) as u16, 1);
+        }
         let halves = [
             v as u16,
             (v >> 16) as u16,

@@ -200,6 +200,7 @@ impl Asm {
     }
 
     /// `op rd, rs1, rs2` (64-bit, or the `w` form).
+    #[inline]
     pub fn rr(&mut self, op: Rop, word: bool, rd: Xr, rs1: Xr, rs2: Xr) {
         let (f7, f3) = op.f7_f3();
         self.r(f7, rs2, rs1, f3, rd, if word { 0x3b } else { 0x33 });

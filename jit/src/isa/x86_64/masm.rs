@@ -110,6 +110,7 @@ impl X64Masm {
     }
 
     /// Sets the flags for `c`; returns the condition under which it holds.
+    #[inline(always)]
     fn compare(&mut self, c: Cmp) -> Cond {
         let wide = w64(c.w);
         let a = r(c.a);
@@ -151,6 +152,8 @@ impl X64Masm {
 }
 
 impl MacroAssembler for X64Masm {
+    const ALU_UNLESS: bool = true;
+
     fn new_label(&mut self) -> Label {
         self.asm.buf.new_label()
     }
