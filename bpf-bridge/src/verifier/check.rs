@@ -9,6 +9,7 @@ use super::error::{fail, Rule, VerifyError};
 use super::precise::{Backedge, Hist, Marks};
 use super::prune;
 use super::state::{Frame, Kind, RegState, Spare, State};
+use super::store::{Saved, Store};
 use super::VerifierConfig;
 use crate::facts::Access;
 use crate::isa::{semantics, AluOp, Op, Reg, Src, Width};
@@ -31,8 +32,9 @@ const DRIFT_ROUNDS: usize = 12;
 /// A state recorded at a prune point. How many paths below it are still
 /// being explored is kept apart, in [`Checker::branches`].
 pub(crate) struct Visited {
-    /// `None` once dropped from the per-slot list (memory is given back).
-    pub(super) state: Option<State>,
+    /// Its frames; `None` once dropped from the per-slot list (their place
+    /// is given back).
+    pub(super) state: Option<Saved>,
     pub(super) parent: Option<u32>,
     pub(super) depth: u64,
     /// Longest finished path through this state, in instructions from entry.
@@ -96,6 +98,8 @@ pub(crate) struct Checker<'a> {
     pending: Vec<State>,
     /// Buffers of states no longer needed, for copies.
     spare: Spare,
+    /// The frames of recorded states.
+    pub(super) store: Store,
     next_id: u32,
     pub processed: u64,
     pub peak_states: usize,
@@ -127,6 +131,7 @@ impl<'a> Checker<'a> {
             at: vec![Vec::new(); n],
             pending: Vec::with_capacity(16),
             spare: Spare::default(),
+            store: Store::with_capacity((points + 8).min(cap)),
             next_id: 1,
             processed: 0,
             peak_states: 0,
@@ -153,7 +158,7 @@ impl<'a> Checker<'a> {
                 f.regs[1] = RegState::ptr(Kind::Packet, 0);
                 f.regs[2] = RegState {
                     len: true,
-                    ..RegState::scalar(Scalar::urange(0, u32::MAX as u64))
+                    ..RegState::scalar(Scalar::low_bits(32))
                 };
             }
         }
@@ -270,11 +275,11 @@ impl<'a> Checker<'a> {
             if self.branches[i as usize] > 0 {
                 in_loop = true;
                 if may_goto {
-                    let Some(old) = &self.visited[i as usize].state else {
+                    let Some(saved) = self.visited[i as usize].state else {
                         continue;
                     };
                     if prune::subsumes(
-                        old,
+                        self.store.get(saved),
                         st,
                         &self.cfg.live,
                         &self.cfg.stack_live,
@@ -289,11 +294,11 @@ impl<'a> Checker<'a> {
                     widen_from = Some(i);
                 } else if e.goto_depth == st.goto_depth && self.hashes_match(pc, k, st, &mut hash) {
                     // (A may_goto passed on the way bounds the loop.)
-                    let Some(old) = &self.visited[i as usize].state else {
+                    let Some(saved) = self.visited[i as usize].state else {
                         continue;
                     };
                     if !prune::subsumes(
-                        old,
+                        self.store.get(saved),
                         st,
                         &self.cfg.live,
                         &self.cfg.stack_live,
@@ -312,13 +317,13 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let v = &self.visited[i as usize];
-            let Some(old) = &v.state else { continue };
+            let Some(saved) = v.state else { continue };
             // Inside a loop still being explored, marks are not final yet:
             // compare every scalar.
             let open = self.open_loop(i);
             let prec = (open.is_none() && !v.prec_all).then_some(&v.prec);
             if prune::subsumes(
-                old,
+                self.store.get(saved),
                 st,
                 &self.cfg.live,
                 &self.cfg.stack_live,
@@ -346,8 +351,8 @@ impl<'a> Checker<'a> {
             let v = &self.visited[i as usize];
             let mut keep = if v.prec_all { Marks::ALL } else { v.prec };
             self.drifting(pc, st, &mut keep);
-            if let Some(old) = &self.visited[i as usize].state {
-                prune::widen(old, st, Some(&keep));
+            if let Some(saved) = self.visited[i as usize].state {
+                prune::widen(self.store.get(saved), st, Some(&keep));
             }
         }
         if in_loop
@@ -369,16 +374,7 @@ impl<'a> Checker<'a> {
         st.hist.clear();
         let hist = start..self.hist_arena.len() as u32;
         st.known = Marks::default();
-        // The recorded copy needs no history (and no room for one).
-        let saved = State {
-            frames: self.spare.frames(&st.frames),
-            goto_depth: st.goto_depth,
-            pc: st.pc,
-            depth: st.depth,
-            parent: None,
-            hist: Vec::new(),
-            known: st.known,
-        };
+        let saved = self.store.save(&st.frames);
         self.visited.push(Visited {
             state: Some(saved),
             parent: st.parent,
@@ -409,13 +405,13 @@ impl<'a> Checker<'a> {
     /// an enclosing loop's counter, constant within this loop) are taken out
     /// of `keep`, to be widened too.
     fn drifting(&self, pc: usize, st: &State, keep: &mut Marks) {
-        let rounds: Vec<&State> = self.at[pc]
+        let rounds: Vec<&[Frame]> = self.at[pc]
             .iter()
             .filter_map(|e| {
                 let v = &self.visited[e.idx as usize];
                 v.state
-                    .as_ref()
                     .filter(|_| self.branches[e.idx as usize] > 0)
+                    .map(|s| self.store.get(s))
             })
             .collect();
         if rounds.len() < DRIFT_ROUNDS {
@@ -427,8 +423,8 @@ impl<'a> Checker<'a> {
             if !keep.has_reg(f, r) {
                 continue;
             }
-            let val = |s: &State| s.frames.get(f).map(|fr| fr.regs[r]);
-            let mut changed = val(last[DRIFT_ROUNDS - 1]) != val(st);
+            let val = |s: &[Frame]| s.get(f).map(|fr| fr.regs[r]);
+            let mut changed = val(last[DRIFT_ROUNDS - 1]) != val(&st.frames);
             for w in last.windows(2) {
                 changed &= val(w[0]) != val(w[1]);
             }
@@ -440,8 +436,8 @@ impl<'a> Checker<'a> {
             if keep.slots[f] & (1 << i) == 0 {
                 continue;
             }
-            let val = |s: &State| s.frames.get(f).and_then(|fr| fr.stack.get(i)).copied();
-            let mut changed = val(last[DRIFT_ROUNDS - 1]) != val(st);
+            let val = |s: &[Frame]| s.get(f).and_then(|fr| fr.stack.get(i)).copied();
+            let mut changed = val(last[DRIFT_ROUNDS - 1]) != val(&st.frames);
             for w in last.windows(2) {
                 changed &= val(w[0]) != val(w[1]);
             }
@@ -455,12 +451,12 @@ impl<'a> Checker<'a> {
     /// hash (both computed once, on first need).
     fn hashes_match(&mut self, pc: usize, k: usize, st: &State, cur: &mut Option<u64>) -> bool {
         let live = &self.cfg.live;
-        let h = *cur.get_or_insert_with(|| prune::exact_hash(st, live));
+        let h = *cur.get_or_insert_with(|| prune::exact_hash(&st.frames, pc, live));
         let e = &mut self.at[pc][k];
-        let old = match (e.hash, &self.visited[e.idx as usize].state) {
+        let old = match (e.hash, self.visited[e.idx as usize].state) {
             (Some(x), _) => x,
             (None, Some(s)) => {
-                let x = prune::exact_hash(s, live);
+                let x = prune::exact_hash(self.store.get(s), pc, live);
                 e.hash = Some(x);
                 x
             }
@@ -483,7 +479,7 @@ impl<'a> Checker<'a> {
                 .unwrap_or(0);
             let i = list.remove(pos).idx;
             if let Some(old) = self.visited[i as usize].state.take() {
-                self.spare.put(old);
+                self.store.forget(old);
             }
             self.live_states -= 1;
         }

@@ -26,6 +26,7 @@ mod precise;
 mod prune;
 mod stack_live;
 mod state;
+mod store;
 pub mod tnum;
 
 pub use bounds::Scalar;

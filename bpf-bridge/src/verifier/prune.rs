@@ -122,56 +122,65 @@ fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool, precise
     }
 }
 
+/// One bit per byte of a [`Slot::codes`] word: its [`Byte::Misc`] flag.
+const MISC: u64 = 0x0101_0101_0101_0101;
+
 fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool, prec: u64, live: u64) -> bool {
-    let n = old.stack.len().max(if exact { cur.stack.len() } else { 0 });
-    for i in 0..n {
-        if !exact && i < 64 && live & (1 << i) == 0 {
-            continue;
-        }
-        let os = old.stack.get(i).unwrap_or(&Slot::EMPTY);
-        let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
-        if exact {
+    if exact {
+        let n = old.stack.len().max(cur.stack.len());
+        for i in 0..n {
+            let os = old.stack.get(i).unwrap_or(&Slot::EMPTY);
+            let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
             if os.bytes != cs.bytes
                 || (os.bytes[0] == Byte::Spill && !regsafe(&os.spill, &cs.spill, ids, true, true))
             {
                 return false;
             }
-            continue;
         }
-        if os.bytes[0] == Byte::Spill {
-            let precise = i >= 64 || prec & (1 << i) != 0;
-            let ok = if os.spill.kind == Kind::Scalar && !precise && !os.spill.len {
-                // Any scalar data will do: a spilled one, or eight data bytes.
-                match cs.bytes[0] {
-                    Byte::Spill => cs.spill.kind == Kind::Scalar,
-                    _ => cs.bytes == [Byte::Misc; 8],
-                }
-            } else {
-                cs.bytes[0] == Byte::Spill && regsafe(&os.spill, &cs.spill, ids, false, precise)
-            };
-            if !ok {
+        return true;
+    }
+    // Only the live slots old has written (a frame has at most 64 slots),
+    // the precise ones first: spilled loop counters, which most often differ.
+    let n = old.stack.len();
+    debug_assert!(n <= 64);
+    let todo = live & if n >= 64 { u64::MAX } else { (1 << n) - 1 };
+    for mut set in [todo & prec, todo & !prec] {
+        while set != 0 {
+            let i = set.trailing_zeros() as usize;
+            set &= set - 1;
+            let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
+            if !slotsafe(&old.stack[i], cs, ids, prec & (1 << i) != 0) {
                 return false;
-            }
-            continue;
-        }
-        for b in 0..8 {
-            match os.bytes[b] {
-                Byte::Invalid => {}
-                Byte::Misc => {
-                    let ok = match cs.bytes[b] {
-                        Byte::Misc => true,
-                        Byte::Spill => cs.spill.kind == Kind::Scalar,
-                        Byte::Invalid => false,
-                    };
-                    if !ok {
-                        return false;
-                    }
-                }
-                Byte::Spill => return false,
             }
         }
     }
     true
+}
+
+/// Whether old stack slot `os` covers `cs` (`precise`: its spilled scalar's
+/// value matters).
+#[inline(always)]
+fn slotsafe(os: &Slot, cs: &Slot, ids: &mut IdMap, precise: bool) -> bool {
+    if os.bytes[0] == Byte::Spill {
+        return if os.spill.kind == Kind::Scalar && !precise && !os.spill.len {
+            // Any scalar data will do: a spilled one, or eight data bytes.
+            match cs.bytes[0] {
+                Byte::Spill => cs.spill.kind == Kind::Scalar,
+                _ => cs.bytes == [Byte::Misc; 8],
+            }
+        } else {
+            cs.bytes[0] == Byte::Spill && regsafe(&os.spill, &cs.spill, ids, false, precise)
+        };
+    }
+    // Each data byte of old must be data in cur: a data byte, or a byte of a
+    // spilled scalar (the bytes of a slot are spilled all or none).
+    let c = cs.codes();
+    let data = if cs.bytes[0] == Byte::Spill && cs.spill.kind == Kind::Scalar {
+        (c | c >> 1) & MISC
+    } else {
+        c & MISC
+    };
+    os.codes() & !data == 0
 }
 
 /// Whether every concrete state `cur` stands for is one `old` stands for, on
@@ -181,7 +190,7 @@ fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool, prec: u64, 
 /// `stack_live` is per slot too: stack slots of the current frame that may
 /// still be read (the others are skipped unless `exact`).
 pub fn subsumes(
-    old: &State,
+    old: &[Frame],
     cur: &State,
     live: &[u16],
     stack_live: &[u64],
@@ -189,12 +198,12 @@ pub fn subsumes(
     prec: Option<&Marks>,
     ids: &mut IdMap,
 ) -> bool {
-    if old.frames.len() != cur.frames.len() {
+    if old.len() != cur.frames.len() {
         return false;
     }
     ids.len = 0;
     let top = cur.frames.len() - 1;
-    for (i, (of, cf)) in old.frames.iter().zip(&cur.frames).enumerate() {
+    for (i, (of, cf)) in old.iter().zip(&cur.frames).enumerate() {
         if of.callsite != cf.callsite {
             return false;
         }
@@ -251,7 +260,7 @@ pub fn subsumes(
 /// scalars `prec` leaves imprecise are forgotten (`None`: all): the others
 /// matter, and forgetting them would fail the program instead (the kernel's
 /// `widen_imprecise_scalars`).
-pub fn widen(old: &State, cur: &mut State, prec: Option<&Marks>) {
+pub fn widen(old: &[Frame], cur: &mut State, prec: Option<&Marks>) {
     let forget = |o: &RegState, c: &mut RegState, precise: bool| {
         if !precise
             && o.kind == Kind::Scalar
@@ -267,7 +276,7 @@ pub fn widen(old: &State, cur: &mut State, prec: Option<&Marks>) {
             };
         }
     };
-    for (f, (of, cf)) in old.frames.iter().zip(cur.frames.iter_mut()).enumerate() {
+    for (f, (of, cf)) in old.iter().zip(cur.frames.iter_mut()).enumerate() {
         let (pregs, pslots) = match prec {
             Some(m) => (
                 m.regs.get(f).copied().unwrap_or(0),
@@ -286,9 +295,10 @@ pub fn widen(old: &State, cur: &mut State, prec: Option<&Marks>) {
     }
 }
 
-/// A hash that agrees with exact equality ([`subsumes`] with `exact`): equal
-/// states hash alike (ids, which may be renamed, are left out).
-pub fn exact_hash(st: &State, live: &[u16]) -> u64 {
+/// A hash that agrees with exact equality ([`subsumes`] with `exact`) of
+/// states at `pc`: equal states hash alike (ids, which may be renamed, are
+/// left out).
+pub fn exact_hash(frames: &[Frame], pc: usize, live: &[u16]) -> u64 {
     use core::hash::{Hash, Hasher};
     let mut h = Fx(0);
     // A few fields suffice: equal states still hash alike.
@@ -305,14 +315,14 @@ pub fn exact_hash(st: &State, live: &[u16]) -> u64 {
             }
         }
     };
-    let top = st.frames.len() - 1;
-    st.frames.len().hash(&mut h);
-    for (i, f) in st.frames.iter().enumerate() {
+    let top = frames.len() - 1;
+    frames.len().hash(&mut h);
+    for (i, f) in frames.iter().enumerate() {
         f.callsite.hash(&mut h);
         let mask = if i == top {
-            live.get(st.pc).copied().unwrap_or(u16::MAX)
+            live.get(pc).copied().unwrap_or(u16::MAX)
         } else {
-            live.get(st.frames[i + 1].callsite + 1)
+            live.get(frames[i + 1].callsite + 1)
                 .copied()
                 .unwrap_or(u16::MAX)
                 & !0x3f

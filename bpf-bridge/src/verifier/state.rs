@@ -135,15 +135,17 @@ impl fmt::Display for RegState {
     }
 }
 
-/// What one stack byte holds.
+/// What one stack byte holds. The values are bit flags: [`Slot::codes`]
+/// packs a slot's eight into one word, for comparisons of whole slots.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[repr(u8)]
 pub enum Byte {
     /// Never written.
-    Invalid,
+    Invalid = 0,
     /// Scalar data of unknown value.
-    Misc,
+    Misc = 1,
     /// Part of a spilled register (the slot's `spill`).
-    Spill,
+    Spill = 2,
 }
 
 /// Eight stack bytes `[-8(i+1), -8i)` of a frame.
@@ -161,6 +163,13 @@ impl Slot {
         bytes: [Byte::Invalid; 8],
         spill: RegState::NOT_INIT,
     };
+
+    /// The eight bytes' [`Byte`] values, one per byte of the word (lowest
+    /// address in the lowest byte).
+    #[inline]
+    pub fn codes(&self) -> u64 {
+        u64::from_le_bytes(self.bytes.map(|b| b as u8))
+    }
 }
 
 /// One function activation.
