@@ -6,6 +6,7 @@
 use super::bounds::Scalar;
 use super::cfg::Cfg;
 use super::error::{fail, Rule, VerifyError};
+use super::points::{AtEntry, AtLists};
 use super::precise::{Backedge, Hist, Marks};
 use super::prune;
 use super::state::{Frame, Kind, RegState, Spare, State};
@@ -63,19 +64,6 @@ enum PathEnd {
     Dead,
 }
 
-/// One entry of a prune point's list of recorded states: what the scan at
-/// each visit reads, packed so that it touches no recorded state unless a
-/// comparison is worth making.
-#[derive(Clone, Copy)]
-struct AtEntry {
-    /// Index into the visited list.
-    idx: u32,
-    /// The state's `goto_depth`.
-    goto_depth: u32,
-    /// [`prune::exact_hash`] of the state, once needed.
-    hash: Option<u64>,
-}
-
 /// What one instruction did to the current path.
 enum Flow {
     Next,
@@ -94,7 +82,7 @@ pub(crate) struct Checker<'a> {
     /// Histories of recorded states, one range each (one buffer: no
     /// allocation per state, and the path's buffer keeps its capacity).
     pub(super) hist_arena: Vec<Hist>,
-    at: Vec<Vec<AtEntry>>,
+    at: AtLists,
     pending: Vec<State>,
     /// Buffers of states no longer needed, for copies.
     spare: Spare,
@@ -128,7 +116,7 @@ impl<'a> Checker<'a> {
             branches: Vec::with_capacity(cap),
             backedges: Vec::new(),
             hist_arena: Vec::with_capacity(4 * n),
-            at: vec![Vec::new(); n],
+            at: AtLists::new(n, cap),
             pending: Vec::with_capacity(16),
             spare: Spare::default(),
             store: Store::with_capacity((points + 8).min(cap)),
@@ -269,8 +257,10 @@ impl<'a> Checker<'a> {
         let mut hash = None;
         // Made on first comparison (most visits in a loop compare none).
         let mut ids = None;
-        for k in 0..self.at[pc].len() {
-            let e = self.at[pc][k];
+        let mut next = self.at.first(pc);
+        while let Some(k) = next {
+            next = self.at.next(k);
+            let e = *self.at.entry(k);
             let i = e.idx;
             if self.branches[i as usize] > 0 {
                 in_loop = true;
@@ -388,11 +378,14 @@ impl<'a> Checker<'a> {
             is_head: false,
         });
         self.branches.push(1);
-        self.at[pc].push(AtEntry {
-            idx,
-            goto_depth: st.goto_depth,
-            hash: None,
-        });
+        self.at.push(
+            pc,
+            AtEntry {
+                idx,
+                goto_depth: st.goto_depth,
+                hash: None,
+            },
+        );
         st.parent = Some(idx);
         self.total_states += 1;
         self.live_states += 1;
@@ -405,8 +398,9 @@ impl<'a> Checker<'a> {
     /// an enclosing loop's counter, constant within this loop) are taken out
     /// of `keep`, to be widened too.
     fn drifting(&self, pc: usize, st: &State, keep: &mut Marks) {
-        let rounds: Vec<&[Frame]> = self.at[pc]
-            .iter()
+        let rounds: Vec<&[Frame]> = self
+            .at
+            .iter(pc)
             .filter_map(|e| {
                 let v = &self.visited[e.idx as usize];
                 v.state
@@ -447,12 +441,12 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Whether entry `k` of prune point `pc` and `st` have the same exact
-    /// hash (both computed once, on first need).
-    fn hashes_match(&mut self, pc: usize, k: usize, st: &State, cur: &mut Option<u64>) -> bool {
+    /// Whether entry `k` of prune point `pc`'s list and `st` have the same
+    /// exact hash (both computed once, on first need).
+    fn hashes_match(&mut self, pc: usize, k: u32, st: &State, cur: &mut Option<u64>) -> bool {
         let live = &self.cfg.live;
         let h = *cur.get_or_insert_with(|| prune::exact_hash(&st.frames, pc, live));
-        let e = &mut self.at[pc][k];
+        let e = self.at.entry_mut(k);
         let old = match (e.hash, self.visited[e.idx as usize].state) {
             (Some(x), _) => x,
             (None, Some(s)) => {
@@ -471,13 +465,12 @@ impl<'a> Checker<'a> {
     /// limit then catches).
     fn trim(&mut self, pc: usize) {
         let limit = self.config.max_states_per_insn.max(1);
-        let list = &mut self.at[pc];
-        while list.len() >= limit {
-            let pos = list
-                .iter()
-                .position(|e| self.branches[e.idx as usize] == 0)
-                .unwrap_or(0);
-            let i = list.remove(pos).idx;
+        while self.at.len(pc) >= limit {
+            let branches = &self.branches;
+            let Some(e) = self.at.remove(pc, |e| branches[e.idx as usize] == 0) else {
+                break;
+            };
+            let i = e.idx;
             if let Some(old) = self.visited[i as usize].state.take() {
                 self.store.forget(old);
             }

@@ -144,14 +144,20 @@ fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool, prec: u64, 
     let n = old.stack.len();
     debug_assert!(n <= 64);
     let todo = live & if n >= 64 { u64::MAX } else { (1 << n) - 1 };
-    for mut set in [todo & prec, todo & !prec] {
-        while set != 0 {
-            let i = set.trailing_zeros() as usize;
-            set &= set - 1;
-            let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
-            if !slotsafe(&old.stack[i], cs, ids, prec & (1 << i) != 0) {
-                return false;
-            }
+    todo == 0
+        || slots_safe(old, cur, ids, prec, todo & prec)
+            && slots_safe(old, cur, ids, prec, todo & !prec)
+}
+
+/// Whether old's slots in `set` cover cur's.
+#[inline(always)]
+fn slots_safe(old: &Frame, cur: &Frame, ids: &mut IdMap, prec: u64, mut set: u64) -> bool {
+    while set != 0 {
+        let i = set.trailing_zeros() as usize;
+        set &= set - 1;
+        let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
+        if !slotsafe(&old.stack[i], cs, ids, prec & (1 << i) != 0) {
+            return false;
         }
     }
     true
