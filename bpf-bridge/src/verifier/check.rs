@@ -151,13 +151,8 @@ impl<'a> Checker<'a> {
             }
         }
         State {
-            frames: vec![f],
-            pc: 0,
-            depth: 0,
-            parent: None,
             hist: Vec::with_capacity(64),
-            goto_depth: 0,
-            known: Marks::default(),
+            ..State::with_frames(vec![f])
         }
     }
 
@@ -257,6 +252,7 @@ impl<'a> Checker<'a> {
         let mut hash = None;
         // Made on first comparison (most visits in a loop compare none).
         let mut ids = None;
+        let mut miss = prune::Miss::Unknown;
         let mut next = self.at.first(pc);
         while let Some(k) = next {
             next = self.at.next(k);
@@ -268,15 +264,8 @@ impl<'a> Checker<'a> {
                     let Some(saved) = self.visited[i as usize].state else {
                         continue;
                     };
-                    if prune::subsumes(
-                        self.store.get(saved),
-                        st,
-                        &self.cfg.live,
-                        &self.cfg.stack_live,
-                        false,
-                        None,
-                        ids.get_or_insert_with(prune::IdMap::new),
-                    ) {
+                    let ids = ids.get_or_insert_with(prune::IdMap::new);
+                    if self.covers(saved, st, None, ids, &mut miss) {
                         // Its marks are not final: a back-edge.
                         self.add_backedge(st, i, i);
                         return Ok(Some(PathEnd::Pruned(None)));
@@ -295,6 +284,7 @@ impl<'a> Checker<'a> {
                         true,
                         None,
                         ids.get_or_insert_with(prune::IdMap::new),
+                        &mut prune::Miss::Unknown,
                     ) {
                         continue;
                     }
@@ -312,15 +302,8 @@ impl<'a> Checker<'a> {
             // compare every scalar.
             let open = self.open_loop(i);
             let prec = (open.is_none() && !v.prec_all).then_some(&v.prec);
-            if prune::subsumes(
-                self.store.get(saved),
-                st,
-                &self.cfg.live,
-                &self.cfg.stack_live,
-                false,
-                prec,
-                ids.get_or_insert_with(prune::IdMap::new),
-            ) {
+            let ids = ids.get_or_insert_with(prune::IdMap::new);
+            if self.covers(saved, st, prec, ids, &mut miss) {
                 match open {
                     Some(h) => self.add_backedge(st, i, h),
                     None => self.propagate(st, i),
@@ -391,6 +374,22 @@ impl<'a> Checker<'a> {
         self.live_states += 1;
         self.peak_states = self.peak_states.max(self.pending.len() + self.live_states);
         Ok(None)
+    }
+
+    /// Whether recorded state `saved` covers `st` (see [`prune::subsumes`]),
+    /// looking first where the last comparison found a difference.
+    fn covers(
+        &self,
+        saved: Saved,
+        st: &State,
+        prec: Option<&Marks>,
+        ids: &mut prune::IdMap,
+        miss: &mut prune::Miss,
+    ) -> bool {
+        let old = self.store.get(saved);
+        let (live, slive) = (&self.cfg.live, &self.cfg.stack_live);
+        !prune::misses(old, st, live, slive, prec, ids, *miss)
+            && prune::subsumes(old, st, live, slive, false, prec, ids, miss)
     }
 
     /// A may_goto loop that does not settle: precise registers of the frame

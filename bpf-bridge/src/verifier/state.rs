@@ -346,6 +346,19 @@ impl Spare {
 }
 
 impl State {
+    /// A state at the first instruction, with no history.
+    pub fn with_frames(frames: Vec<Frame>) -> State {
+        State {
+            frames,
+            pc: 0,
+            depth: 0,
+            parent: None,
+            hist: Vec::new(),
+            goto_depth: 0,
+            known: super::precise::Marks::default(),
+        }
+    }
+
     /// The current frame.
     pub fn frame(&self) -> &Frame {
         self.frames.last().expect("at least one frame")

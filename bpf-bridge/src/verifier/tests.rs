@@ -666,15 +666,7 @@ fn spill_links_scalar_ids() {
 /// spill and its fills stay equal, so a bound on one still bounds the others.
 #[test]
 fn widen_keeps_scalar_ids() {
-    let mut old = State {
-        frames: vec![Frame::new(0, 0)],
-        pc: 0,
-        depth: 0,
-        parent: None,
-        hist: Vec::new(),
-        goto_depth: 0,
-        known: Default::default(),
-    };
+    let mut old = State::with_frames(vec![Frame::new(0, 0)]);
     let mut cur = old.clone();
     let linked = |hi: u64| RegState {
         id: 7,
