@@ -119,7 +119,7 @@ impl<'a> Checker<'a> {
             at: AtLists::new(n, cap),
             pending: Vec::with_capacity(16),
             spare: Spare::default(),
-            store: Store::with_capacity((points + 8).min(cap)),
+            store: Store::with_capacity(cap),
             next_id: 1,
             processed: 0,
             peak_states: 0,

@@ -70,17 +70,19 @@ fn args(n: usize) -> core::ops::RangeInclusive<usize> {
 }
 
 /// Registers on entry to each slot (`None` = unreached); `spilled`: some
-/// stack pointer may have been stored, so loads may yield one.
-fn forward(ops: &[Op], raw: bool, spilled: bool) -> (Vec<Option<Regs>>, bool) {
+/// stack pointer may have been stored, so loads may yield one. `ordered`:
+/// every jump goes forward, so one pass in slot order reaches the fixpoint.
+fn forward(ops: &[Op], raw: bool, spilled: bool, ordered: bool) -> (Vec<Option<Regs>>, bool) {
     let n = ops.len();
     let mut at: Vec<Option<Regs>> = vec![None; n];
     let mut entry = [NO; 11];
     entry[10] = 0;
     at[0] = Some(entry);
-    let mut work = vec![0usize];
+    let mut work = if ordered { Vec::new() } else { vec![0usize] };
+    let mut order = 0..if ordered { n } else { 0 };
     let mut stores_fp = false;
     let loaded = if spilled { ANY } else { NO };
-    while let Some(pc) = work.pop() {
+    while let Some(pc) = order.next().or_else(|| work.pop()) {
         let Some(mut v) = at[pc] else { continue };
         let op = ops[pc];
         match op {
@@ -161,7 +163,9 @@ fn forward(ops: &[Op], raw: bool, spilled: bool) -> (Vec<Option<Regs>>, bool) {
                 };
                 if at[t] != Some(new) {
                     at[t] = Some(new);
-                    work.push(t);
+                    if !ordered {
+                        work.push(t);
+                    }
                 }
             }
         };
@@ -199,8 +203,9 @@ fn reads_fp(op: &Op) -> bool {
     }
 }
 
-/// Live slots on entry to each instruction.
-pub fn stack_liveness(ops: &[Op], raw: bool) -> Vec<u64> {
+/// Live slots on entry to each instruction; `forward`: every jump goes
+/// forward ([`super::cfg::jumps_forward`]).
+pub fn stack_liveness(ops: &[Op], raw: bool, forward: bool) -> Vec<u64> {
     let n = ops.len();
     if ops.iter().any(|o| matches!(o, Op::CallLocal { .. })) {
         return vec![ALL; n];
@@ -210,15 +215,15 @@ pub fn stack_liveness(ops: &[Op], raw: bool) -> Vec<u64> {
     if !ops.iter().any(reads_fp) {
         return vec![0; n];
     }
-    full(ops, raw)
+    full(ops, raw, forward)
 }
 
 /// [`stack_liveness`] by the forward and backward passes.
-fn full(ops: &[Op], raw: bool) -> Vec<u64> {
+fn full(ops: &[Op], raw: bool, ordered: bool) -> Vec<u64> {
     let n = ops.len();
-    let (mut at, spilled) = forward(ops, raw, false);
+    let (mut at, spilled) = forward(ops, raw, false, ordered);
     if spilled {
-        at = forward(ops, raw, true).0;
+        at = forward(ops, raw, true, ordered).0;
     }
     // Per slot: slots read, and the slot overwritten whole.
     let mut gen = vec![0u64; n];
@@ -286,6 +291,7 @@ fn full(ops: &[Op], raw: bool) -> Vec<u64> {
                 changed = true;
             }
         }
+        changed &= !ordered;
     }
     live
 }
@@ -304,7 +310,7 @@ mod tests {
         let ops = decode_program(&prog.insns).unwrap();
         assert!(!ops.iter().any(reads_fp));
         for raw in [false, true] {
-            assert_eq!(full(&ops, raw), vec![0; ops.len()]);
+            assert_eq!(full(&ops, raw, true), vec![0; ops.len()]);
         }
     }
 
