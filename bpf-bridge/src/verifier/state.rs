@@ -314,9 +314,13 @@ impl Spare {
     /// A copy of `st`.
     pub fn state(&mut self, st: &State) -> State {
         let frames = self.frames(&st.frames);
-        let mut hist = self.hist.pop().unwrap_or_default();
+        let need = st.hist.len() + HIST_HEADROOM;
+        let mut hist = match self.hist.pop() {
+            // Growing the buffer would copy its stale contents.
+            Some(h) if h.capacity() >= need => h,
+            _ => Vec::with_capacity(need),
+        };
         hist.clear();
-        hist.reserve(st.hist.len() + HIST_HEADROOM);
         hist.extend_from_slice(&st.hist);
         State {
             frames,
