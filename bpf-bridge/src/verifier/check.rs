@@ -253,6 +253,7 @@ impl<'a> Checker<'a> {
         // Made on first comparison (most visits in a loop compare none).
         let mut ids = None;
         let mut miss = prune::Miss::Unknown;
+        let mut probe = None;
         let mut next = self.at.first(pc);
         while let Some(k) = next {
             next = self.at.next(k);
@@ -265,7 +266,7 @@ impl<'a> Checker<'a> {
                         continue;
                     };
                     let ids = ids.get_or_insert_with(prune::IdMap::new);
-                    if self.covers(saved, st, None, ids, &mut miss) {
+                    if self.covers(saved, st, None, ids, &mut miss, &mut probe) {
                         // Its marks are not final: a back-edge.
                         self.add_backedge(st, i, i);
                         return Ok(Some(PathEnd::Pruned(None)));
@@ -303,7 +304,7 @@ impl<'a> Checker<'a> {
             let open = self.open_loop(i);
             let prec = (open.is_none() && !v.prec_all).then_some(&v.prec);
             let ids = ids.get_or_insert_with(prune::IdMap::new);
-            if self.covers(saved, st, prec, ids, &mut miss) {
+            if self.covers(saved, st, prec, ids, &mut miss, &mut probe) {
                 match open {
                     Some(h) => self.add_backedge(st, i, h),
                     None => self.propagate(st, i),
@@ -377,19 +378,31 @@ impl<'a> Checker<'a> {
     }
 
     /// Whether recorded state `saved` covers `st` (see [`prune::subsumes`]),
-    /// looking first where the last comparison found a difference.
-    fn covers(
+    /// looking first where the last comparison found a difference (`miss`;
+    /// `probe` is prepared for it on first need).
+    fn covers<'s>(
         &self,
         saved: Saved,
-        st: &State,
+        st: &'s State,
         prec: Option<&Marks>,
         ids: &mut prune::IdMap,
         miss: &mut prune::Miss,
+        probe: &mut Option<prune::Probe<'s>>,
     ) -> bool {
         let old = self.store.get(saved);
         let (live, slive) = (&self.cfg.live, &self.cfg.stack_live);
-        !prune::misses(old, st, live, slive, prec, ids, *miss)
-            && prune::subsumes(old, st, live, slive, false, prec, ids, miss)
+        if *miss != prune::Miss::Unknown {
+            let p = probe.get_or_insert_with(|| prune::Probe::new(st, live, slive, *miss));
+            if p.misses(old, prec, ids) {
+                return false;
+            }
+        }
+        let last = *miss;
+        let covered = prune::subsumes(old, st, live, slive, false, prec, ids, miss);
+        if *miss != last {
+            *probe = None;
+        }
+        covered
     }
 
     /// A may_goto loop that does not settle: precise registers of the frame

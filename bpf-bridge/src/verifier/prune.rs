@@ -215,7 +215,7 @@ fn slotsafe(os: &Slot, cs: &Slot, ids: &mut IdMap, precise: bool) -> bool {
 
 /// Where a comparison found that an old state does not cover the current
 /// one: a stack slot or a register of a frame. The next comparison at the
-/// same point checks there first ([`misses`]): states recorded at one point
+/// same point checks there first ([`Probe`]): states recorded at one point
 /// most often differ in the same place (a loop counter).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Miss {
@@ -338,46 +338,88 @@ pub fn subsumes(
     true
 }
 
-/// Whether the slot or register `at` alone shows that `old` does not cover
-/// `cur` ([`subsumes`] without `exact` would say no): a quick test before
-/// the whole comparison. Ids start unpaired, so a mismatch here is one in
-/// any larger comparison.
-pub fn misses(
-    old: &[Frame],
-    cur: &State,
-    live: &[u16],
-    stack_live: &[u64],
-    prec: Option<&Marks>,
-    ids: &mut IdMap,
-    at: Miss,
-) -> bool {
-    let f = match at {
-        Miss::Unknown => return false,
-        Miss::Slot { frame, .. } | Miss::Reg { frame, .. } => frame,
-    };
-    let (Some(of), Some(cf)) = (old.get(f), cur.frames.get(f)) else {
-        return false;
-    };
-    if old.len() != cur.frames.len() {
-        return true;
+/// The current state's side of the place a comparison last failed at,
+/// looked up once per prune point visit: the old states compared there
+/// vary, the current one does not.
+pub struct Probe<'a> {
+    frames: usize,
+    place: Place<'a>,
+}
+
+enum Place<'a> {
+    None,
+    Slot {
+        frame: usize,
+        slot: usize,
+        cur: &'a Slot,
+    },
+    Reg {
+        frame: usize,
+        reg: usize,
+        cur: &'a RegState,
+    },
+}
+
+impl<'a> Probe<'a> {
+    /// The probe of place `at` of `cur` (nothing when the comparison does
+    /// not look there).
+    pub fn new(cur: &'a State, live: &[u16], stack_live: &[u64], at: Miss) -> Probe<'a> {
+        let frames = cur.frames.len();
+        let place = match at {
+            Miss::Slot { frame, slot } if frame < frames && slot < 64 => {
+                let c = compared(cur, frame, live, stack_live, None);
+                let cf = &cur.frames[frame];
+                if c.slots & (1 << slot) != 0 {
+                    Place::Slot {
+                        frame,
+                        slot,
+                        cur: cur_slot(cf, slot),
+                    }
+                } else {
+                    Place::None
+                }
+            }
+            Miss::Reg { frame, reg } if frame < frames && reg < 11 => {
+                let c = compared(cur, frame, live, stack_live, None);
+                if c.regs & (1 << reg) != 0 {
+                    Place::Reg {
+                        frame,
+                        reg,
+                        cur: &cur.frames[frame].regs[reg],
+                    }
+                } else {
+                    Place::None
+                }
+            }
+            _ => Place::None,
+        };
+        Probe { frames, place }
     }
-    let c = compared(cur, f, live, stack_live, prec);
-    ids.len = 0;
-    match at {
-        Miss::Slot { slot, .. } => {
-            let Some(os) = of.stack.get(slot).filter(|_| slot < 64) else {
-                return false;
-            };
-            let bit = 1u64 << slot;
-            c.slots & bit != 0 && !slotsafe(os, cur_slot(cf, slot), ids, c.pslots & bit != 0)
+
+    /// Whether the place alone shows that `old` does not cover the current
+    /// state ([`subsumes`] without `exact`, with `prec`, would say no): a quick
+    /// test before the whole comparison. Ids start unpaired, so a mismatch
+    /// here is one in any larger comparison.
+    pub fn misses(&self, old: &[Frame], prec: Option<&Marks>, ids: &mut IdMap) -> bool {
+        if old.len() != self.frames {
+            return true;
         }
-        Miss::Reg { reg, .. } => {
-            let bit = 1u16.checked_shl(reg as u32).unwrap_or(0);
-            reg < 11
-                && c.regs & bit != 0
-                && !regsafe(&of.regs[reg], &cf.regs[reg], ids, false, c.pregs & bit != 0)
+        ids.len = 0;
+        match self.place {
+            Place::None => false,
+            Place::Slot { frame, slot, cur } => {
+                let Some(os) = old[frame].stack.get(slot) else {
+                    return false;
+                };
+                let precise =
+                    prec.is_none_or(|m| m.has_slot(frame, slot) || frame >= m.slots.len());
+                !slotsafe(os, cur, ids, precise)
+            }
+            Place::Reg { frame, reg, cur } => {
+                let precise = prec.is_none_or(|m| m.has_reg(frame, reg) || frame >= m.regs.len());
+                !regsafe(&old[frame].regs[reg], cur, ids, false, precise)
+            }
         }
-        Miss::Unknown => false,
     }
 }
 
@@ -536,7 +578,8 @@ mod tests {
                             &mut miss,
                         );
                         for at in places {
-                            let no = misses(&old.frames, &cur, &live, &slive, prec, &mut ids, at);
+                            let probe = Probe::new(&cur, &live, &slive, at);
+                            let no = probe.misses(&old.frames, prec, &mut ids);
                             assert!(!(no && all), "{a:?} {b:?} {ia} {ib} {at:?}");
                             rejected += no as u32;
                         }
