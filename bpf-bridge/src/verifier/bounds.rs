@@ -72,6 +72,31 @@ impl Scalar {
         .unwrap_or(Scalar::UNKNOWN)
     }
 
+    /// Any value of `bits` bits (`1..=32`): `urange(0, 2^bits - 1)`, without
+    /// the work of [`Scalar::sync`] (loads and context fields make many).
+    pub const fn low_bits(bits: u32) -> Scalar {
+        let max = (1u64 << bits) - 1;
+        let (s32min, s32max) = if bits < 32 {
+            (0, max as i32)
+        } else {
+            (i32::MIN, i32::MAX)
+        };
+        Scalar {
+            t: Tnum {
+                value: 0,
+                mask: max,
+            },
+            umin: 0,
+            umax: max,
+            smin: 0,
+            smax: max as i64,
+            u32min: 0,
+            u32max: max as u32,
+            s32min,
+            s32max,
+        }
+    }
+
     /// Any value in `min..=max` (signed).
     pub fn srange(min: i64, max: i64) -> Scalar {
         Scalar {
@@ -638,6 +663,17 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn low_bits_is_urange() {
+        for bits in 1..=32 {
+            assert_eq!(
+                Scalar::low_bits(bits),
+                Scalar::urange(0, (1u64 << bits) - 1),
+                "{bits}"
+            );
         }
     }
 

@@ -76,7 +76,7 @@ impl Checker<'_> {
                 RegState::scalar(self.scalar_arg(st, pc, Reg::R1)?)
             }
             helper_id::GET_PRANDOM_U32 | helper_id::GET_SMP_PROCESSOR_ID => {
-                RegState::scalar(Scalar::urange(0, u32::MAX as u64))
+                RegState::scalar(Scalar::low_bits(32))
             }
             helper_id::KTIME_GET_NS => RegState::scalar(Scalar::UNKNOWN),
             _ => return fail(pc, Rule::UnknownHelper, format!("unknown helper {id}")),

@@ -6,9 +6,11 @@
 use super::bounds::Scalar;
 use super::cfg::Cfg;
 use super::error::{fail, Rule, VerifyError};
+use super::points::{AtEntry, AtLists};
 use super::precise::{Backedge, Hist, Marks};
 use super::prune;
 use super::state::{Frame, Kind, RegState, Spare, State};
+use super::store::{Saved, Store};
 use super::VerifierConfig;
 use crate::facts::Access;
 use crate::isa::{semantics, AluOp, Op, Reg, Src, Width};
@@ -31,8 +33,9 @@ const DRIFT_ROUNDS: usize = 12;
 /// A state recorded at a prune point. How many paths below it are still
 /// being explored is kept apart, in [`Checker::branches`].
 pub(crate) struct Visited {
-    /// `None` once dropped from the per-slot list (memory is given back).
-    pub(super) state: Option<State>,
+    /// Its frames; `None` once dropped from the per-slot list (their place
+    /// is given back).
+    pub(super) state: Option<Saved>,
     pub(super) parent: Option<u32>,
     pub(super) depth: u64,
     /// Longest finished path through this state, in instructions from entry.
@@ -61,19 +64,6 @@ enum PathEnd {
     Dead,
 }
 
-/// One entry of a prune point's list of recorded states: what the scan at
-/// each visit reads, packed so that it touches no recorded state unless a
-/// comparison is worth making.
-#[derive(Clone, Copy)]
-struct AtEntry {
-    /// Index into the visited list.
-    idx: u32,
-    /// The state's `goto_depth`.
-    goto_depth: u32,
-    /// [`prune::exact_hash`] of the state, once needed.
-    hash: Option<u64>,
-}
-
 /// What one instruction did to the current path.
 enum Flow {
     Next,
@@ -92,10 +82,12 @@ pub(crate) struct Checker<'a> {
     /// Histories of recorded states, one range each (one buffer: no
     /// allocation per state, and the path's buffer keeps its capacity).
     pub(super) hist_arena: Vec<Hist>,
-    at: Vec<Vec<AtEntry>>,
+    at: AtLists,
     pending: Vec<State>,
     /// Buffers of states no longer needed, for copies.
     spare: Spare,
+    /// The frames of recorded states.
+    pub(super) store: Store,
     next_id: u32,
     pub processed: u64,
     pub peak_states: usize,
@@ -124,9 +116,10 @@ impl<'a> Checker<'a> {
             branches: Vec::with_capacity(cap),
             backedges: Vec::new(),
             hist_arena: Vec::with_capacity(4 * n),
-            at: vec![Vec::new(); n],
+            at: AtLists::new(n, cap),
             pending: Vec::with_capacity(16),
             spare: Spare::default(),
+            store: Store::with_capacity(cap),
             next_id: 1,
             processed: 0,
             peak_states: 0,
@@ -153,18 +146,13 @@ impl<'a> Checker<'a> {
                 f.regs[1] = RegState::ptr(Kind::Packet, 0);
                 f.regs[2] = RegState {
                     len: true,
-                    ..RegState::scalar(Scalar::urange(0, u32::MAX as u64))
+                    ..RegState::scalar(Scalar::low_bits(32))
                 };
             }
         }
         State {
-            frames: vec![f],
-            pc: 0,
-            depth: 0,
-            parent: None,
             hist: Vec::with_capacity(64),
-            goto_depth: 0,
-            known: Marks::default(),
+            ..State::with_frames(vec![f])
         }
     }
 
@@ -264,24 +252,21 @@ impl<'a> Checker<'a> {
         let mut hash = None;
         // Made on first comparison (most visits in a loop compare none).
         let mut ids = None;
-        for k in 0..self.at[pc].len() {
-            let e = self.at[pc][k];
+        let mut miss = prune::Miss::Unknown;
+        let mut probe = None;
+        let mut next = self.at.first(pc);
+        while let Some(k) = next {
+            next = self.at.next(k);
+            let e = *self.at.entry(k);
             let i = e.idx;
             if self.branches[i as usize] > 0 {
                 in_loop = true;
                 if may_goto {
-                    let Some(old) = &self.visited[i as usize].state else {
+                    let Some(saved) = self.visited[i as usize].state else {
                         continue;
                     };
-                    if prune::subsumes(
-                        old,
-                        st,
-                        &self.cfg.live,
-                        &self.cfg.stack_live,
-                        false,
-                        None,
-                        ids.get_or_insert_with(prune::IdMap::new),
-                    ) {
+                    let ids = ids.get_or_insert_with(prune::IdMap::new);
+                    if self.covers(saved, st, None, ids, &mut miss, &mut probe) {
                         // Its marks are not final: a back-edge.
                         self.add_backedge(st, i, i);
                         return Ok(Some(PathEnd::Pruned(None)));
@@ -289,17 +274,18 @@ impl<'a> Checker<'a> {
                     widen_from = Some(i);
                 } else if e.goto_depth == st.goto_depth && self.hashes_match(pc, k, st, &mut hash) {
                     // (A may_goto passed on the way bounds the loop.)
-                    let Some(old) = &self.visited[i as usize].state else {
+                    let Some(saved) = self.visited[i as usize].state else {
                         continue;
                     };
                     if !prune::subsumes(
-                        old,
+                        self.store.get(saved),
                         st,
                         &self.cfg.live,
                         &self.cfg.stack_live,
                         true,
                         None,
                         ids.get_or_insert_with(prune::IdMap::new),
+                        &mut prune::Miss::Unknown,
                     ) {
                         continue;
                     }
@@ -312,20 +298,13 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let v = &self.visited[i as usize];
-            let Some(old) = &v.state else { continue };
+            let Some(saved) = v.state else { continue };
             // Inside a loop still being explored, marks are not final yet:
             // compare every scalar.
             let open = self.open_loop(i);
             let prec = (open.is_none() && !v.prec_all).then_some(&v.prec);
-            if prune::subsumes(
-                old,
-                st,
-                &self.cfg.live,
-                &self.cfg.stack_live,
-                false,
-                prec,
-                ids.get_or_insert_with(prune::IdMap::new),
-            ) {
+            let ids = ids.get_or_insert_with(prune::IdMap::new);
+            if self.covers(saved, st, prec, ids, &mut miss, &mut probe) {
                 match open {
                     Some(h) => self.add_backedge(st, i, h),
                     None => self.propagate(st, i),
@@ -346,8 +325,8 @@ impl<'a> Checker<'a> {
             let v = &self.visited[i as usize];
             let mut keep = if v.prec_all { Marks::ALL } else { v.prec };
             self.drifting(pc, st, &mut keep);
-            if let Some(old) = &self.visited[i as usize].state {
-                prune::widen(old, st, Some(&keep));
+            if let Some(saved) = self.visited[i as usize].state {
+                prune::widen(self.store.get(saved), st, Some(&keep));
             }
         }
         if in_loop
@@ -369,16 +348,7 @@ impl<'a> Checker<'a> {
         st.hist.clear();
         let hist = start..self.hist_arena.len() as u32;
         st.known = Marks::default();
-        // The recorded copy needs no history (and no room for one).
-        let saved = State {
-            frames: self.spare.frames(&st.frames),
-            goto_depth: st.goto_depth,
-            pc: st.pc,
-            depth: st.depth,
-            parent: None,
-            hist: Vec::new(),
-            known: st.known,
-        };
+        let saved = self.store.save(&st.frames);
         self.visited.push(Visited {
             state: Some(saved),
             parent: st.parent,
@@ -392,11 +362,14 @@ impl<'a> Checker<'a> {
             is_head: false,
         });
         self.branches.push(1);
-        self.at[pc].push(AtEntry {
-            idx,
-            goto_depth: st.goto_depth,
-            hash: None,
-        });
+        self.at.push(
+            pc,
+            AtEntry {
+                idx,
+                goto_depth: st.goto_depth,
+                hash: None,
+            },
+        );
         st.parent = Some(idx);
         self.total_states += 1;
         self.live_states += 1;
@@ -404,18 +377,47 @@ impl<'a> Checker<'a> {
         Ok(None)
     }
 
+    /// Whether recorded state `saved` covers `st` (see [`prune::subsumes`]),
+    /// looking first where the last comparison found a difference (`miss`;
+    /// `probe` is prepared for it on first need).
+    fn covers<'s>(
+        &self,
+        saved: Saved,
+        st: &'s State,
+        prec: Option<&Marks>,
+        ids: &mut prune::IdMap,
+        miss: &mut prune::Miss,
+        probe: &mut Option<prune::Probe<'s>>,
+    ) -> bool {
+        let old = self.store.get(saved);
+        let (live, slive) = (&self.cfg.live, &self.cfg.stack_live);
+        if *miss != prune::Miss::Unknown {
+            let p = probe.get_or_insert_with(|| prune::Probe::new(st, live, slive, *miss));
+            if p.misses(old, prec, ids) {
+                return false;
+            }
+        }
+        let last = *miss;
+        let covered = prune::subsumes(old, st, live, slive, false, prec, ids, miss);
+        if *miss != last {
+            *probe = None;
+        }
+        covered
+    }
+
     /// A may_goto loop that does not settle: precise registers of the frame
     /// that changed at every one of the last [`DRIFT_ROUNDS`] rounds (so not
     /// an enclosing loop's counter, constant within this loop) are taken out
     /// of `keep`, to be widened too.
     fn drifting(&self, pc: usize, st: &State, keep: &mut Marks) {
-        let rounds: Vec<&State> = self.at[pc]
-            .iter()
+        let rounds: Vec<&[Frame]> = self
+            .at
+            .iter(pc)
             .filter_map(|e| {
                 let v = &self.visited[e.idx as usize];
                 v.state
-                    .as_ref()
                     .filter(|_| self.branches[e.idx as usize] > 0)
+                    .map(|s| self.store.get(s))
             })
             .collect();
         if rounds.len() < DRIFT_ROUNDS {
@@ -427,8 +429,8 @@ impl<'a> Checker<'a> {
             if !keep.has_reg(f, r) {
                 continue;
             }
-            let val = |s: &State| s.frames.get(f).map(|fr| fr.regs[r]);
-            let mut changed = val(last[DRIFT_ROUNDS - 1]) != val(st);
+            let val = |s: &[Frame]| s.get(f).map(|fr| fr.regs[r]);
+            let mut changed = val(last[DRIFT_ROUNDS - 1]) != val(&st.frames);
             for w in last.windows(2) {
                 changed &= val(w[0]) != val(w[1]);
             }
@@ -440,8 +442,8 @@ impl<'a> Checker<'a> {
             if keep.slots[f] & (1 << i) == 0 {
                 continue;
             }
-            let val = |s: &State| s.frames.get(f).and_then(|fr| fr.stack.get(i)).copied();
-            let mut changed = val(last[DRIFT_ROUNDS - 1]) != val(st);
+            let val = |s: &[Frame]| s.get(f).and_then(|fr| fr.stack.get(i)).copied();
+            let mut changed = val(last[DRIFT_ROUNDS - 1]) != val(&st.frames);
             for w in last.windows(2) {
                 changed &= val(w[0]) != val(w[1]);
             }
@@ -451,16 +453,16 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Whether entry `k` of prune point `pc` and `st` have the same exact
-    /// hash (both computed once, on first need).
-    fn hashes_match(&mut self, pc: usize, k: usize, st: &State, cur: &mut Option<u64>) -> bool {
+    /// Whether entry `k` of prune point `pc`'s list and `st` have the same
+    /// exact hash (both computed once, on first need).
+    fn hashes_match(&mut self, pc: usize, k: u32, st: &State, cur: &mut Option<u64>) -> bool {
         let live = &self.cfg.live;
-        let h = *cur.get_or_insert_with(|| prune::exact_hash(st, live));
-        let e = &mut self.at[pc][k];
-        let old = match (e.hash, &self.visited[e.idx as usize].state) {
+        let h = *cur.get_or_insert_with(|| prune::exact_hash(&st.frames, pc, live));
+        let e = self.at.entry_mut(k);
+        let old = match (e.hash, self.visited[e.idx as usize].state) {
             (Some(x), _) => x,
             (None, Some(s)) => {
-                let x = prune::exact_hash(s, live);
+                let x = prune::exact_hash(self.store.get(s), pc, live);
                 e.hash = Some(x);
                 x
             }
@@ -475,15 +477,14 @@ impl<'a> Checker<'a> {
     /// limit then catches).
     fn trim(&mut self, pc: usize) {
         let limit = self.config.max_states_per_insn.max(1);
-        let list = &mut self.at[pc];
-        while list.len() >= limit {
-            let pos = list
-                .iter()
-                .position(|e| self.branches[e.idx as usize] == 0)
-                .unwrap_or(0);
-            let i = list.remove(pos).idx;
+        while self.at.len(pc) >= limit {
+            let branches = &self.branches;
+            let Some(e) = self.at.remove(pc, |e| branches[e.idx as usize] == 0) else {
+                break;
+            };
+            let i = e.idx;
             if let Some(old) = self.visited[i as usize].state.take() {
-                self.spare.put(old);
+                self.store.forget(old);
             }
             self.live_states -= 1;
         }

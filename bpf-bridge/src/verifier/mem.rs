@@ -30,7 +30,7 @@ fn loaded(size: Size, signed: bool) -> Scalar {
     let bits = size.bytes() as u32 * 8;
     match (size, signed) {
         (Size::DW, _) => Scalar::UNKNOWN,
-        (_, false) => Scalar::urange(0, (1u64 << bits) - 1),
+        (_, false) => Scalar::low_bits(bits),
         (_, true) => Scalar::srange(-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1),
     }
 }
@@ -184,7 +184,7 @@ impl Checker<'_> {
                 match f {
                     CtxField::XdpData | CtxField::XdpDataMeta => RegState::ptr(Kind::Packet, 0),
                     CtxField::XdpDataEnd => RegState::ptr(Kind::PacketEnd, 0),
-                    _ => RegState::scalar(Scalar::urange(0, u32::MAX as u64)),
+                    _ => RegState::scalar(Scalar::low_bits(32)),
                 }
             }
             Region::Data => {
@@ -308,7 +308,7 @@ impl Checker<'_> {
         let result = RegState::scalar(if width == Width::W64 {
             Scalar::UNKNOWN
         } else {
-            Scalar::urange(0, u32::MAX as u64)
+            Scalar::low_bits(32)
         });
         if op == AtomicOp::Cmpxchg {
             st.frame_mut().regs[0] = result;

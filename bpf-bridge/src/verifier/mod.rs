@@ -22,10 +22,12 @@ mod check;
 mod error;
 mod jump;
 mod mem;
+mod points;
 mod precise;
 mod prune;
 mod stack_live;
 mod state;
+mod store;
 pub mod tnum;
 
 pub use bounds::Scalar;

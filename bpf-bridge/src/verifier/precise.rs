@@ -15,7 +15,7 @@
 
 use super::cfg::MAX_FRAMES;
 use super::check::Checker;
-use super::state::{Byte, Kind, State};
+use super::state::{Byte, Frame, Kind, State};
 use crate::isa::{AluOp, AtomicOp, Op, Reg, Size, Src};
 use crate::program::{helper_id, ProgType};
 use alloc::vec::Vec;
@@ -389,11 +389,11 @@ pub fn known_after(ops: &[Op], raw: bool, h: &Hist, frame: usize, k: &mut Marks)
     }
 }
 
-/// What of `d` is a scalar in `st` (registers and spilled registers); marks
+/// What of `d` is a scalar in `frames` (registers and spilled registers); marks
 /// on anything else say nothing.
-fn scalars_only(st: &State, d: &Marks) -> Marks {
+fn scalars_only(frames: &[Frame], d: &Marks) -> Marks {
     let mut out = Marks::default();
-    for (f, fr) in st.frames.iter().enumerate().take(MAX_FRAMES) {
+    for (f, fr) in frames.iter().enumerate().take(MAX_FRAMES) {
         let mut m = d.regs[f] & 0x7ff;
         while m != 0 {
             let r = m.trailing_zeros() as usize;
@@ -477,11 +477,12 @@ impl Checker<'_> {
             if v.prec_all {
                 return changed;
             }
-            if let Some(st) = &v.state {
-                if st.frames.len() != frame + 1 {
+            if let Some(saved) = v.state {
+                let frames = self.store.get(saved);
+                if frames.len() != frame + 1 {
                     return self.all_precise(Some(p)) || changed;
                 }
-                d = scalars_only(st, &d);
+                d = scalars_only(frames, &d);
             }
             d = d.minus(&v.prec);
             if d.is_empty() {

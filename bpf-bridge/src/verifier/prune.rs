@@ -122,56 +122,155 @@ fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: bool, precise
     }
 }
 
-fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool, prec: u64, live: u64) -> bool {
-    let n = old.stack.len().max(if exact { cur.stack.len() } else { 0 });
-    for i in 0..n {
-        if !exact && i < 64 && live & (1 << i) == 0 {
-            continue;
-        }
-        let os = old.stack.get(i).unwrap_or(&Slot::EMPTY);
-        let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
-        if exact {
+/// One bit per byte of a [`Slot::codes`] word: its [`Byte::Misc`] flag.
+const MISC: u64 = 0x0101_0101_0101_0101;
+
+/// `Err(slot)` where old's stack does not cover cur's.
+fn stacksafe(
+    old: &Frame,
+    cur: &Frame,
+    ids: &mut IdMap,
+    exact: bool,
+    prec: u64,
+    live: u64,
+) -> Result<(), usize> {
+    if exact {
+        let n = old.stack.len().max(cur.stack.len());
+        for i in 0..n {
+            let os = old.stack.get(i).unwrap_or(&Slot::EMPTY);
+            let cs = cur.stack.get(i).unwrap_or(&Slot::EMPTY);
             if os.bytes != cs.bytes
                 || (os.bytes[0] == Byte::Spill && !regsafe(&os.spill, &cs.spill, ids, true, true))
             {
-                return false;
+                return Err(i);
             }
-            continue;
         }
-        if os.bytes[0] == Byte::Spill {
-            let precise = i >= 64 || prec & (1 << i) != 0;
-            let ok = if os.spill.kind == Kind::Scalar && !precise && !os.spill.len {
-                // Any scalar data will do: a spilled one, or eight data bytes.
-                match cs.bytes[0] {
-                    Byte::Spill => cs.spill.kind == Kind::Scalar,
-                    _ => cs.bytes == [Byte::Misc; 8],
-                }
-            } else {
-                cs.bytes[0] == Byte::Spill && regsafe(&os.spill, &cs.spill, ids, false, precise)
-            };
-            if !ok {
-                return false;
-            }
-            continue;
-        }
-        for b in 0..8 {
-            match os.bytes[b] {
-                Byte::Invalid => {}
-                Byte::Misc => {
-                    let ok = match cs.bytes[b] {
-                        Byte::Misc => true,
-                        Byte::Spill => cs.spill.kind == Kind::Scalar,
-                        Byte::Invalid => false,
-                    };
-                    if !ok {
-                        return false;
-                    }
-                }
-                Byte::Spill => return false,
-            }
+        return Ok(());
+    }
+    // Only the live slots old has written (a frame has at most 64 slots),
+    // the precise ones first: spilled loop counters, which most often differ.
+    let todo = live & written(old);
+    if todo == 0 {
+        return Ok(());
+    }
+    slots_safe(old, cur, ids, prec, todo & prec)?;
+    slots_safe(old, cur, ids, prec, todo & !prec)
+}
+
+/// The slots of `f`'s stack that exist (at most 64).
+fn written(f: &Frame) -> u64 {
+    let n = f.stack.len();
+    debug_assert!(n <= 64);
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1 << n) - 1
+    }
+}
+
+/// `Err(slot)` where old's slots in `set` do not cover cur's.
+#[inline(always)]
+fn slots_safe(
+    old: &Frame,
+    cur: &Frame,
+    ids: &mut IdMap,
+    prec: u64,
+    mut set: u64,
+) -> Result<(), usize> {
+    while set != 0 {
+        let i = set.trailing_zeros() as usize;
+        set &= set - 1;
+        if !slotsafe(&old.stack[i], cur_slot(cur, i), ids, prec & (1 << i) != 0) {
+            return Err(i);
         }
     }
-    true
+    Ok(())
+}
+
+/// Whether old stack slot `os` covers `cs` (`precise`: its spilled scalar's
+/// value matters).
+#[inline(always)]
+fn slotsafe(os: &Slot, cs: &Slot, ids: &mut IdMap, precise: bool) -> bool {
+    if os.bytes[0] == Byte::Spill {
+        return if os.spill.kind == Kind::Scalar && !precise && !os.spill.len {
+            // Any scalar data will do: a spilled one, or eight data bytes.
+            match cs.bytes[0] {
+                Byte::Spill => cs.spill.kind == Kind::Scalar,
+                _ => cs.bytes == [Byte::Misc; 8],
+            }
+        } else {
+            cs.bytes[0] == Byte::Spill && regsafe(&os.spill, &cs.spill, ids, false, precise)
+        };
+    }
+    // Each data byte of old must be data in cur: a data byte, or a byte of a
+    // spilled scalar (the bytes of a slot are spilled all or none).
+    let c = cs.codes();
+    let data = if cs.bytes[0] == Byte::Spill && cs.spill.kind == Kind::Scalar {
+        (c | c >> 1) & MISC
+    } else {
+        c & MISC
+    };
+    os.codes() & !data == 0
+}
+
+/// Where a comparison found that an old state does not cover the current
+/// one: a stack slot or a register of a frame. The next comparison at the
+/// same point checks there first ([`Probe`]): states recorded at one point
+/// most often differ in the same place (a loop counter).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Miss {
+    /// Nowhere known.
+    #[default]
+    Unknown,
+    /// Slot `slot` of frame `frame`.
+    Slot { frame: usize, slot: usize },
+    /// Register `reg` of frame `frame`.
+    Reg { frame: usize, reg: usize },
+}
+
+/// What [`subsumes`] compares in frame `i` of `cur`.
+struct Compared {
+    /// Registers.
+    regs: u16,
+    /// Stack slots (of those old has).
+    slots: u64,
+    /// Registers whose scalar value matters.
+    pregs: u16,
+    /// Slots whose spilled scalar's value matters.
+    pslots: u64,
+}
+
+fn compared(
+    cur: &State,
+    i: usize,
+    live: &[u16],
+    stack_live: &[u64],
+    prec: Option<&Marks>,
+) -> Compared {
+    let top = cur.frames.len() - 1;
+    let (regs, slots) = if i == top {
+        (
+            live.get(cur.pc).copied().unwrap_or(u16::MAX),
+            stack_live.get(cur.pc).copied().unwrap_or(u64::MAX),
+        )
+    } else {
+        // Back in this frame, r0 comes from the callee and r1–r5 are clobbered.
+        let ret = cur.frames[i + 1].callsite + 1;
+        (live.get(ret).copied().unwrap_or(u16::MAX) & !0x3f, u64::MAX)
+    };
+    let (pregs, pslots) = match prec {
+        Some(m) => (
+            m.regs.get(i).copied().unwrap_or(u16::MAX),
+            m.slots.get(i).copied().unwrap_or(u64::MAX),
+        ),
+        None => (u16::MAX, u64::MAX),
+    };
+    Compared {
+        regs,
+        slots,
+        pregs,
+        pslots,
+    }
 }
 
 /// Whether every concrete state `cur` stands for is one `old` stands for, on
@@ -179,66 +278,59 @@ fn stacksafe(old: &Frame, cur: &Frame, ids: &mut IdMap, exact: bool, prec: u64, 
 /// marks precise (`None`: all) — or, with `exact`, whether the two are the same.
 ///
 /// `stack_live` is per slot too: stack slots of the current frame that may
-/// still be read (the others are skipped unless `exact`).
+/// still be read (the others are skipped unless `exact`). When old does not
+/// cover cur because of one slot or register, `miss` is set to it.
+#[allow(clippy::too_many_arguments)]
 pub fn subsumes(
-    old: &State,
+    old: &[Frame],
     cur: &State,
     live: &[u16],
     stack_live: &[u64],
     exact: bool,
     prec: Option<&Marks>,
     ids: &mut IdMap,
+    miss: &mut Miss,
 ) -> bool {
-    if old.frames.len() != cur.frames.len() {
+    if old.len() != cur.frames.len() {
         return false;
     }
     ids.len = 0;
-    let top = cur.frames.len() - 1;
-    for (i, (of, cf)) in old.frames.iter().zip(&cur.frames).enumerate() {
+    for (i, (of, cf)) in old.iter().zip(&cur.frames).enumerate() {
         if of.callsite != cf.callsite {
             return false;
         }
-        let mask = if i == top {
-            live.get(cur.pc).copied().unwrap_or(u16::MAX)
-        } else {
-            // Back in this frame, r0 comes from the callee and r1–r5 are clobbered.
-            let ret = cur.frames[i + 1].callsite + 1;
-            live.get(ret).copied().unwrap_or(u16::MAX) & !0x3f
-        };
-        let (pregs, pslots) = match prec {
-            Some(m) => (
-                m.regs.get(i).copied().unwrap_or(u16::MAX),
-                m.slots.get(i).copied().unwrap_or(u64::MAX),
-            ),
-            None => (u16::MAX, u64::MAX),
-        };
+        let c = compared(cur, i, live, stack_live, prec);
         // The stack first: where states differ it is most often there, and
         // the verdict does not depend on the order (the id map only has to
         // stay consistent over all pairs).
-        let slive = if i == top {
-            stack_live.get(cur.pc).copied().unwrap_or(u64::MAX)
-        } else {
-            u64::MAX
-        };
-        if !stacksafe(of, cf, ids, exact, pslots, slive) {
+        if let Err(slot) = stacksafe(of, cf, ids, exact, c.pslots, c.slots) {
+            *miss = Miss::Slot { frame: i, slot };
             return false;
         }
         // Then the precise registers: in a loop they (the counters) are what
         // most often differs, and they are quick to compare. Each register is
         // compared once.
-        let mut first = mask & pregs & 0x7ff;
-        let rest = mask & !first;
+        let mut first = c.regs & c.pregs & 0x7ff;
+        let rest = c.regs & !first;
         while first != 0 {
             let r = first.trailing_zeros() as usize;
             first &= first - 1;
             if !regsafe(&of.regs[r], &cf.regs[r], ids, exact, true) {
+                *miss = Miss::Reg { frame: i, reg: r };
                 return false;
             }
         }
         for r in 0..11 {
             if rest & (1 << r) != 0
-                && !regsafe(&of.regs[r], &cf.regs[r], ids, exact, pregs & (1 << r) != 0)
+                && !regsafe(
+                    &of.regs[r],
+                    &cf.regs[r],
+                    ids,
+                    exact,
+                    c.pregs & (1 << r) != 0,
+                )
             {
+                *miss = Miss::Reg { frame: i, reg: r };
                 return false;
             }
         }
@@ -246,12 +338,101 @@ pub fn subsumes(
     true
 }
 
+/// The current state's side of the place a comparison last failed at,
+/// looked up once per prune point visit: the old states compared there
+/// vary, the current one does not.
+pub struct Probe<'a> {
+    frames: usize,
+    place: Place<'a>,
+}
+
+enum Place<'a> {
+    None,
+    Slot {
+        frame: usize,
+        slot: usize,
+        cur: &'a Slot,
+    },
+    Reg {
+        frame: usize,
+        reg: usize,
+        cur: &'a RegState,
+    },
+}
+
+impl<'a> Probe<'a> {
+    /// The probe of place `at` of `cur` (nothing when the comparison does
+    /// not look there).
+    pub fn new(cur: &'a State, live: &[u16], stack_live: &[u64], at: Miss) -> Probe<'a> {
+        let frames = cur.frames.len();
+        let place = match at {
+            Miss::Slot { frame, slot } if frame < frames && slot < 64 => {
+                let c = compared(cur, frame, live, stack_live, None);
+                let cf = &cur.frames[frame];
+                if c.slots & (1 << slot) != 0 {
+                    Place::Slot {
+                        frame,
+                        slot,
+                        cur: cur_slot(cf, slot),
+                    }
+                } else {
+                    Place::None
+                }
+            }
+            Miss::Reg { frame, reg } if frame < frames && reg < 11 => {
+                let c = compared(cur, frame, live, stack_live, None);
+                if c.regs & (1 << reg) != 0 {
+                    Place::Reg {
+                        frame,
+                        reg,
+                        cur: &cur.frames[frame].regs[reg],
+                    }
+                } else {
+                    Place::None
+                }
+            }
+            _ => Place::None,
+        };
+        Probe { frames, place }
+    }
+
+    /// Whether the place alone shows that `old` does not cover the current
+    /// state ([`subsumes`] without `exact`, with `prec`, would say no): a quick
+    /// test before the whole comparison. Ids start unpaired, so a mismatch
+    /// here is one in any larger comparison.
+    pub fn misses(&self, old: &[Frame], prec: Option<&Marks>, ids: &mut IdMap) -> bool {
+        if old.len() != self.frames {
+            return true;
+        }
+        ids.len = 0;
+        match self.place {
+            Place::None => false,
+            Place::Slot { frame, slot, cur } => {
+                let Some(os) = old[frame].stack.get(slot) else {
+                    return false;
+                };
+                let precise =
+                    prec.is_none_or(|m| m.has_slot(frame, slot) || frame >= m.slots.len());
+                !slotsafe(os, cur, ids, precise)
+            }
+            Place::Reg { frame, reg, cur } => {
+                let precise = prec.is_none_or(|m| m.has_reg(frame, reg) || frame >= m.regs.len());
+                !regsafe(&old[frame].regs[reg], cur, ids, false, precise)
+            }
+        }
+    }
+}
+
+fn cur_slot(f: &Frame, i: usize) -> &Slot {
+    f.stack.get(i).unwrap_or(&Slot::EMPTY)
+}
+
 /// Forgets what `cur` knows about scalars that `old` does not cover, so that a
 /// loop guarded by may_goto reaches a state covered by an earlier one. Only
 /// scalars `prec` leaves imprecise are forgotten (`None`: all): the others
 /// matter, and forgetting them would fail the program instead (the kernel's
 /// `widen_imprecise_scalars`).
-pub fn widen(old: &State, cur: &mut State, prec: Option<&Marks>) {
+pub fn widen(old: &[Frame], cur: &mut State, prec: Option<&Marks>) {
     let forget = |o: &RegState, c: &mut RegState, precise: bool| {
         if !precise
             && o.kind == Kind::Scalar
@@ -267,7 +448,7 @@ pub fn widen(old: &State, cur: &mut State, prec: Option<&Marks>) {
             };
         }
     };
-    for (f, (of, cf)) in old.frames.iter().zip(cur.frames.iter_mut()).enumerate() {
+    for (f, (of, cf)) in old.iter().zip(cur.frames.iter_mut()).enumerate() {
         let (pregs, pslots) = match prec {
             Some(m) => (
                 m.regs.get(f).copied().unwrap_or(0),
@@ -286,9 +467,10 @@ pub fn widen(old: &State, cur: &mut State, prec: Option<&Marks>) {
     }
 }
 
-/// A hash that agrees with exact equality ([`subsumes`] with `exact`): equal
-/// states hash alike (ids, which may be renamed, are left out).
-pub fn exact_hash(st: &State, live: &[u16]) -> u64 {
+/// A hash that agrees with exact equality ([`subsumes`] with `exact`) of
+/// states at `pc`: equal states hash alike (ids, which may be renamed, are
+/// left out).
+pub fn exact_hash(frames: &[Frame], pc: usize, live: &[u16]) -> u64 {
     use core::hash::{Hash, Hasher};
     let mut h = Fx(0);
     // A few fields suffice: equal states still hash alike.
@@ -305,14 +487,14 @@ pub fn exact_hash(st: &State, live: &[u16]) -> u64 {
             }
         }
     };
-    let top = st.frames.len() - 1;
-    st.frames.len().hash(&mut h);
-    for (i, f) in st.frames.iter().enumerate() {
+    let top = frames.len() - 1;
+    frames.len().hash(&mut h);
+    for (i, f) in frames.iter().enumerate() {
         f.callsite.hash(&mut h);
         let mask = if i == top {
-            live.get(st.pc).copied().unwrap_or(u16::MAX)
+            live.get(pc).copied().unwrap_or(u16::MAX)
         } else {
-            live.get(st.frames[i + 1].callsite + 1)
+            live.get(frames[i + 1].callsite + 1)
                 .copied()
                 .unwrap_or(u16::MAX)
                 & !0x3f
@@ -335,4 +517,76 @@ pub fn exact_hash(st: &State, live: &[u16]) -> u64 {
         }
     }
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::bounds::Scalar;
+    use super::super::state::{Byte, Frame, RegState, Slot, State};
+    use super::*;
+    use alloc::vec;
+
+    /// The quick test at a remembered place only ever says no where the whole
+    /// comparison does: over pairs of states differing in spilled and register
+    /// scalars (precise or not, linked by ids or not), every place it rejects at
+    /// is one the whole comparison rejects too.
+    #[test]
+    fn quick_miss_agrees_with_subsumes() {
+        let state = |vals: [u64; 3], id: u32| {
+            let mut f = Frame::new(0, 0);
+            let s = |hi: u64| RegState {
+                id,
+                ..RegState::scalar(Scalar::urange(0, hi))
+            };
+            f.regs[3] = s(vals[0]);
+            f.regs[4] = s(vals[1]);
+            *f.slot_mut(-16) = Slot {
+                bytes: [Byte::Spill; 8],
+                spill: s(vals[2]),
+            };
+            State::with_frames(vec![f])
+        };
+        let (live, slive) = ([u16::MAX], [u64::MAX]);
+        let mut some = Marks::default();
+        some.regs[0] = 1 << 3;
+        some.slots[0] = 1 << 1;
+        let places = [
+            Miss::Unknown,
+            Miss::Reg { frame: 0, reg: 3 },
+            Miss::Reg { frame: 0, reg: 4 },
+            Miss::Reg { frame: 0, reg: 11 },
+            Miss::Slot { frame: 0, slot: 0 },
+            Miss::Slot { frame: 0, slot: 1 },
+            Miss::Slot { frame: 1, slot: 1 },
+            Miss::Slot { frame: 0, slot: 64 },
+        ];
+        let (mut ids, mut miss) = (IdMap::new(), Miss::Unknown);
+        let mut rejected = 0;
+        for a in [[1, 2, 3], [3, 3, 3], [9, 1, 4]] {
+            for b in [[1, 2, 3], [1, 1, 1], [4, 3, 2], [9, 9, 9]] {
+                for (ia, ib) in [(0, 0), (5, 6), (5, 0)] {
+                    let (old, cur) = (state(a, ia), state(b, ib));
+                    for prec in [None, Some(&some), Some(&Marks::default())] {
+                        let all = subsumes(
+                            &old.frames,
+                            &cur,
+                            &live,
+                            &slive,
+                            false,
+                            prec,
+                            &mut ids,
+                            &mut miss,
+                        );
+                        for at in places {
+                            let probe = Probe::new(&cur, &live, &slive, at);
+                            let no = probe.misses(&old.frames, prec, &mut ids);
+                            assert!(!(no && all), "{a:?} {b:?} {ia} {ib} {at:?}");
+                            rejected += no as u32;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(rejected > 0);
+    }
 }

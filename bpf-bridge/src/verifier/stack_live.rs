@@ -70,17 +70,19 @@ fn args(n: usize) -> core::ops::RangeInclusive<usize> {
 }
 
 /// Registers on entry to each slot (`None` = unreached); `spilled`: some
-/// stack pointer may have been stored, so loads may yield one.
-fn forward(ops: &[Op], raw: bool, spilled: bool) -> (Vec<Option<Regs>>, bool) {
+/// stack pointer may have been stored, so loads may yield one. `ordered`:
+/// every jump goes forward, so one pass in slot order reaches the fixpoint.
+fn forward(ops: &[Op], raw: bool, spilled: bool, ordered: bool) -> (Vec<Option<Regs>>, bool) {
     let n = ops.len();
     let mut at: Vec<Option<Regs>> = vec![None; n];
     let mut entry = [NO; 11];
     entry[10] = 0;
     at[0] = Some(entry);
-    let mut work = vec![0usize];
+    let mut work = if ordered { Vec::new() } else { vec![0usize] };
+    let mut order = 0..if ordered { n } else { 0 };
     let mut stores_fp = false;
     let loaded = if spilled { ANY } else { NO };
-    while let Some(pc) = work.pop() {
+    while let Some(pc) = order.next().or_else(|| work.pop()) {
         let Some(mut v) = at[pc] else { continue };
         let op = ops[pc];
         match op {
@@ -161,7 +163,9 @@ fn forward(ops: &[Op], raw: bool, spilled: bool) -> (Vec<Option<Regs>>, bool) {
                 };
                 if at[t] != Some(new) {
                     at[t] = Some(new);
-                    work.push(t);
+                    if !ordered {
+                        work.push(t);
+                    }
                 }
             }
         };
@@ -175,15 +179,51 @@ fn forward(ops: &[Op], raw: bool, spilled: bool) -> (Vec<Option<Regs>>, bool) {
     (at, stores_fp)
 }
 
-/// Live slots on entry to each instruction.
-pub fn stack_liveness(ops: &[Op], raw: bool) -> Vec<u64> {
+/// Whether `op` reads r10 (as an operand or a base).
+fn reads_fp(op: &Op) -> bool {
+    let fp = |r: &Reg| *r == Reg::R10;
+    let src = |s: &Src| matches!(s, Src::Reg(r) if fp(r));
+    match op {
+        Op::Alu { dst, src: s, .. } => fp(dst) || src(s),
+        Op::Neg { dst, .. } | Op::Endian { dst, .. } => fp(dst),
+        Op::Load { base, .. } => fp(base),
+        Op::Store { base, src: s, .. } => fp(base) || src(s),
+        Op::Atomic { base, src: s, .. } => fp(base) || fp(s),
+        Op::Jmp { dst, src: s, .. } => fp(dst) || src(s),
+        Op::CallReg { reg } => fp(reg),
+        Op::LoadImm64 { .. }
+        | Op::LoadMap { .. }
+        | Op::LoadMapValue { .. }
+        | Op::LddwHigh
+        | Op::Ja { .. }
+        | Op::MayGoto { .. }
+        | Op::Call { .. }
+        | Op::CallLocal { .. }
+        | Op::Exit => false,
+    }
+}
+
+/// Live slots on entry to each instruction; `forward`: every jump goes
+/// forward ([`super::cfg::jumps_forward`]).
+pub fn stack_liveness(ops: &[Op], raw: bool, forward: bool) -> Vec<u64> {
     let n = ops.len();
     if ops.iter().any(|o| matches!(o, Op::CallLocal { .. })) {
         return vec![ALL; n];
     }
-    let (mut at, spilled) = forward(ops, raw, false);
+    // Stack pointers all derive from r10: where no op reads it, no slot is
+    // ever read (the common case of filters without locals, and cheap).
+    if !ops.iter().any(reads_fp) {
+        return vec![0; n];
+    }
+    full(ops, raw, forward)
+}
+
+/// [`stack_liveness`] by the forward and backward passes.
+fn full(ops: &[Op], raw: bool, ordered: bool) -> Vec<u64> {
+    let n = ops.len();
+    let (mut at, spilled) = forward(ops, raw, false, ordered);
     if spilled {
-        at = forward(ops, raw, true).0;
+        at = forward(ops, raw, true, ordered).0;
     }
     // Per slot: slots read, and the slot overwritten whole.
     let mut gen = vec![0u64; n];
@@ -251,13 +291,28 @@ pub fn stack_liveness(ops: &[Op], raw: bool) -> Vec<u64> {
                 changed = true;
             }
         }
+        changed &= !ordered;
     }
     live
 }
 
 #[cfg(test)]
 mod tests {
-    use super::slots;
+    use super::{full, reads_fp, slots};
+    use crate::asm::assemble;
+    use crate::isa::decode_program;
+    use crate::program::ProgType;
+
+    #[test]
+    fn no_fp_no_live_slots() {
+        let text = "ldxw %r2, [%r1+0]\nmov %r3, %r2\ncall 1\nexit\n";
+        let prog = assemble(text).unwrap().into_program("t", ProgType::Xdp);
+        let ops = decode_program(&prog.insns).unwrap();
+        assert!(!ops.iter().any(reads_fp));
+        for raw in [false, true] {
+            assert_eq!(full(&ops, raw, true), vec![0; ops.len()]);
+        }
+    }
 
     #[test]
     fn slot_masks() {

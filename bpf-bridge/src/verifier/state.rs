@@ -135,15 +135,17 @@ impl fmt::Display for RegState {
     }
 }
 
-/// What one stack byte holds.
+/// What one stack byte holds. The values are bit flags: [`Slot::codes`]
+/// packs a slot's eight into one word, for comparisons of whole slots.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[repr(u8)]
 pub enum Byte {
     /// Never written.
-    Invalid,
+    Invalid = 0,
     /// Scalar data of unknown value.
-    Misc,
+    Misc = 1,
     /// Part of a spilled register (the slot's `spill`).
-    Spill,
+    Spill = 2,
 }
 
 /// Eight stack bytes `[-8(i+1), -8i)` of a frame.
@@ -161,6 +163,13 @@ impl Slot {
         bytes: [Byte::Invalid; 8],
         spill: RegState::NOT_INIT,
     };
+
+    /// The eight bytes' [`Byte`] values, one per byte of the word (lowest
+    /// address in the lowest byte).
+    #[inline]
+    pub fn codes(&self) -> u64 {
+        u64::from_le_bytes(self.bytes.map(|b| b as u8))
+    }
 }
 
 /// One function activation.
@@ -305,9 +314,13 @@ impl Spare {
     /// A copy of `st`.
     pub fn state(&mut self, st: &State) -> State {
         let frames = self.frames(&st.frames);
-        let mut hist = self.hist.pop().unwrap_or_default();
+        let need = st.hist.len() + HIST_HEADROOM;
+        let mut hist = match self.hist.pop() {
+            // Growing the buffer would copy its stale contents.
+            Some(h) if h.capacity() >= need => h,
+            _ => Vec::with_capacity(need),
+        };
         hist.clear();
-        hist.reserve(st.hist.len() + HIST_HEADROOM);
         hist.extend_from_slice(&st.hist);
         State {
             frames,
@@ -337,6 +350,19 @@ impl Spare {
 }
 
 impl State {
+    /// A state at the first instruction, with no history.
+    pub fn with_frames(frames: Vec<Frame>) -> State {
+        State {
+            frames,
+            pc: 0,
+            depth: 0,
+            parent: None,
+            hist: Vec::new(),
+            goto_depth: 0,
+            known: super::precise::Marks::default(),
+        }
+    }
+
     /// The current frame.
     pub fn frame(&self) -> &Frame {
         self.frames.last().expect("at least one frame")

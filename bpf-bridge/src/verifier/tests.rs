@@ -666,15 +666,7 @@ fn spill_links_scalar_ids() {
 /// spill and its fills stay equal, so a bound on one still bounds the others.
 #[test]
 fn widen_keeps_scalar_ids() {
-    let mut old = State {
-        frames: vec![Frame::new(0, 0)],
-        pc: 0,
-        depth: 0,
-        parent: None,
-        hist: Vec::new(),
-        goto_depth: 0,
-        known: Default::default(),
-    };
+    let mut old = State::with_frames(vec![Frame::new(0, 0)]);
     let mut cur = old.clone();
     let linked = |hi: u64| RegState {
         id: 7,
@@ -690,7 +682,7 @@ fn widen_keeps_scalar_ids() {
         bytes: [Byte::Spill; 8],
         spill: linked(10),
     };
-    prune::widen(&old, &mut cur, None);
+    prune::widen(&old.frames, &mut cur, None);
     let r = cur.frames[0].regs[3];
     assert_eq!((r.kind, r.var, r.id), (Kind::Scalar, Scalar::UNKNOWN, 7));
     let s = cur.frames[0].stack[0].spill;
@@ -698,7 +690,7 @@ fn widen_keeps_scalar_ids() {
     // Contained values stay as they are.
     old.frames[0].regs[4] = linked(30);
     cur.frames[0].regs[4] = linked(20);
-    prune::widen(&old, &mut cur, None);
+    prune::widen(&old.frames, &mut cur, None);
     assert_eq!(cur.frames[0].regs[4], linked(20));
 }
 
