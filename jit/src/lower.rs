@@ -14,6 +14,8 @@ use bpf_bridge::isa::{
 };
 use bpf_bridge::program::{helper_id, MapDef};
 
+mod combine;
+
 /// Bytes of eBPF stack per frame.
 pub const FRAME_SIZE: i32 = 512;
 
@@ -61,7 +63,8 @@ struct Lowering<'a, M: MacroAssembler> {
     /// Callee-saved eBPF registers used anywhere (saved around local calls).
     saved_on_call: Vec<VReg>,
     key: u64,
-    /// The slot a load was fused into (its code emitted with the load's).
+    /// Slots before this one are lowered already: fused into an earlier
+    /// slot's code (emitted with it).
     fused: usize,
     /// The last pseudo `lddw` of a map into r1: (slot, map).
     r1_map: Option<(usize, u32)>,
@@ -119,7 +122,7 @@ pub fn lower<M: MacroAssembler>(
         uses_check: false,
         saved_on_call,
         key: opts.blind.unwrap_or(0) | 1,
-        fused: usize::MAX,
+        fused: 0,
         r1_map: None,
         bad_map: None,
     };
@@ -150,15 +153,22 @@ impl<M: MacroAssembler> OpSink for Lowering<'_, M> {
     #[inline(always)]
     fn op(&mut self, pc: usize, op: Op) {
         self.m.bind(self.first.nth(pc));
-        if pc == self.fused {
+        if pc < self.fused {
             return;
         }
-        if let Op::Jmp { off: 1, .. } = op {
-            if self.jump_over_one(pc, op) {
-                return;
-            }
+        let done = match op {
+            Op::Jmp { off: 1, .. } => self.jump_over_one(pc, op),
+            Op::Alu {
+                op: AluOp::Mov,
+                src: Src::Reg(_),
+                ..
+            } => self.mov_reg(pc, op),
+            Op::Load { .. } => self.load_compare(pc, op),
+            _ => false,
+        };
+        if !done {
+            self.lower_op(pc, op);
         }
-        self.lower_op(pc, op);
     }
 }
 
@@ -385,7 +395,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     self.m.bind(d);
                 }
                 if swap.is_some() {
-                    self.fused = pc + 1;
+                    self.fused = pc + 2;
                 }
             }
             Op::Store {
@@ -500,7 +510,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             return false;
         };
         if crate::peephole::fuse(&mut self.m, op, next) {
-            self.fused = pc + 1;
+            self.fused = pc + 2;
             true
         } else {
             false
