@@ -68,6 +68,8 @@ struct Lowering<'a, M: MacroAssembler> {
     fused: usize,
     /// The last pseudo `lddw` of a map into r1: (slot, map).
     r1_map: Option<(usize, u32)>,
+    /// Registers an `exit` reads ([`crate::regflow::exit_reads`]).
+    exit_reads: u16,
     /// The first pseudo `lddw` naming a map the program does not have.
     bad_map: Option<JitError>,
 }
@@ -124,6 +126,7 @@ pub fn lower<M: MacroAssembler>(
         key: opts.blind.unwrap_or(0) | 1,
         fused: 0,
         r1_map: None,
+        exit_reads: crate::regflow::exit_reads(shape.has(Shape::LOCAL_CALL)),
         bad_map: None,
     };
     let exit = l.m.new_label();

@@ -74,10 +74,19 @@ pub(crate) fn effects(op: Op) -> Effects {
         Op::CallReg { reg } => Effects::new(ARGS | bit(reg), 1),
         // A local call may read anything.
         Op::CallLocal { .. } => Effects::new(ALL, 0),
-        // A caller sees r0..r5 after a local call returns; its r6..r9 are
-        // restored (`MacroAssembler::pop_regs`), and the program's own exit
-        // returns only r0.
+        // See [`exit_reads`].
         Op::Exit => Effects::new(CALLER, 0),
+    }
+}
+
+/// What an `exit` reads: r0, the result, in a program without local calls.
+/// With them a caller sees r0..r5 after a call returns (its r6..r9 are
+/// restored: `MacroAssembler::pop_regs`).
+pub(crate) fn exit_reads(local_calls: bool) -> Regs {
+    if local_calls {
+        CALLER
+    } else {
+        1
     }
 }
 
@@ -88,8 +97,8 @@ const LIVE_BUDGET: usize = 48;
 /// from them, an op overwrites `reg` before any op reads it (or the path
 /// ends without reading it). Answers false (live) when unsure: a slot that
 /// does not decode, a jump outside the program, more than [`LIVE_BUDGET`]
-/// slots to look at.
-pub(crate) fn dead_from(insns: &[Insn], starts: &[usize], reg: Reg) -> bool {
+/// slots to look at. An `exit` reads `exit_reads` ([`exit_reads`]).
+pub(crate) fn dead_from(insns: &[Insn], starts: &[usize], reg: Reg, exit_reads: Regs) -> bool {
     let r = bit(reg);
     let mut seen = [0usize; LIVE_BUDGET];
     let mut n_seen = 0;
@@ -116,7 +125,10 @@ pub(crate) fn dead_from(insns: &[Insn], starts: &[usize], reg: Reg) -> bool {
         let Ok(op) = decode_one(insns, pc) else {
             return false;
         };
-        let e = effects(op);
+        let mut e = effects(op);
+        if op == Op::Exit {
+            e.reads = exit_reads;
+        }
         if e.reads & r != 0 {
             return false;
         }
@@ -187,7 +199,7 @@ mod tests {
     #[track_caller]
     fn check(ops: &[Op], starts: &[usize], reg: u8, want: bool) {
         let insns = encode_program(ops);
-        assert_eq!(dead_from(&insns, starts, r(reg)), want, "{ops:?}");
+        assert_eq!(dead_from(&insns, starts, r(reg), CALLER), want, "{ops:?}");
     }
 
     #[test]
@@ -200,6 +212,10 @@ mod tests {
         // r0 is read by exit, r1..r5 too (a caller may read them).
         check(&ops, &[4], 0, false);
         check(&ops, &[4], 3, false);
+        // Without local calls an exit reads r0 only.
+        let insns = encode_program(&ops);
+        assert!(dead_from(&insns, &[4], r(3), exit_reads(false)));
+        assert!(!dead_from(&insns, &[4], r(0), exit_reads(false)));
         // A loop that reads r6 again at its head: live.
         let ops = [ldxb(6, 2), jeq(6, 1, -2), mov(6, 0), Op::Exit];
         check(&ops, &[2], 6, true);

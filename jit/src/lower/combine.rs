@@ -119,7 +119,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         // A jump over one ALU op: the pair as a selection.
         if joff == 1 && pc + 3 < n && !self.is_target(pc + 2) {
             if let Ok(alu @ Op::Alu { .. }) = decode_one(self.insns, pc + 2) {
-                if dead_from(self.insns, &[pc + 2, pc + 3], dst)
+                if dead_from(self.insns, &[pc + 2, pc + 3], dst, self.exit_reads)
                     && crate::peephole::fuse_mem(&mut self.m, c, alu)
                 {
                     self.fused = pc + 3;
@@ -127,7 +127,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 }
             }
         }
-        if pc + 2 >= n || !dead_from(self.insns, &[pc + 2, t], dst) {
+        if pc + 2 >= n || !dead_from(self.insns, &[pc + 2, t], dst, self.exit_reads) {
             return false;
         }
         let target = self.edge(pc + 1, t);

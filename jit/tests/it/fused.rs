@@ -173,7 +173,7 @@ fn load_folded_into_compare() {
                             off,
                         },
                     ];
-                    let tails: [&[Op]; 3] = [
+                    let tails: [&[Op]; 4] = [
                         // A branch; r6 dead on both paths.
                         &[
                             jump(2),
@@ -186,6 +186,8 @@ fn load_folded_into_compare() {
                         &[jump(1), alu(AluOp::Add, r0, 1), alu(AluOp::Mov, r6, 3)],
                         // The same with r6 live after: not folded.
                         &[jump(1), alu(AluOp::Add, r0, 1)],
+                        // An exit after: r6 dead (the program has no local calls).
+                        &[jump(1), alu(AluOp::Add, r0, 1), Op::Exit],
                     ];
                     for tail in tails {
                         let mut ops = head.to_vec();
@@ -211,5 +213,5 @@ fn load_folded_into_compare() {
             }
         }
     }
-    assert!(n > 2000);
+    assert!(n > 3000);
 }
