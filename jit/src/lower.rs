@@ -159,19 +159,12 @@ impl<M: MacroAssembler> OpSink for Lowering<'_, M> {
         if pc < self.fused {
             return;
         }
-        let done = match op {
-            Op::Jmp { off: 1, .. } => self.jump_over_one(pc, op),
-            Op::Alu {
-                op: AluOp::Mov,
-                src: Src::Reg(_),
-                ..
-            } => self.mov_reg(pc, op),
-            Op::Load { .. } => self.load_compare(pc, op),
-            _ => false,
-        };
-        if !done {
-            self.lower_op(pc, op);
+        if let Op::Jmp { off: 1, .. } = op {
+            if self.jump_over_one(pc, op) {
+                return;
+            }
         }
+        self.lower_op(pc, op);
     }
 }
 
@@ -317,6 +310,12 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     #[inline(always)]
     fn lower_op(&mut self, pc: usize, op: Op) {
         match op {
+            // (The guarded arms lower the op with its neighbours, `combine`.)
+            Op::Alu {
+                op: AluOp::Mov,
+                src: Src::Reg(_),
+                ..
+            } if self.mov_reg(pc, op) => {}
             Op::Alu {
                 width,
                 op,
@@ -362,6 +361,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 }
             }
             Op::LddwHigh => {}
+            Op::Load { .. } if self.load_compare(pc, op) => {}
             Op::Load {
                 size,
                 signed,

@@ -223,11 +223,22 @@ pub trait MacroAssembler {
         let _ = (c, l);
         false
     }
+    /// Whether [`MacroAssembler::branch_mem`] and
+    /// [`MacroAssembler::alu_unless_mem`] have a form for `c` (asked before
+    /// the lowering looks for the facts it needs to use them).
+    fn compares_mem(&self, c: MemCmp) -> bool {
+        let _ = c;
+        false
+    }
     /// `dst = src + imm` in one instruction at width `w` (what `mov dst, src;
     /// add dst, imm` compute). Returns false, having emitted nothing, when
     /// the architecture has no such form (the default).
     fn add_copy(&mut self, w: Width, dst: VReg, src: VReg, imm: i32) -> bool {
         let _ = (w, dst, src, imm);
+        false
+    }
+    /// Whether [`MacroAssembler::add_copy`] has a form (the default: no).
+    fn adds_copies(&self) -> bool {
         false
     }
     /// Jump if the u64 at `ctx + off` is not zero.

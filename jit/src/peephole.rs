@@ -52,6 +52,7 @@ pub fn fuse_mem<M: MacroAssembler>(m: &mut M, c: MemCmp, second: Op) -> bool {
 
 /// The ALU op a jump skips, as [`MacroAssembler::alu_unless`] takes it,
 /// when it has a branch-free form.
+#[inline(always)]
 fn skipped_alu(op: Op) -> Option<(Width, Option<BinOp>, VReg, Operand)> {
     let Op::Alu {
         width,
@@ -74,6 +75,7 @@ fn skipped_alu(op: Op) -> Option<(Width, Option<BinOp>, VReg, Operand)> {
     Some((width, bin, VReg::bpf(dst), operand(src)))
 }
 
+#[inline(always)]
 fn operand(s: Src) -> Operand {
     match s {
         Src::Reg(r) => Operand::Reg(VReg::bpf(r)),

@@ -15,7 +15,7 @@ use crate::fold::mem_compare;
 use crate::masm::{MacroAssembler, VReg};
 use crate::regflow::dead_from;
 use bpf_bridge::facts::Access;
-use bpf_bridge::isa::{decode_one, AluOp, Op, Reg, Src, Width};
+use bpf_bridge::isa::{decode_one, is_add_sub_imm, is_cond_jump_imm, AluOp, Op, Reg, Src, Width};
 
 impl<M: MacroAssembler> Lowering<'_, M> {
     /// `mov dst, src` of a register at `pc`, lowered with an add that follows;
@@ -31,21 +31,18 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         else {
             return false;
         };
-        if self.opts.blind.is_some() {
+        if self.opts.blind.is_some() || !self.m.adds_copies() {
             return false;
         }
-        // (The slot after names the same destination: worth decoding.)
         let next = self.insns.get(pc + 1);
-        next.is_some_and(|i| i.dst() == dst.num()) && self.copy_add(pc, width, dst, src)
+        next.is_some_and(|&i| is_add_sub_imm(i) && i.dst() == dst.num())
+            && self.copy_add(pc, width, dst, src)
     }
 
     /// `mov dst, src; add dst, k` (or `sub`) at the same width as one
     /// [`MacroAssembler::add_copy`].
     #[inline(never)]
     fn copy_add(&mut self, pc: usize, width: Width, dst: Reg, src: Reg) -> bool {
-        if self.is_target(pc + 1) {
-            return false;
-        }
         let Ok(Op::Alu {
             width: w2,
             op,
@@ -60,7 +57,11 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             AluOp::Sub if k != i32::MIN => -k,
             _ => return false,
         };
-        if w2 != width || d2 != dst || !self.m.add_copy(width, VReg::bpf(dst), VReg::bpf(src), k) {
+        if w2 != width
+            || d2 != dst
+            || self.is_target(pc + 1)
+            || !self.m.add_copy(width, VReg::bpf(dst), VReg::bpf(src), k)
+        {
             return false;
         }
         self.fused = pc + 2;
@@ -78,9 +79,10 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         else {
             return false;
         };
-        // (The slot after names the loaded register: worth decoding.)
         match self.insns.get(pc + 1) {
-            Some(i) if i.dst() == dst.num() && self.facts.is_some() => self.fold_load(pc, op),
+            Some(&i) if is_cond_jump_imm(i) && i.dst() == dst.num() && self.facts.is_some() => {
+                self.fold_load(pc, op)
+            }
             _ => false,
         }
     }
@@ -97,8 +99,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         else {
             return false;
         };
-        if self.opts.blind.is_some() || self.access(pc) != Access::Proven || self.is_target(pc + 1)
-        {
+        if self.opts.blind.is_some() || self.access(pc) != Access::Proven {
             return false;
         }
         let Ok(Op::Jmp {
@@ -114,21 +115,23 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         let Some(c) = mem_compare(size, width, jop, src, VReg::bpf(base), off as i32) else {
             return false;
         };
-        let n = self.insns.len();
+        if !self.m.compares_mem(c) || self.is_target(pc + 1) {
+            return false;
+        }
         let t = self.target(pc + 1, joff as i64);
-        // A jump over one ALU op: the pair as a selection.
-        if joff == 1 && pc + 3 < n && !self.is_target(pc + 2) {
-            if let Ok(alu @ Op::Alu { .. }) = decode_one(self.insns, pc + 2) {
-                if dead_from(self.insns, &[pc + 2, pc + 3], dst, self.exit_reads)
-                    && crate::peephole::fuse_mem(&mut self.m, c, alu)
-                {
+        if pc + 2 >= self.insns.len() || !dead_from(self.insns, &[pc + 2, t], dst, self.exit_reads)
+        {
+            return false;
+        }
+        // A jump over one ALU op: the pair as a selection. (`t` is `pc + 3`:
+        // the register is dead there and at the ALU op.)
+        if joff == 1 && !self.is_target(pc + 2) {
+            if let Ok(alu) = decode_one(self.insns, pc + 2) {
+                if crate::peephole::fuse_mem(&mut self.m, c, alu) {
                     self.fused = pc + 3;
                     return true;
                 }
             }
-        }
-        if pc + 2 >= n || !dead_from(self.insns, &[pc + 2, t], dst, self.exit_reads) {
-            return false;
         }
         let target = self.edge(pc + 1, t);
         if !self.m.branch_mem(c, target) {

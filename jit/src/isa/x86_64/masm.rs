@@ -110,6 +110,7 @@ impl X64Masm {
     }
 
     /// Sets the flags for `c`; returns the condition under which it holds.
+    #[inline(always)]
     fn compare(&mut self, c: Cmp) -> Cond {
         let wide = w64(c.w);
         let a = r(c.a);
@@ -124,6 +125,7 @@ impl X64Masm {
     }
 
     /// The condition under which a compare (or, for `jset`, a `test`) makes `op` hold.
+    #[inline(always)]
     fn cond(op: JmpOp) -> Cond {
         match op {
             JmpOp::Set | JmpOp::Ne => Cond::Ne,
@@ -634,8 +636,16 @@ impl MacroAssembler for X64Masm {
         true
     }
 
+    fn compares_mem(&self, c: MemCmp) -> bool {
+        Self::mem_comparable(c)
+    }
+
     fn add_copy(&mut self, w: Width, dst: VReg, src: VReg, imm: i32) -> bool {
         self.asm.lea_w(w64(w), r(dst), Self::mem(src, imm));
+        true
+    }
+
+    fn adds_copies(&self) -> bool {
         true
     }
 
