@@ -238,9 +238,12 @@ pub trait MacroAssembler {
         false
     }
     /// Whether [`MacroAssembler::add_copy`] has a form (the default: no).
-    fn adds_copies(&self) -> bool {
-        false
-    }
+    /// A constant, so lowering for an architecture without it has no trace
+    /// of the pattern.
+    const ADDS_COPIES: bool = false;
+    /// Whether [`MacroAssembler::branch_mem`] and
+    /// [`MacroAssembler::alu_unless_mem`] have forms at all (the default: no).
+    const COMPARES_MEM: bool = false;
     /// Jump if the u64 at `ctx + off` is not zero.
     fn branch_ctx_nonzero(&mut self, off: i32, l: Label);
 

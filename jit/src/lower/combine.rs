@@ -31,7 +31,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         else {
             return false;
         };
-        if self.opts.blind.is_some() || !self.m.adds_copies() {
+        if !M::ADDS_COPIES || self.opts.blind.is_some() {
             return false;
         }
         let next = self.insns.get(pc + 1);
@@ -79,6 +79,9 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         else {
             return false;
         };
+        if !M::COMPARES_MEM {
+            return false;
+        }
         match self.insns.get(pc + 1) {
             Some(&i) if is_cond_jump_imm(i) && i.dst() == dst.num() && self.facts.is_some() => {
                 self.fold_load(pc, op)

@@ -645,9 +645,8 @@ impl MacroAssembler for X64Masm {
         true
     }
 
-    fn adds_copies(&self) -> bool {
-        true
-    }
+    const ADDS_COPIES: bool = true;
+    const COMPARES_MEM: bool = true;
 
     fn count_down(&mut self, off: i32, l: Label) {
         let m = Mem {
