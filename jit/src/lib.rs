@@ -16,11 +16,13 @@ extern crate alloc;
 
 pub mod abi;
 pub mod buffer;
+pub mod fold;
 pub mod isa;
 pub mod lower;
 pub mod masm;
 pub mod peephole;
 mod plan;
+mod regflow;
 mod targets;
 
 #[cfg(feature = "std")]

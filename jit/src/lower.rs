@@ -16,6 +16,8 @@ use bpf_bridge::isa::{
 };
 use bpf_bridge::program::{helper_id, MapDef};
 
+mod combine;
+
 /// Bytes of eBPF stack per frame.
 pub const FRAME_SIZE: i32 = 512;
 
@@ -63,13 +65,16 @@ struct Lowering<'a, M: MacroAssembler> {
     /// Callee-saved eBPF registers used anywhere (saved around local calls).
     saved_on_call: Vec<VReg>,
     key: u64,
-    /// The slot a load was fused into (its code emitted with the load's).
+    /// Slots before this one are lowered already: fused into an earlier
+    /// slot's code (emitted with it).
     fused: usize,
     /// A conditional jump over one op, not lowered yet: the op after it may
     /// be lowered with it ([`Lowering::after_waiting`]).
     waiting: Option<(usize, Op)>,
     /// The last pseudo `lddw` of a map into r1: (slot, map).
     r1_map: Option<(usize, u32)>,
+    /// Registers an `exit` reads ([`crate::regflow::exit_reads`]).
+    exit_reads: u16,
     /// The first pseudo `lddw` naming a map the program does not have.
     bad_map: Option<JitError>,
 }
@@ -124,9 +129,10 @@ pub fn lower<M: MacroAssembler>(
         uses_check: false,
         saved_on_call,
         key: opts.blind.unwrap_or(0) | 1,
-        fused: usize::MAX,
+        fused: 0,
         waiting: None,
         r1_map: None,
+        exit_reads: crate::regflow::exit_reads(shape.has(Shape::LOCAL_CALL)),
         bad_map: None,
     };
     let exit = l.m.new_label();
@@ -161,7 +167,7 @@ impl<M: MacroAssembler> OpSink for Lowering<'_, M> {
             return;
         }
         self.m.bind(self.first.nth(pc));
-        if pc == self.fused {
+        if pc < self.fused {
             return;
         }
         if let Op::Jmp { off: 1, .. } = op {
@@ -317,6 +323,12 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     #[inline(always)]
     fn lower_op(&mut self, pc: usize, op: Op) {
         match op {
+            // (The guarded arms lower the op with its neighbours, `combine`.)
+            Op::Alu {
+                op: AluOp::Mov,
+                src: Src::Reg(_),
+                ..
+            } if self.mov_reg(pc, op) => {}
             Op::Alu {
                 width,
                 op,
@@ -362,6 +374,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 }
             }
             Op::LddwHigh => {}
+            Op::Load { .. } if self.load_compare(pc, op) => {}
             Op::Load {
                 size,
                 signed,
@@ -405,7 +418,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                     self.m.bind(d);
                 }
                 if swap.is_some() {
-                    self.fused = pc + 1;
+                    self.fused = pc + 2;
                 }
             }
             Op::Store {

@@ -72,6 +72,21 @@ pub struct Cmp {
     pub b: Operand,
 }
 
+/// A comparison of memory with an immediate, `[base + off] op imm` at the
+/// access's own size: a load and a compare of the loaded register in one,
+/// when nothing reads the register afterwards ([`crate::fold::mem_compare`]
+/// says when the two agree).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemCmp {
+    /// Bytes compared (1, 2, 4, 8).
+    pub bytes: u8,
+    pub op: JmpOp,
+    pub base: VReg,
+    pub off: i32,
+    /// Compared as `bytes` bytes: sign-extended at 8, its low bytes below.
+    pub imm: i32,
+}
+
 /// Functions of the host the code calls through the run context.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostFn {
@@ -191,6 +206,47 @@ pub trait MacroAssembler {
         let _ = (c, w, op, dst, src);
         false
     }
+    /// [`MacroAssembler::alu_unless`] with the condition read from memory.
+    /// Returns false, having emitted nothing, when the architecture has no
+    /// such form (the default).
+    fn alu_unless_mem(
+        &mut self,
+        c: MemCmp,
+        w: Width,
+        op: Option<BinOp>,
+        dst: VReg,
+        src: Operand,
+    ) -> bool {
+        let _ = (c, w, op, dst, src);
+        false
+    }
+    /// Jump if `c` holds. Returns false, having emitted nothing, when the
+    /// architecture has no compare with memory for it (the default).
+    fn branch_mem(&mut self, c: MemCmp, l: Label) -> bool {
+        let _ = (c, l);
+        false
+    }
+    /// Whether [`MacroAssembler::branch_mem`] and
+    /// [`MacroAssembler::alu_unless_mem`] have a form for `c` (asked before
+    /// the lowering looks for the facts it needs to use them).
+    fn compares_mem(&self, c: MemCmp) -> bool {
+        let _ = c;
+        false
+    }
+    /// `dst = src + imm` in one instruction at width `w` (what `mov dst, src;
+    /// add dst, imm` compute). Returns false, having emitted nothing, when
+    /// the architecture has no such form (the default).
+    fn add_copy(&mut self, w: Width, dst: VReg, src: VReg, imm: i32) -> bool {
+        let _ = (w, dst, src, imm);
+        false
+    }
+    /// Whether [`MacroAssembler::add_copy`] has a form (the default: no).
+    /// A constant, so lowering for an architecture without it has no trace
+    /// of the pattern.
+    const ADDS_COPIES: bool = false;
+    /// Whether [`MacroAssembler::branch_mem`] and
+    /// [`MacroAssembler::alu_unless_mem`] have forms at all (the default: no).
+    const COMPARES_MEM: bool = false;
     /// Jump if the u64 at `ctx + off` is not zero.
     fn branch_ctx_nonzero(&mut self, off: i32, l: Label);
 

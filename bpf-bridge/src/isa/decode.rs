@@ -710,6 +710,41 @@ mod tests {
         assert!(errors > 5_000 && errors < 45_000, "{errors} errors");
     }
 
+    /// The opcode peeks of `shape` agree with the decoder on every
+    /// well-formed slot.
+    #[test]
+    fn opcode_peeks_match_decoder() {
+        use super::super::{is_add_sub_imm, is_cond_jump_imm};
+        for code in 0..=255u8 {
+            let insn = Insn {
+                code,
+                regs: 0x01,
+                off: 0,
+                imm: 1,
+            };
+            let Ok(op) = decode_one(&[insn, Insn::default()], 0) else {
+                continue;
+            };
+            let jump = matches!(
+                op,
+                Op::Jmp {
+                    src: Src::Imm(_),
+                    ..
+                }
+            );
+            let add = matches!(
+                op,
+                Op::Alu {
+                    op: AluOp::Add | AluOp::Sub,
+                    src: Src::Imm(_),
+                    ..
+                }
+            );
+            assert_eq!(is_cond_jump_imm(insn), jump, "{insn:?}");
+            assert_eq!(is_add_sub_imm(insn), add, "{insn:?}");
+        }
+    }
+
     /// The byte-swap peek agrees with the decoder on every well-formed slot.
     #[test]
     fn byte_swap_of_matches_decoder() {

@@ -111,6 +111,28 @@ pub fn is_load(insn: Insn) -> bool {
     insn.code & CLASS_MASK == BPF_LDX
 }
 
+/// Whether the slot holds a conditional jump on an immediate (`jeq r, imm`
+/// and the others, 64- or 32-bit); looks at the opcode only (a malformed
+/// slot is the decoder's business).
+pub fn is_cond_jump_imm(insn: Insn) -> bool {
+    let class = insn.code & CLASS_MASK;
+    (class == BPF_JMP || class == BPF_JMP32)
+        && insn.code & SRC_MASK == BPF_K
+        && !matches!(
+            insn.code & OP_MASK,
+            BPF_JA | BPF_CALL | BPF_EXIT | BPF_JCOND
+        )
+}
+
+/// Whether the slot holds an `add` or `sub` of an immediate (64- or
+/// 32-bit); looks at the opcode only.
+pub fn is_add_sub_imm(insn: Insn) -> bool {
+    let class = insn.code & CLASS_MASK;
+    (class == BPF_ALU || class == BPF_ALU64)
+        && insn.code & SRC_MASK == BPF_K
+        && matches!(insn.code & OP_MASK, BPF_ADD | BPF_SUB)
+}
+
 /// What a slot with some opcode byte adds to a [`Shape`].
 #[derive(Clone, Copy)]
 struct Scan {

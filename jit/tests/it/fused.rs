@@ -4,7 +4,7 @@
 
 use super::harness::{check_emulated, check_same};
 use super::ops::{prog, reg, with_all_regs};
-use bpf_bridge::isa::{AluOp, JmpOp, Op, Src, Width};
+use bpf_bridge::isa::{AluOp, JmpOp, Op, Size, Src, Width};
 
 #[test]
 fn jump_over_one_alu_op() {
@@ -115,4 +115,152 @@ fn jump_over_one_onto_a_jump_target() {
             }
         }
     }
+}
+
+/// `mov d, s; add d, k` (or `sub`) as one instruction, at both widths, with
+/// the edge immediates, `d == s` included.
+#[test]
+fn copy_then_add() {
+    let imms = [0, 1, -1, 2, 0x7fff_ffff, i32::MIN, -0x7fff_ffff];
+    let mut n = 0;
+    for width in [Width::W32, Width::W64] {
+        for op in [AluOp::Add, AluOp::Sub] {
+            for (k, imm) in imms.into_iter().enumerate() {
+                for seed in 0..3usize {
+                    let (d, s) = [(5, 2), (0, 0), (3, 9)][(seed + k) % 3];
+                    let body = [
+                        Op::Alu {
+                            width,
+                            op: AluOp::Mov,
+                            dst: reg(d),
+                            src: Src::Reg(reg(s)),
+                        },
+                        Op::Alu {
+                            width,
+                            op,
+                            dst: reg(d),
+                            src: Src::Imm(imm),
+                        },
+                    ];
+                    let p = prog(&with_all_regs(seed, &body));
+                    check_same(&p, &[]).unwrap();
+                    if seed == 0 {
+                        check_emulated(&p, &[]);
+                    }
+                    n += 1;
+                }
+            }
+        }
+    }
+    assert!(n > 80);
+}
+
+/// A load compared with an immediate by the next slot: folded into the
+/// compare (verified mode) when the register is dead after the jump, as a
+/// branch or with a jump over one ALU op; kept when it is live. Every size,
+/// width, order and edge immediate, on bytes at the edges of each sign.
+#[test]
+fn load_folded_into_compare() {
+    let mem: Vec<u8> = vec![
+        0x0a, 0x80, 0xff, 0x7f, 0x00, 0x01, 0xfe, 0x10, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x80, 0, 0,
+    ];
+    let unsigned = [
+        JmpOp::Lt,
+        JmpOp::Ge,
+        JmpOp::Eq,
+        JmpOp::Gt,
+        JmpOp::Le,
+        JmpOp::Ne,
+    ];
+    let others = [JmpOp::Set, JmpOp::Sgt, JmpOp::Sge, JmpOp::Slt, JmpOp::Sle];
+    let imms = [
+        0,
+        1,
+        10,
+        0x7f,
+        0x80,
+        0xff,
+        0xffff,
+        -1,
+        0x7fff_ffff,
+        i32::MIN,
+    ];
+    let (r0, r6, r7) = (reg(0), reg(6), reg(7));
+    let alu = |op, dst, imm| Op::Alu {
+        width: Width::W64,
+        op,
+        dst,
+        src: Src::Imm(imm),
+    };
+    let mut n = 0;
+    for size in [Size::B, Size::H, Size::W, Size::DW] {
+        for width in [Width::W32, Width::W64] {
+            for jop in unsigned.into_iter().chain(others) {
+                for (k, imm) in imms.into_iter().enumerate() {
+                    let off = [0, 1, 2, 6, 8][(k + n) % 5];
+                    let jump = |off| Op::Jmp {
+                        width,
+                        op: jop,
+                        dst: r6,
+                        src: Src::Imm(imm),
+                        off,
+                    };
+                    let head = [
+                        Op::Alu {
+                            width: Width::W64,
+                            op: AluOp::Mov,
+                            dst: r7,
+                            src: Src::Reg(reg(1)),
+                        },
+                        alu(AluOp::Mov, r0, 0x1234),
+                        alu(AluOp::Mov, r6, -0x2153),
+                        Op::Load {
+                            size,
+                            signed: false,
+                            dst: r6,
+                            base: r7,
+                            off,
+                        },
+                    ];
+                    let tails: [&[Op]; 4] = [
+                        // A branch; r6 dead on both paths.
+                        &[
+                            jump(2),
+                            alu(AluOp::Add, r0, 5),
+                            Op::Ja { off: 1 },
+                            alu(AluOp::Add, r0, 9),
+                            alu(AluOp::Mov, r6, 3),
+                        ],
+                        // A jump over one ALU op; r6 dead after.
+                        &[jump(1), alu(AluOp::Add, r0, 1), alu(AluOp::Mov, r6, 3)],
+                        // The same with r6 live after: not folded.
+                        &[jump(1), alu(AluOp::Add, r0, 1)],
+                        // An exit after: r6 dead (the program has no local calls).
+                        &[jump(1), alu(AluOp::Add, r0, 1), Op::Exit],
+                    ];
+                    for tail in tails {
+                        let mut ops = head.to_vec();
+                        ops.extend_from_slice(tail);
+                        ops.extend([
+                            alu(AluOp::Mul, r0, 31),
+                            Op::Alu {
+                                width: Width::W64,
+                                op: AluOp::Add,
+                                dst: r0,
+                                src: Src::Reg(r6),
+                            },
+                            Op::Exit,
+                        ]);
+                        let p = prog(&ops);
+                        check_same(&p, &mem).unwrap();
+                        if n % 16 == 0 {
+                            check_emulated(&p, &mem);
+                        }
+                        n += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(n > 3000);
 }

@@ -599,6 +599,61 @@ impl Asm {
     pub fn call(&mut self, l: Label) {
         self.buf.use_label(l, Use::Call);
     }
+
+    /// `lea dst, [mem]` at either width (the 32-bit form zero-extends).
+    pub fn lea_w(&mut self, w: bool, dst: Gpr, m: Mem) {
+        self.op_rm(0, w, &[0x8d], dst.0, m, false);
+    }
+
+    /// `cmp size ptr [mem], imm` for 1, 4 or 8 bytes (8: the immediate
+    /// sign-extended), and 2 bytes with an immediate that fits a
+    /// sign-extended byte (the 16-bit immediate form stalls the decoders).
+    /// Returns false, having emitted nothing, for a 16-bit one that does not.
+    pub fn cmp_mi(&mut self, bytes: u8, m: Mem, i: i32) -> bool {
+        if bytes != 1 {
+            if bytes == 2 && !fits8(i) {
+                return false;
+            }
+            self.alu_mi_p(if bytes == 2 { P16 } else { 0 }, bytes == 8, m, i);
+            return true;
+        }
+        let r = self.buf.room();
+        let p = rex(r, 0, false, 0, m.base.0, false);
+        r[p] = 0x80;
+        let p = modrm_mem(r, p + 1, Alu::Cmp.digit(), m);
+        r[p] = i as u8;
+        self.done(p + 1);
+        true
+    }
+
+    /// `cmp [mem], imm` at 16 (prefix 0x66), 32 or 64 bits.
+    fn alu_mi_p(&mut self, prefix: u8, w: bool, m: Mem, i: i32) {
+        let short = fits8(i);
+        let r = self.buf.room();
+        r[0] = prefix;
+        let p = rex(r, (prefix != 0) as usize, w, 0, m.base.0, false);
+        r[p] = 0x81 | (short as u8) << 1;
+        let p = modrm_mem(r, p + 1, Alu::Cmp.digit(), m);
+        let n = imm(r, p, i, short);
+        self.done(n);
+    }
+
+    /// `test size ptr [mem], imm` for 1, 4 or 8 bytes (8: the immediate
+    /// sign-extended). Returns false, having emitted nothing, for 2 bytes.
+    pub fn test_mi(&mut self, bytes: u8, m: Mem, i: i32) -> bool {
+        if bytes == 2 {
+            return false;
+        }
+        let byte = bytes == 1;
+        let r = self.buf.room();
+        let p = rex(r, 0, bytes == 8, 0, m.base.0, false);
+        // 0xf6: byte, 0xf7: the others.
+        r[p] = 0xf7 - byte as u8;
+        let p = modrm_mem(r, p + 1, 0, m);
+        let n = imm(r, p, i, byte);
+        self.done(n);
+        true
+    }
 }
 
 /// Appends `n` bytes of no-ops: the recommended multi-byte `nop` forms, at

@@ -5,7 +5,7 @@ use super::asm::{Alu, Asm, Cond, Imm32, Mem, Shift};
 use super::regs::{Gpr, MAP, T2};
 use crate::abi;
 use crate::buffer::{BufferError, Label};
-use crate::masm::{BinOp, Cmp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
+use crate::masm::{BinOp, Cmp, DivOp, Frame, HostFn, MacroAssembler, MemCmp, Operand, VReg};
 use alloc::vec::Vec;
 use bpf_bridge::isa::{AtomicOp, JmpOp, Size, Width};
 
@@ -114,16 +114,22 @@ impl X64Masm {
     fn compare(&mut self, c: Cmp) -> Cond {
         let wide = w64(c.w);
         let a = r(c.a);
-        let cond = match c.op {
-            JmpOp::Set => {
-                match c.b {
-                    Operand::Reg(b) => self.asm.test_rr(wide, a, r(b)),
-                    Operand::Imm(i) => self.asm.test_ri(wide, a, i),
-                }
-                return Cond::Ne;
-            }
+        match (c.op, c.b) {
+            (JmpOp::Set, Operand::Reg(b)) => self.asm.test_rr(wide, a, r(b)),
+            (JmpOp::Set, Operand::Imm(i)) => self.asm.test_ri(wide, a, i),
+            (_, Operand::Reg(b)) => self.asm.alu_rr(Alu::Cmp, wide, a, r(b)),
+            (JmpOp::Eq | JmpOp::Ne, Operand::Imm(0)) => self.asm.test_rr(wide, a, a),
+            (_, Operand::Imm(i)) => self.asm.alu_ri(Alu::Cmp, wide, a, i),
+        }
+        Self::cond(c.op)
+    }
+
+    /// The condition under which a compare (or, for `jset`, a `test`) makes `op` hold.
+    #[inline(always)]
+    fn cond(op: JmpOp) -> Cond {
+        match op {
+            JmpOp::Set | JmpOp::Ne => Cond::Ne,
             JmpOp::Eq => Cond::E,
-            JmpOp::Ne => Cond::Ne,
             JmpOp::Gt => Cond::A,
             JmpOp::Ge => Cond::Ae,
             JmpOp::Lt => Cond::B,
@@ -132,15 +138,91 @@ impl X64Masm {
             JmpOp::Sge => Cond::Ge,
             JmpOp::Slt => Cond::L,
             JmpOp::Sle => Cond::Le,
-        };
-        match c.b {
-            Operand::Reg(b) => self.asm.alu_rr(Alu::Cmp, wide, a, r(b)),
-            Operand::Imm(0) if matches!(c.op, JmpOp::Eq | JmpOp::Ne) => {
-                self.asm.test_rr(wide, a, a)
-            }
-            Operand::Imm(i) => self.asm.alu_ri(Alu::Cmp, wide, a, i),
         }
-        cond
+    }
+
+    /// `dst op= src` (or `dst = src`) unless the condition `compare` sets
+    /// holds: [`MacroAssembler::alu_unless`] for a compare of registers or of memory.
+    fn select(
+        &mut self,
+        compare: impl FnOnce(&mut Self) -> Cond,
+        w: Width,
+        op: Option<BinOp>,
+        dst: VReg,
+        src: Operand,
+    ) -> bool {
+        let (t, u, d) = (r(VReg::T1), r(VReg::T0), r(dst));
+        let x = match op {
+            None => None,
+            Some(BinOp::Add) => Some(Alu::Add),
+            Some(BinOp::Sub) => Some(Alu::Sub),
+            Some(BinOp::Or) => Some(Alu::Or),
+            Some(BinOp::Xor) => Some(Alu::Xor),
+            Some(BinOp::And) => Some(Alu::And),
+            Some(_) => return false,
+        };
+        match (x, src) {
+            // dst = src where c is false: one cmov (of the zero-extended value at 32 bits).
+            (None, Operand::Reg(s)) if w64(w) => {
+                let cond = compare(self);
+                self.asm.cmov_rr(cond.invert(), true, d, r(s));
+            }
+            (None, _) => {
+                self.mov(w, VReg::T0, src);
+                let cond = compare(self);
+                self.asm.cmov_rr(cond.invert(), true, d, u);
+            }
+            // dst op= (c ? 0 : src): 0 is the identity of these; the chain
+            // through dst stays one ALU op long.
+            (Some(x @ (Alu::Add | Alu::Sub | Alu::Or | Alu::Xor)), _) if w64(w) => {
+                self.asm.alu_rr(Alu::Xor, false, t, t);
+                match src {
+                    Operand::Imm(1) => {
+                        let cond = compare(self);
+                        self.asm.setcc(cond.invert(), t);
+                    }
+                    Operand::Imm(i) => {
+                        self.mov_imm(Width::W64, u, i);
+                        let cond = compare(self);
+                        self.asm.cmov_rr(cond.invert(), true, t, u);
+                    }
+                    Operand::Reg(s) => {
+                        let cond = compare(self);
+                        self.asm.cmov_rr(cond.invert(), true, t, r(s));
+                    }
+                }
+                self.asm.alu_rr(x, true, d, t);
+            }
+            // Otherwise compute into T1, then select it.
+            (Some(x), _) => {
+                self.asm.mov_rr(true, t, d);
+                match src {
+                    Operand::Reg(s) => self.asm.alu_rr(x, w64(w), t, r(s)),
+                    Operand::Imm(i) => self.asm.alu_ri(x, w64(w), t, i),
+                }
+                let cond = compare(self);
+                self.asm.cmov_rr(cond.invert(), true, d, t);
+            }
+        }
+        true
+    }
+
+    /// Whether [`X64Masm::compare_mem`] has a form for `c`: not 16-bit
+    /// immediates (they stall the decoders) nor a 16-bit `test`.
+    fn mem_comparable(c: MemCmp) -> bool {
+        c.bytes != 2 || (c.op != JmpOp::Set && c.imm as i8 as i32 == c.imm)
+    }
+
+    /// Sets the flags for `c` (one [`X64Masm::mem_comparable`] says has a
+    /// form); returns the condition under which it holds.
+    fn compare_mem(&mut self, c: MemCmp) -> Cond {
+        let m = Self::mem(c.base, c.off);
+        if c.op == JmpOp::Set {
+            self.asm.test_mi(c.bytes, m, c.imm);
+            return Cond::Ne;
+        }
+        self.asm.cmp_mi(c.bytes, m, c.imm);
+        Self::cond(c.op)
     }
 
     fn mem(base: VReg, off: i32) -> Mem {
@@ -533,61 +615,40 @@ impl MacroAssembler for X64Masm {
     }
 
     fn alu_unless(&mut self, c: Cmp, w: Width, op: Option<BinOp>, dst: VReg, src: Operand) -> bool {
-        let (t, u, d) = (r(VReg::T1), r(VReg::T0), r(dst));
-        let x = match op {
-            None => None,
-            Some(BinOp::Add) => Some(Alu::Add),
-            Some(BinOp::Sub) => Some(Alu::Sub),
-            Some(BinOp::Or) => Some(Alu::Or),
-            Some(BinOp::Xor) => Some(Alu::Xor),
-            Some(BinOp::And) => Some(Alu::And),
-            Some(_) => return false,
-        };
-        match (x, src) {
-            // dst = src where c is false: one cmov (of the zero-extended value at 32 bits).
-            (None, Operand::Reg(s)) if w64(w) => {
-                let cond = self.compare(c);
-                self.asm.cmov_rr(cond.invert(), true, d, r(s));
-            }
-            (None, _) => {
-                self.mov(w, VReg::T0, src);
-                let cond = self.compare(c);
-                self.asm.cmov_rr(cond.invert(), true, d, u);
-            }
-            // dst op= (c ? 0 : src): 0 is the identity of these; the chain
-            // through dst stays one ALU op long.
-            (Some(x @ (Alu::Add | Alu::Sub | Alu::Or | Alu::Xor)), _) if w64(w) => {
-                self.asm.alu_rr(Alu::Xor, false, t, t);
-                match src {
-                    Operand::Imm(1) => {
-                        let cond = self.compare(c);
-                        self.asm.setcc(cond.invert(), t);
-                    }
-                    Operand::Imm(i) => {
-                        self.mov_imm(Width::W64, u, i);
-                        let cond = self.compare(c);
-                        self.asm.cmov_rr(cond.invert(), true, t, u);
-                    }
-                    Operand::Reg(s) => {
-                        let cond = self.compare(c);
-                        self.asm.cmov_rr(cond.invert(), true, t, r(s));
-                    }
-                }
-                self.asm.alu_rr(x, true, d, t);
-            }
-            // Otherwise compute into T1, then select it.
-            (Some(x), _) => {
-                self.asm.mov_rr(true, t, d);
-                match src {
-                    Operand::Reg(s) => self.asm.alu_rr(x, w64(w), t, r(s)),
-                    Operand::Imm(i) => self.asm.alu_ri(x, w64(w), t, i),
-                }
-                let cond = self.compare(c);
-                self.asm.cmov_rr(cond.invert(), true, d, t);
-            }
+        self.select(|m| m.compare(c), w, op, dst, src)
+    }
+
+    fn alu_unless_mem(
+        &mut self,
+        c: MemCmp,
+        w: Width,
+        op: Option<BinOp>,
+        dst: VReg,
+        src: Operand,
+    ) -> bool {
+        Self::mem_comparable(c) && self.select(|m| m.compare_mem(c), w, op, dst, src)
+    }
+
+    fn branch_mem(&mut self, c: MemCmp, l: Label) -> bool {
+        if !Self::mem_comparable(c) {
+            return false;
         }
+        let cond = self.compare_mem(c);
+        self.asm.jcc(cond, l);
         true
     }
+
+    fn compares_mem(&self, c: MemCmp) -> bool {
+        Self::mem_comparable(c)
+    }
+
+    fn add_copy(&mut self, w: Width, dst: VReg, src: VReg, imm: i32) -> bool {
+        self.asm.lea_w(w64(w), r(dst), Self::mem(src, imm));
+        true
+    }
+
+    const ADDS_COPIES: bool = true;
+    const COMPARES_MEM: bool = true;
 
     fn count_down(&mut self, off: i32, l: Label) {
         let m = Mem {

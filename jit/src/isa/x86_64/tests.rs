@@ -187,3 +187,47 @@ fn branches_shrink_when_they_reach() {
     assert_eq!(offsets, [0, 6 + 2 + 200 + 6, 12 - 3]); // mid: after the 3 saved bytes
     assert_eq!(code.len(), 6 + 2 + 200 + 6 + 1);
 }
+
+/// The memory compares of folded loads, and `lea` at 32 bits.
+#[test]
+fn memory_compares() {
+    use Gpr as G;
+    let m = |base, disp| Mem { base, disp };
+    let ok = |b: bool| assert!(b);
+    check(
+        |a| ok(a.cmp_mi(1, m(G::RSI, 0), 10)),
+        "cmp byte ptr [rsi],0Ah",
+    );
+    check(
+        |a| ok(a.cmp_mi(1, m(G::R13, 3), 0xff)),
+        "cmp byte ptr [r13+3],0FFh",
+    );
+    check(
+        |a| ok(a.cmp_mi(2, m(G::RBP, -8), 0x7f)),
+        "cmp word ptr [rbp-8],7Fh",
+    );
+    check(|a| assert!(!a.cmp_mi(2, m(G::RAX, 0), 0x80)), "");
+    check(
+        |a| ok(a.cmp_mi(4, m(G::R12, 0), 0x12345)),
+        "cmp dword ptr [r12],12345h",
+    );
+    check(
+        |a| ok(a.cmp_mi(8, m(G::RDX, 0x100), -1)),
+        "cmp qword ptr [rdx+100h],0FFFFFFFFFFFFFFFFh",
+    );
+    check(
+        |a| ok(a.test_mi(1, m(G::RDI, 1), 0x80)),
+        "test byte ptr [rdi+1],80h",
+    );
+    check(
+        |a| ok(a.test_mi(4, m(G::R8, 0), 0x8000)),
+        "test dword ptr [r8],8000h",
+    );
+    check(
+        |a| ok(a.test_mi(8, m(G::RBX, 0), 1)),
+        "test qword ptr [rbx],1",
+    );
+    check(|a| assert!(!a.test_mi(2, m(G::RBX, 0), 1)), "");
+    check(|a| a.lea_w(false, G::R8, m(G::RSI, 1)), "lea r8d,[rsi+1]");
+    check(|a| a.lea_w(true, G::RAX, m(G::R15, -2)), "lea rax,[r15-2]");
+}
