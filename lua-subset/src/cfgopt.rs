@@ -144,9 +144,15 @@ fn known_branches(code: &mut Vec<VInsn>) -> bool {
             }
             op if op.target().is_some() || !op.falls_through() => facts.clear(),
             _ if facts.is_empty() => {}
-            op => facts.retain(|(_, a, b)| {
-                !writes(op, *a) && !matches!(b, VSrc::Reg(r) if writes(op, *r))
-            }),
+            op => {
+                let stale = |(_, a, b): &(JmpOp, V, VSrc)| {
+                    writes(op, *a) || matches!(b, VSrc::Reg(r) if writes(op, *r))
+                };
+                // Most instructions touch no fact: skip `retain`'s set-up then.
+                if facts.iter().any(stale) {
+                    facts.retain(|f| !stale(f));
+                }
+            }
         }
     }
     if !drop.is_empty() {
