@@ -2,6 +2,7 @@
 //! what is constant by construction (`<const>` locals, top-level constants).
 
 pub(crate) mod expr;
+mod span;
 pub(crate) use expr::truthy;
 mod top;
 

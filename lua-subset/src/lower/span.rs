@@ -1,0 +1,63 @@
+//! Spans of expressions without full_moon's quadratic walk.
+//!
+//! The derived `Node::start_position` of an expression computes the node's
+//! whole range (start *and* end) of every child on the way down, so one
+//! [`super::sp`] visits the whole subtree, and lowering, which takes the span
+//! of every expression, pays for each subtree once per level. Here the start
+//! follows only the left spine and the end only the right one; the other node
+//! kinds, whose range is cheap, still ask full_moon.
+
+use crate::diag::Span;
+use full_moon::ast::{self, Expression};
+use full_moon::node::Node;
+use full_moon::tokenizer::TokenReference;
+
+/// The span of `e`: the same as [`super::sp`]`(e)` for every expression full_moon
+/// parses (each has a first and a last token).
+pub(crate) fn expr_span(e: &Expression) -> Span {
+    match (start(e), end(e)) {
+        (Some(a), Some(b)) => Span::new(a, b),
+        _ => Span::default(),
+    }
+}
+
+/// The token an expression consists of, if it is a single one.
+fn leaf(e: &Expression) -> Option<&TokenReference> {
+    match e {
+        Expression::Number(t) | Expression::String(t) | Expression::Symbol(t) => Some(t),
+        Expression::Var(ast::Var::Name(t)) => Some(t),
+        _ => None,
+    }
+}
+
+/// Byte offset where `e` starts.
+fn start(e: &Expression) -> Option<usize> {
+    if let Some(t) = leaf(e) {
+        return Some(t.token().start_position().bytes());
+    }
+    match e {
+        Expression::BinaryOperator { lhs, .. } => start(lhs),
+        Expression::UnaryOperator { unop, .. } => {
+            Some(unop.token().token().start_position().bytes())
+        }
+        Expression::Parentheses { contained, .. } => {
+            Some(contained.tokens().0.token().start_position().bytes())
+        }
+        _ => e.start_position().map(|p| p.bytes()),
+    }
+}
+
+/// Byte offset where `e` ends.
+fn end(e: &Expression) -> Option<usize> {
+    if let Some(t) = leaf(e) {
+        return Some(t.token().end_position().bytes());
+    }
+    match e {
+        Expression::BinaryOperator { rhs, .. } => end(rhs),
+        Expression::UnaryOperator { expression, .. } => end(expression),
+        Expression::Parentheses { contained, .. } => {
+            Some(contained.tokens().1.token().end_position().bytes())
+        }
+        _ => e.end_position().map(|p| p.bytes()),
+    }
+}
