@@ -165,7 +165,12 @@ impl<'a> Lowerer<'a> {
             self.stmt(s, &mut out);
         }
         if let Some(last) = b.last_stmt() {
-            let span = sp(last);
+            let span = span::last_stmt_span(last);
+            debug_assert_eq!(
+                span,
+                sp(last),
+                "fast statement span differs from full_moon's"
+            );
             match last {
                 ast::LastStmt::Break(_) => {
                     if self.loop_depth == 0 {
@@ -199,7 +204,8 @@ impl<'a> Lowerer<'a> {
     }
 
     fn stmt(&mut self, s: &ast::Stmt, out: &mut Vec<Stmt<'a>>) {
-        let span = sp(s);
+        let span = span::stmt_span(s);
+        debug_assert_eq!(span, sp(s), "fast statement span differs from full_moon's");
         let kind = match s {
             ast::Stmt::LocalAssignment(la) => return self.local(la, span, out),
             ast::Stmt::Assignment(a) => match self.assign(a) {

@@ -1,4 +1,4 @@
-//! Spans of expressions without full_moon's quadratic walk.
+//! Spans of expressions (and statements ending in one) without full_moon's quadratic walk.
 //!
 //! The derived `Node::start_position` of an expression computes the node's
 //! whole range (start *and* end) of every child on the way down, so one
@@ -8,6 +8,7 @@
 //! kinds, whose range is cheap, still ask full_moon.
 
 use crate::diag::Span;
+use full_moon::ast::punctuated::{Pair, Punctuated};
 use full_moon::ast::{self, Expression};
 use full_moon::node::Node;
 use full_moon::tokenizer::TokenReference;
@@ -33,13 +34,11 @@ fn leaf(e: &Expression) -> Option<&TokenReference> {
 /// Byte offset where `e` starts.
 fn start(e: &Expression) -> Option<usize> {
     if let Some(t) = leaf(e) {
-        return Some(t.token().start_position().bytes());
+        return Some(token_start(t));
     }
     match e {
         Expression::BinaryOperator { lhs, .. } => start(lhs),
-        Expression::UnaryOperator { unop, .. } => {
-            Some(unop.token().token().start_position().bytes())
-        }
+        Expression::UnaryOperator { unop, .. } => Some(token_start(unop.token())),
         Expression::Parentheses { contained, .. } => {
             Some(contained.tokens().0.token().start_position().bytes())
         }
@@ -60,4 +59,43 @@ fn end(e: &Expression) -> Option<usize> {
         }
         _ => e.end_position().map(|p| p.bytes()),
     }
+}
+
+/// The span of a statement, the same as [`super::sp`]`(s)`: assignments end
+/// with an expression, whose end [`expr_span`]'s walk finds; other statements
+/// end with a token and ask full_moon.
+pub(crate) fn stmt_span(s: &ast::Stmt) -> Span {
+    let fast = match s {
+        ast::Stmt::LocalAssignment(la) => {
+            through_last(Some(token_start(la.local_token())), la.expressions())
+        }
+        ast::Stmt::Assignment(a) => {
+            let first = a.variables().iter().next().and_then(Node::start_position);
+            through_last(first.map(|p| p.bytes()), a.expressions())
+        }
+        _ => None,
+    };
+    fast.unwrap_or_else(|| super::sp(s))
+}
+
+/// The span of a last statement, as [`stmt_span`].
+pub(crate) fn last_stmt_span(s: &ast::LastStmt) -> Span {
+    let fast = match s {
+        ast::LastStmt::Return(r) => through_last(Some(token_start(r.token())), r.returns()),
+        _ => None,
+    };
+    fast.unwrap_or_else(|| super::sp(s))
+}
+
+/// From `start` through the last expression of `list`; `None` when the list
+/// is empty or ends with a separator (full_moon's range then ends elsewhere).
+fn through_last(start: Option<usize>, list: &Punctuated<Expression>) -> Option<Span> {
+    let Some(Pair::End(last)) = list.last() else {
+        return None;
+    };
+    Some(Span::new(start?, end(last)?))
+}
+
+fn token_start(t: &TokenReference) -> usize {
+    t.token().start_position().bytes()
 }
