@@ -38,6 +38,8 @@ fn start(e: &Expression) -> Option<usize> {
     }
     match e {
         Expression::BinaryOperator { lhs, .. } => start(lhs),
+        Expression::FunctionCall(c) => prefix_start(c.prefix()),
+        Expression::Var(ast::Var::Expression(v)) => prefix_start(v.prefix()),
         Expression::UnaryOperator { unop, .. } => Some(token_start(unop.token())),
         Expression::Parentheses { contained, .. } => {
             Some(contained.tokens().0.token().start_position().bytes())
@@ -53,11 +55,38 @@ fn end(e: &Expression) -> Option<usize> {
     }
     match e {
         Expression::BinaryOperator { rhs, .. } => end(rhs),
+        Expression::FunctionCall(c) => suffixed_end(c.prefix(), c.suffixes()),
+        Expression::Var(ast::Var::Expression(v)) => suffixed_end(v.prefix(), v.suffixes()),
         Expression::UnaryOperator { expression, .. } => end(expression),
         Expression::Parentheses { contained, .. } => {
             Some(contained.tokens().1.token().end_position().bytes())
         }
         _ => e.end_position().map(|p| p.bytes()),
+    }
+}
+
+/// Byte offset where a call's or an indexing's prefix starts.
+fn prefix_start(p: &ast::Prefix) -> Option<usize> {
+    match p {
+        ast::Prefix::Name(t) => Some(token_start(t)),
+        ast::Prefix::Expression(e) => start(e),
+        _ => p.start_position().map(|p| p.bytes()),
+    }
+}
+
+/// Byte offset where a prefix with suffixes ends: the last suffix ends with
+/// a token (a bracket, a name or the arguments' parenthesis).
+fn suffixed_end<'s>(
+    p: &ast::Prefix,
+    suffixes: impl Iterator<Item = &'s ast::Suffix>,
+) -> Option<usize> {
+    match suffixes.last() {
+        Some(s) => s.end_position().map(|p| p.bytes()),
+        None => match p {
+            ast::Prefix::Name(t) => Some(t.token().end_position().bytes()),
+            ast::Prefix::Expression(e) => end(e),
+            _ => p.end_position().map(|p| p.bytes()),
+        },
     }
 }
 
