@@ -155,9 +155,10 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     // Block-level use/def, then live-in/out to a fixed point.
     let mut buse = BlockSets::new(nb, n);
     let mut bdef = BlockSets::new(nb, n);
+    // Operands of each instruction, for both passes below.
+    let operands: Vec<(Regs, Regs)> = code.iter().map(|i| (i.op.uses(), i.op.defs())).collect();
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
-        for ins in &code[s..=e] {
-            let (uses, defs) = (ins.op.uses(), ins.op.defs());
+        for (uses, defs) in &operands[s..=e] {
             for u in uses.iter() {
                 if u.0 < nregs && !get(bdef.of(b), u.0) {
                     set(buse.of_mut(b), u.0);
@@ -215,7 +216,7 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             }
         });
         for i in (s..=e).rev() {
-            let (uses, defs) = (code[i].op.uses(), code[i].op.defs());
+            let (uses, defs) = &operands[i];
             let (up, dp) = (2 * i as u32, 2 * i as u32 + 1);
             for d in defs.iter() {
                 if d.0 >= FIRST_VIRT {
