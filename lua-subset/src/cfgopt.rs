@@ -200,7 +200,9 @@ fn packet_check(code: &[VInsn], i: usize, mentions: &[u32]) -> Option<(V, V, i32
 /// cannot touch the packet (map lookup, update, delete) keep the facts.
 /// Run once, after the other clean-ups (it creates no work for them).
 pub(crate) fn proven_packet_checks(code: &mut Vec<VInsn>) -> bool {
-    let mut mentions: Vec<u32> = Vec::new();
+    // Registers are numbered densely, fewer than the instructions as a rule:
+    // the capacity spares regrowing.
+    let mut mentions: Vec<u32> = Vec::with_capacity(code.len());
     for ins in code.iter() {
         let (uses, defs) = (ins.op.uses(), ins.op.defs());
         // Instructions, not operands: `t += k` mentions `t` once.
