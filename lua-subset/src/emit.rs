@@ -318,8 +318,8 @@ pub fn lower_to_ops(
             VOp::Exit => out.op(Op::Exit),
         }
     }
-    // Slot positions, then jump offsets.
-    let mut pos: Vec<usize> = Vec::new();
+    // Slot positions (labels are dense small numbers), then jump offsets.
+    let mut pos: Vec<usize> = Vec::with_capacity(out.items.len());
     let mut slot = 0usize;
     for (it, _) in &out.items {
         match it {

@@ -37,8 +37,9 @@ const NONE: u32 = u32::MAX;
 
 pub(crate) fn cfg(code: &[VInsn]) -> Cfg {
     let mut blocks = Vec::new();
-    // Block of each label (labels are dense small numbers).
-    let mut label_block: Vec<u32> = Vec::new();
+    // Block of each label (labels are dense small numbers, fewer than the
+    // instructions as a rule: the capacity spares regrowing).
+    let mut label_block: Vec<u32> = Vec::with_capacity(code.len());
     let mut start = 0;
     for (i, ins) in code.iter().enumerate() {
         if let VOp::Label(l) = ins.op {
