@@ -144,9 +144,15 @@ fn known_branches(code: &mut Vec<VInsn>) -> bool {
             }
             op if op.target().is_some() || !op.falls_through() => facts.clear(),
             _ if facts.is_empty() => {}
-            op => facts.retain(|(_, a, b)| {
-                !writes(op, *a) && !matches!(b, VSrc::Reg(r) if writes(op, *r))
-            }),
+            op => {
+                let stale = |(_, a, b): &(JmpOp, V, VSrc)| {
+                    writes(op, *a) || matches!(b, VSrc::Reg(r) if writes(op, *r))
+                };
+                // Most instructions touch no fact: skip `retain`'s set-up then.
+                if facts.iter().any(stale) {
+                    facts.retain(|f| !stale(f));
+                }
+            }
         }
     }
     if !drop.is_empty() {
@@ -194,7 +200,9 @@ fn packet_check(code: &[VInsn], i: usize, mentions: &[u32]) -> Option<(V, V, i32
 /// cannot touch the packet (map lookup, update, delete) keep the facts.
 /// Run once, after the other clean-ups (it creates no work for them).
 pub(crate) fn proven_packet_checks(code: &mut Vec<VInsn>) -> bool {
-    let mut mentions: Vec<u32> = Vec::new();
+    // Registers are numbered densely, fewer than the instructions as a rule:
+    // the capacity spares regrowing.
+    let mut mentions: Vec<u32> = Vec::with_capacity(code.len());
     for ins in code.iter() {
         let (uses, defs) = (ins.op.uses(), ins.op.defs());
         // Instructions, not operands: `t += k` mentions `t` once.

@@ -19,9 +19,10 @@ use bpf_bridge::isa::AluOp;
 /// place costs a reload and a store per instruction); whether anything changed.
 pub(crate) fn run(code: &mut Vec<VInsn>, in_reg: impl Fn(V) -> bool) -> bool {
     // First and last instruction mentioning each virtual register, and how
-    // many mention it.
-    let mut first: Vec<usize> = Vec::new();
-    let mut last: Vec<usize> = Vec::new();
+    // many mention it. (Registers are numbered densely, fewer than the
+    // instructions as a rule: the capacity spares regrowing.)
+    let mut first: Vec<usize> = Vec::with_capacity(code.len());
+    let mut last: Vec<usize> = Vec::with_capacity(code.len());
     for (i, ins) in code.iter().enumerate() {
         for v in ins.op.uses().iter().chain(ins.op.defs().iter()) {
             let n = v.0 as usize;

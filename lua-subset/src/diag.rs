@@ -77,14 +77,10 @@ pub struct LineIndex<'s> {
 impl<'s> LineIndex<'s> {
     /// Indexes `src`.
     pub fn new(src: &'s str) -> Self {
-        let mut starts = Vec::with_capacity(src.len() / 24 + 1);
-        starts.push(0);
-        for (i, &b) in src.as_bytes().iter().enumerate() {
-            if b == b'\n' {
-                starts.push(i + 1);
-            }
+        LineIndex {
+            src,
+            starts: line_starts(src.as_bytes()),
         }
-        LineIndex { src, starts }
     }
 
     /// 1-based line and column (characters) of a byte offset, as [`line_col`].
@@ -95,9 +91,47 @@ impl<'s> LineIndex<'s> {
         }
         let line = self.starts.partition_point(|&s| s <= off);
         let start = self.starts[line - 1];
-        let col = self.src[start..off].chars().count() + 1;
+        // Characters are the bytes that do not continue a UTF-8 sequence;
+        // on the short start of one line, cheaper than `chars().count()`.
+        let col = self.src.as_bytes()[start..off]
+            .iter()
+            .filter(|&&b| !is_continuation(b))
+            .count()
+            + 1;
         (line as u32, col as u32)
     }
+}
+
+/// Whether `b` continues a UTF-8 sequence (`0b10xx_xxxx`).
+fn is_continuation(b: u8) -> bool {
+    b & 0xc0 == 0x80
+}
+
+/// Offsets where lines start: 0 and after each `\n`. Newlines are sparse, so
+/// words of 8 bytes are tested at once (the classic "has a zero byte" test
+/// on the word xor `\n` repeated) and only those holding one are scanned.
+fn line_starts(bytes: &[u8]) -> Vec<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    const NEWLINES: u64 = ONES * b'\n' as u64;
+    let mut starts = Vec::with_capacity(bytes.len() / 24 + 2);
+    starts.push(0);
+    let mut scan = |base: usize, part: &[u8]| {
+        for (j, &b) in part.iter().enumerate() {
+            if b == b'\n' {
+                starts.push(base + j + 1);
+            }
+        }
+    };
+    let (words, rest) = bytes.as_chunks::<8>();
+    for (k, word) in words.iter().enumerate() {
+        let x = u64::from_ne_bytes(*word) ^ NEWLINES;
+        if x.wrapping_sub(ONES) & !x & HIGH != 0 {
+            scan(8 * k, word);
+        }
+    }
+    scan(bytes.len() - rest.len(), rest);
+    starts
 }
 
 /// Collects diagnostics while a pass runs.
@@ -218,3 +252,34 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod line_start_tests {
+    use super::{line_col, line_starts, LineIndex};
+
+    #[test]
+    fn the_index_agrees_with_line_col_on_every_offset() {
+        let src = "local é = 1\n  ü(ß) -- ✓\n\nx";
+        let index = LineIndex::new(src);
+        for off in 0..=src.len() + 1 {
+            assert_eq!(index.line_col(off), line_col(src, off), "offset {off}");
+        }
+    }
+
+    #[test]
+    fn every_newline_position_is_found() {
+        for len in 0..40 {
+            for nl in 0..len {
+                let mut text = vec![0x8a_u8; len];
+                text[nl] = b'\n';
+                if nl + 9 < len {
+                    text[nl + 9] = b'\n';
+                }
+                let want: Vec<usize> = std::iter::once(0)
+                    .chain((0..len).filter(|&i| text[i] == b'\n').map(|i| i + 1))
+                    .collect();
+                assert_eq!(line_starts(&text), want, "len {len}, newline at {nl}");
+            }
+        }
+    }
+}

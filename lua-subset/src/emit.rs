@@ -11,11 +11,15 @@ use bpf_bridge::program::LineInfo;
 /// runs the control-flow clean-ups of [`crate::cfgopt`], until nothing changes
 /// (a few rounds at most); then drops the packet checks already made.
 pub fn simplify(code: &mut Vec<VInsn>) {
+    // Buffers reused by every round.
     let mut reach = Vec::new();
     let mut work = Vec::new();
+    let mut label_at = Vec::new();
+    let mut named = Vec::new();
+    let mut keep = Vec::new();
     for round in 0..12 {
         let before = code.len();
-        let label_at = label_positions(code);
+        label_positions_into(code, &mut label_at);
         reach.clear();
         reach.resize(code.len(), false);
         work.push(0usize);
@@ -38,7 +42,8 @@ pub fn simplify(code: &mut Vec<VInsn>) {
         }
         // Labels no jump names are dropped (they only split straight-line
         // runs for the clean-ups).
-        let mut named = vec![false; label_at.len()];
+        named.clear();
+        named.resize(label_at.len(), false);
         for ins in code.iter() {
             if let Some(t) = ins.op.target() {
                 if let Some(n) = named.get_mut(t.0 as usize) {
@@ -55,7 +60,7 @@ pub fn simplify(code: &mut Vec<VInsn>) {
         }
         // A jump whose target follows it (past labels only) does nothing;
         // decided on the reachable code, then both removed in one pass.
-        let mut keep = reach.clone();
+        keep.clone_from(&reach);
         let mut next_real = code.len();
         for i in (0..code.len()).rev() {
             if !reach[i] {
@@ -313,8 +318,8 @@ pub fn lower_to_ops(
             VOp::Exit => out.op(Op::Exit),
         }
     }
-    // Slot positions, then jump offsets.
-    let mut pos: Vec<usize> = Vec::new();
+    // Slot positions (labels are dense small numbers), then jump offsets.
+    let mut pos: Vec<usize> = Vec::with_capacity(out.items.len());
     let mut slot = 0usize;
     for (it, _) in &out.items {
         match it {

@@ -37,8 +37,9 @@ const NONE: u32 = u32::MAX;
 
 pub(crate) fn cfg(code: &[VInsn]) -> Cfg {
     let mut blocks = Vec::new();
-    // Block of each label (labels are dense small numbers).
-    let mut label_block: Vec<u32> = Vec::new();
+    // Block of each label (labels are dense small numbers, fewer than the
+    // instructions as a rule: the capacity spares regrowing).
+    let mut label_block: Vec<u32> = Vec::with_capacity(code.len());
     let mut start = 0;
     for (i, ins) in code.iter().enumerate() {
         if let VOp::Label(l) = ins.op {
@@ -155,9 +156,10 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     // Block-level use/def, then live-in/out to a fixed point.
     let mut buse = BlockSets::new(nb, n);
     let mut bdef = BlockSets::new(nb, n);
+    // Operands of each instruction, for both passes below.
+    let operands: Vec<(Regs, Regs)> = code.iter().map(|i| (i.op.uses(), i.op.defs())).collect();
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
-        for ins in &code[s..=e] {
-            let (uses, defs) = (ins.op.uses(), ins.op.defs());
+        for (uses, defs) in &operands[s..=e] {
             for u in uses.iter() {
                 if u.0 < nregs && !get(bdef.of(b), u.0) {
                     set(buse.of_mut(b), u.0);
@@ -215,7 +217,7 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             }
         });
         for i in (s..=e).rev() {
-            let (uses, defs) = (code[i].op.uses(), code[i].op.defs());
+            let (uses, defs) = &operands[i];
             let (up, dp) = (2 * i as u32, 2 * i as u32 + 1);
             for d in defs.iter() {
                 if d.0 >= FIRST_VIRT {

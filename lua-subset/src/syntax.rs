@@ -111,9 +111,10 @@ pub fn too_deep(src: &str) -> Option<Span> {
             b')' | b'}' | b']' => depth = depth.saturating_sub(1),
             b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
                 let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                    i += 1;
-                }
+                i += b[i..]
+                    .iter()
+                    .position(|&c| !IDENT[c as usize])
+                    .unwrap_or(b.len() - i);
                 // Keywords are 2 to 8 lowercase letters: skip the others fast.
                 let word = &b[start..i];
                 let kw = if (2..=8).contains(&word.len()) && word[0].is_ascii_lowercase() {
@@ -164,7 +165,14 @@ pub fn too_deep(src: &str) -> Option<Span> {
                 chain += 1;
                 unary_run = 0;
             }
-            b' ' | b'\t' | b'\r' | b'\n' => {}
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                // Runs of blanks change no counter: skip them whole.
+                i += b[i..]
+                    .iter()
+                    .position(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+                    .unwrap_or(b.len() - i);
+                continue;
+            }
             _ => unary_run = 0,
         }
         if depth > MAX_DEPTH || unary_run > MAX_DEPTH || chain > MAX_CHAIN {
@@ -174,6 +182,18 @@ pub fn too_deep(src: &str) -> Option<Span> {
     }
     None
 }
+
+/// Bytes that continue an identifier (ASCII letters, digits and `_`).
+const IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_';
+        c += 1;
+    }
+    t
+};
 
 /// How a word affects [`too_deep`]'s counters.
 #[derive(Clone, Copy, PartialEq, Eq)]

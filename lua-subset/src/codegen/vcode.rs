@@ -212,14 +212,26 @@ impl VOp {
 /// `usize::MAX` for labels not placed).
 pub fn label_positions(code: &[VInsn]) -> Vec<usize> {
     let mut at = Vec::new();
+    label_positions_into(code, &mut at);
+    at
+}
+
+/// [`label_positions`] into a reused buffer (sized once: passes that run
+/// often on small programs pay mostly for allocation otherwise).
+pub fn label_positions_into(code: &[VInsn], at: &mut Vec<usize>) {
+    let labels = code
+        .iter()
+        .filter_map(|ins| match ins.op {
+            VOp::Label(l) => Some(l.0 as usize + 1),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    at.clear();
+    at.resize(labels, usize::MAX);
     for (i, ins) in code.iter().enumerate() {
         if let VOp::Label(l) = ins.op {
-            let l = l.0 as usize;
-            if l >= at.len() {
-                at.resize(l + 1, usize::MAX);
-            }
-            at[l] = i;
+            at[l.0 as usize] = i;
         }
     }
-    at
 }

@@ -171,7 +171,8 @@ impl<'a> Lowerer<'a> {
     }
 
     pub(crate) fn lval(&mut self, e: &ast::Expression) -> LVal<'a> {
-        let span = sp(e);
+        let span = super::span::expr_span(e);
+        debug_assert_eq!(span, sp(e), "fast expression span differs from full_moon's");
         if self.expr_depth >= MAX_EXPR_DEPTH {
             if !self.depth_reported {
                 self.depth_reported = true;

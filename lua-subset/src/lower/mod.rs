@@ -2,6 +2,7 @@
 //! what is constant by construction (`<const>` locals, top-level constants).
 
 pub(crate) mod expr;
+mod span;
 pub(crate) use expr::truthy;
 mod top;
 
@@ -42,6 +43,11 @@ pub(crate) struct Lowerer<'a> {
     pub(crate) arena: &'a Bump,
     pub(crate) sink: Sink,
     scopes: Vec<Vec<(String, Binding)>>,
+    /// Storage of closed scopes and of finished blocks' statement lists
+    /// (copied into the arena), kept for reuse: allocation and growth are
+    /// a good part of lowering a small filter.
+    spare_scopes: Vec<Vec<(String, Binding)>>,
+    spare_stmts: Vec<Vec<Stmt<'a>>>,
     pub(crate) vars: Vec<VarInfo>,
     var_ctx: Vec<VarCtx>,
     pub(crate) funcs: Vec<Option<Func<'a>>>,
@@ -88,6 +94,8 @@ impl<'a> Lowerer<'a> {
             arena,
             sink: Sink::default(),
             scopes: vec![Vec::new()],
+            spare_scopes: Vec::new(),
+            spare_stmts: Vec::new(),
             vars: Vec::new(),
             var_ctx: Vec::new(),
             funcs: Vec::new(),
@@ -150,21 +158,40 @@ impl<'a> Lowerer<'a> {
     }
 
     fn block(&mut self, b: &ast::Block) -> Block<'a> {
-        self.scopes.push(Vec::new());
+        self.open_scope();
         let out = self.block_in_scope(b, &mut |_| {});
-        self.scopes.pop();
+        self.close_scope();
         out
+    }
+
+    /// Opens an empty innermost scope.
+    fn open_scope(&mut self) {
+        let scope = self.spare_scopes.pop().unwrap_or_default();
+        self.scopes.push(scope);
+    }
+
+    /// Closes the innermost scope.
+    fn close_scope(&mut self) {
+        if let Some(mut scope) = self.scopes.pop() {
+            scope.clear();
+            self.spare_scopes.push(scope);
+        }
     }
 
     /// Lowers the statements of `b` in the current scope; `extra` runs before
     /// the last statement is appended (used by `repeat ... until`).
     fn block_in_scope(&mut self, b: &ast::Block, extra: &mut dyn FnMut(&mut Self)) -> Block<'a> {
-        let mut out: Vec<Stmt<'a>> = Vec::new();
+        let mut out = self.spare_stmts.pop().unwrap_or_default();
         for s in b.stmts() {
             self.stmt(s, &mut out);
         }
         if let Some(last) = b.last_stmt() {
-            let span = sp(last);
+            let span = span::last_stmt_span(last);
+            debug_assert_eq!(
+                span,
+                sp(last),
+                "fast statement span differs from full_moon's"
+            );
             match last {
                 ast::LastStmt::Break(_) => {
                     if self.loop_depth == 0 {
@@ -194,11 +221,15 @@ impl<'a> Lowerer<'a> {
             }
         }
         extra(self);
-        self.arena.alloc_slice_copy(&out)
+        let block = self.arena.alloc_slice_copy(&out);
+        out.clear();
+        self.spare_stmts.push(out);
+        block
     }
 
     fn stmt(&mut self, s: &ast::Stmt, out: &mut Vec<Stmt<'a>>) {
-        let span = sp(s);
+        let span = span::stmt_span(s);
+        debug_assert_eq!(span, sp(s), "fast statement span differs from full_moon's");
         let kind = match s {
             ast::Stmt::LocalAssignment(la) => return self.local(la, span, out),
             ast::Stmt::Assignment(a) => match self.assign(a) {
@@ -227,12 +258,12 @@ impl<'a> Lowerer<'a> {
             }
             ast::Stmt::Repeat(r) => {
                 self.loop_depth += 1;
-                self.scopes.push(Vec::new());
+                self.open_scope();
                 let mut cond = None;
                 let body = self.block_in_scope(r.block(), &mut |l: &mut Self| {
                     cond = Some(l.expr(r.until()));
                 });
-                self.scopes.pop();
+                self.close_scope();
                 self.loop_depth -= 1;
                 let cond = cond.unwrap_or(Expr {
                     kind: ExprKind::Const(Konst::Bool(true)),
@@ -268,14 +299,14 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                 };
-                self.scopes.push(Vec::new());
+                self.open_scope();
                 let name = ident(f.index_variable());
                 let var = self.new_var(&name, sp(f.index_variable()), false);
                 self.bind(name, Binding::Var(var));
                 self.loop_depth += 1;
                 let body = self.block(f.block());
                 self.loop_depth -= 1;
-                self.scopes.pop();
+                self.close_scope();
                 StmtKind::NumFor {
                     var,
                     start,
@@ -492,8 +523,8 @@ impl<'a> Lowerer<'a> {
         self.next_uid += 1;
         self.top = false;
         self.loop_depth = 0;
-        self.scopes
-            .push(vec![(name.to_string(), Binding::Recursing)]);
+        self.open_scope();
+        self.bind(name.to_string(), Binding::Recursing);
         let mut params = Vec::new();
         for p in body.parameters().iter() {
             match p {
@@ -514,7 +545,7 @@ impl<'a> Lowerer<'a> {
             self.err(name_span, "a function takes at most 5 parameters", None);
         }
         let b = self.block(body.block());
-        self.scopes.pop();
+        self.close_scope();
         self.fn_uid = saved_uid;
         self.top = saved_top;
         self.loop_depth = saved_loop;
