@@ -106,7 +106,7 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
         }
     }
     let seen = reachable(&ops, !calls && forward);
-    if let Some(pc) = (0..n).find(|&pc| !seen[pc] && ops[pc] != Op::LddwHigh) {
+    if let Some(pc) = (0..n).find(|&pc| !seen[pc] && !matches!(ops[pc], Op::LddwHigh)) {
         return fail(pc, Rule::Unreachable, "unreachable instruction");
     }
     let live = liveness(&ops, forward);
@@ -247,18 +247,23 @@ fn reachable(ops: &[Op], forward: bool) -> Vec<bool> {
     let n = ops.len();
     let mut seen = vec![false; n];
     seen[0] = true;
-    let mut succ = Vec::new();
     if forward {
-        for pc in 0..n {
-            if seen[pc] {
-                successors(ops, pc, &mut succ);
-                for &s in &succ {
-                    seen[s] = true;
+        for (pc, op) in ops.iter().enumerate() {
+            if !seen[pc] {
+                continue;
+            }
+            if let Some(t) = op.target(pc) {
+                seen[t as usize] = true;
+            }
+            if op.falls_through() {
+                if let Some(s) = seen.get_mut(pc + op.slots().max(1)) {
+                    *s = true;
                 }
             }
         }
         return seen;
     }
+    let mut succ = Vec::new();
     let mut work = vec![0usize];
     while let Some(pc) = work.pop() {
         successors(ops, pc, &mut succ);
@@ -390,7 +395,7 @@ fn liveness(ops: &[Op], forward: bool) -> Vec<u16> {
         changed = false;
         for pc in (0..n).rev() {
             let op = &ops[pc];
-            if *op == Op::LddwHigh {
+            if matches!(op, Op::LddwHigh) {
                 continue;
             }
             let mut out = 0;
