@@ -138,6 +138,8 @@ impl Scalar {
                 && v as i32 <= self.s32max)
                 .then_some(k);
         }
+        // Every step only raises lower bounds and lowers upper ones, so bounds
+        // that cross stay crossed: one consistency check per round suffices.
         for _ in 0..3 {
             let before = self;
             let t = self.t;
@@ -154,9 +156,6 @@ impl Scalar {
             self.s32max = self
                 .s32max
                 .min((lo.value | (lo.mask & !SIGN32 & 0xffff_ffff)) as u32 as i32);
-            if !self.consistent() {
-                return None;
-            }
             // Unsigned and signed views of one width agree when the range does
             // not cross the sign boundary.
             if (self.umin as i64) <= (self.umax as i64) {
@@ -174,9 +173,6 @@ impl Scalar {
             if self.s32min >= 0 || self.s32max < 0 {
                 self.u32min = self.u32min.max(self.s32min as u32);
                 self.u32max = self.u32max.min(self.s32max as u32);
-            }
-            if !self.consistent() {
-                return None;
             }
             // 64-bit bounds whose high halves agree bound the low half.
             if self.umin >> 32 == self.umax >> 32 {

@@ -69,83 +69,140 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
     let ops = decode_program(&prog.insns)
         .map_err(|e| VerifyError::new(e.index, Rule::Structure, e.reason))?;
     let n = ops.len();
-    let mut func_start = vec![false; n];
-    func_start[0] = true;
+    let mut prune_point = vec![false; n];
+    let mut calls = false;
+    // Every jump within a function goes forward (see [`jumps_forward`]).
+    let mut forward = true;
     for (pc, op) in ops.iter().enumerate() {
-        match *op {
-            Op::Alu {
-                op: alu,
-                src: Src::Imm(imm),
-                width,
-                ..
-            } => {
-                if matches!(alu, AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod) && imm == 0 {
-                    return fail(pc, Rule::DivByZero, "division or modulo by immediate 0");
-                }
-                let bits = if width == Width::W64 { 64 } else { 32 };
-                if matches!(alu, AluOp::Lsh | AluOp::Rsh | AluOp::Arsh) && !(0..bits).contains(&imm)
-                {
-                    return fail(
-                        pc,
-                        Rule::ShiftRange,
-                        format!("shift by {imm} on a {bits}-bit operand"),
-                    );
-                }
+        check_op(prog, pc, op)?;
+        if let Some(t) = op.target(pc) {
+            prune_point[t as usize] = true;
+            if matches!(op, Op::CallLocal { .. }) {
+                calls = true;
+            } else {
+                forward &= t as usize > pc;
             }
-            Op::Call { helper } if !HELPERS.contains(&helper) => {
+        }
+        match op {
+            Op::Jmp { .. } | Op::CallLocal { .. } | Op::Call { .. } | Op::CallReg { .. }
+                if pc + 1 < n =>
+            {
+                prune_point[pc + 1] = true
+            }
+            Op::MayGoto { .. } => prune_point[pc] = true,
+            _ => {}
+        }
+    }
+    if calls {
+        check_functions(&ops)?;
+    } else {
+        // One function: it only has to end in exit or a jump.
+        let mut last = n - 1;
+        if ops[last] == Op::LddwHigh && last > 0 {
+            last -= 1;
+        }
+        if ops[last].falls_through() {
+            return fail(last, Rule::Calls, "function ends without exit or jump");
+        }
+    }
+    let seen = reachable(&ops, !calls && forward);
+    if let Some(pc) = (0..n).find(|&pc| !seen[pc] && !matches!(ops[pc], Op::LddwHigh)) {
+        return fail(pc, Rule::Unreachable, "unreachable instruction");
+    }
+    let live = liveness(&ops, forward);
+    let raw = prog.prog_type == crate::program::ProgType::Raw;
+    let stack_live = super::stack_live::stack_liveness(&ops, raw, forward);
+    Ok(Cfg {
+        ops,
+        prune_point,
+        live,
+        stack_live,
+    })
+}
+
+/// The checks of one op on its own: immediates, helper ids, map references.
+fn check_op(prog: &Program, pc: usize, op: &Op) -> Result<(), VerifyError> {
+    match *op {
+        Op::Alu {
+            op: alu,
+            src: Src::Imm(imm),
+            width,
+            ..
+        } => {
+            if matches!(alu, AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod) && imm == 0 {
+                return fail(pc, Rule::DivByZero, "division or modulo by immediate 0");
+            }
+            let bits = if width == Width::W64 { 64 } else { 32 };
+            if matches!(alu, AluOp::Lsh | AluOp::Rsh | AluOp::Arsh) && !(0..bits).contains(&imm) {
                 return fail(
                     pc,
-                    Rule::UnknownHelper,
-                    format!(
-                        "unknown helper {helper} for {} programs",
-                        prog.prog_type.name()
-                    ),
+                    Rule::ShiftRange,
+                    format!("shift by {imm} on a {bits}-bit operand"),
                 );
             }
-            Op::LoadMap { map, .. } | Op::LoadMapValue { map, .. } => {
-                let Some(def) = prog.maps.get(map as usize) else {
+        }
+        Op::Call { helper } if !HELPERS.contains(&helper) => {
+            return fail(
+                pc,
+                Rule::UnknownHelper,
+                format!(
+                    "unknown helper {helper} for {} programs",
+                    prog.prog_type.name()
+                ),
+            );
+        }
+        Op::LoadMap { map, .. } | Op::LoadMapValue { map, .. } => {
+            let Some(def) = prog.maps.get(map as usize) else {
+                return fail(
+                    pc,
+                    Rule::BadMap,
+                    format!(
+                        "map index {map} but the program has {} maps",
+                        prog.maps.len()
+                    ),
+                );
+            };
+            if let Op::LoadMapValue { offset, .. } = *op {
+                if def.kind != MapKind::Array || def.max_entries != 1 {
                     return fail(
                         pc,
                         Rule::BadMap,
                         format!(
-                            "map index {map} but the program has {} maps",
-                            prog.maps.len()
+                            "direct value access needs an array map of one entry, {} is not",
+                            def.name
                         ),
                     );
-                };
-                if let Op::LoadMapValue { offset, .. } = *op {
-                    if def.kind != MapKind::Array || def.max_entries != 1 {
-                        return fail(
-                            pc,
-                            Rule::BadMap,
-                            format!(
-                                "direct value access needs an array map of one entry, {} is not",
-                                def.name
-                            ),
-                        );
-                    }
-                    if offset >= def.value_size {
-                        return fail(
-                            pc,
-                            Rule::BadMap,
-                            format!(
-                                "direct value offset {offset} beyond value size {}",
-                                def.value_size
-                            ),
-                        );
-                    }
+                }
+                if offset >= def.value_size {
+                    return fail(
+                        pc,
+                        Rule::BadMap,
+                        format!(
+                            "direct value offset {offset} beyond value size {}",
+                            def.value_size
+                        ),
+                    );
                 }
             }
-            Op::CallLocal { .. } => {
-                if let Some(t) = op.target(pc) {
-                    func_start[t as usize] = true;
-                }
-            }
-            _ => {}
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Checks a program with local calls: jumps stay inside their function, which
+/// ends in exit or an unconditional jump, and the call graph is acyclic and
+/// shallow enough.
+fn check_functions(ops: &[Op]) -> Result<(), VerifyError> {
+    let n = ops.len();
+    let mut func_start = vec![false; n];
+    func_start[0] = true;
+    for (pc, op) in ops.iter().enumerate() {
+        if let (Op::CallLocal { .. }, Some(t)) = (op, op.target(pc)) {
+            func_start[t as usize] = true;
         }
     }
-    // Function of each slot; jumps stay inside their function, which ends in
-    // exit or an unconditional jump.
+    // Function of each slot.
     let mut func = vec![0usize; n];
     let mut starts = Vec::new();
     for pc in 0..n {
@@ -181,13 +238,35 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
             }
         }
     }
-    // Reachability from slot 0 through jumps and calls.
+    check_call_graph(ops, &func, &starts)
+}
+
+/// Slots reachable from slot 0 through jumps and calls; `forward`: no local
+/// calls and every jump goes forward, so one sweep in slot order finds them.
+fn reachable(ops: &[Op], forward: bool) -> Vec<bool> {
+    let n = ops.len();
     let mut seen = vec![false; n];
-    let mut work = vec![0usize];
-    let mut succ = Vec::new();
     seen[0] = true;
+    if forward {
+        for (pc, op) in ops.iter().enumerate() {
+            if !seen[pc] {
+                continue;
+            }
+            if let Some(t) = op.target(pc) {
+                seen[t as usize] = true;
+            }
+            if op.falls_through() {
+                if let Some(s) = seen.get_mut(pc + op.slots().max(1)) {
+                    *s = true;
+                }
+            }
+        }
+        return seen;
+    }
+    let mut succ = Vec::new();
+    let mut work = vec![0usize];
     while let Some(pc) = work.pop() {
-        successors(&ops, pc, &mut succ);
+        successors(ops, pc, &mut succ);
         if let (Op::CallLocal { .. }, Some(t)) = (ops[pc], ops[pc].target(pc)) {
             succ.push(t as usize);
         }
@@ -198,35 +277,7 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
             }
         }
     }
-    if let Some(pc) = (0..n).find(|&pc| !seen[pc] && ops[pc] != Op::LddwHigh) {
-        return fail(pc, Rule::Unreachable, "unreachable instruction");
-    }
-    check_call_graph(&ops, &func, &starts)?;
-    let forward = jumps_forward(&ops);
-    let live = liveness(&ops, forward);
-    let mut prune_point = vec![false; n];
-    for (pc, op) in ops.iter().enumerate() {
-        if let Some(t) = op.target(pc) {
-            prune_point[t as usize] = true;
-        }
-        match op {
-            Op::Jmp { .. } | Op::CallLocal { .. } | Op::Call { .. } | Op::CallReg { .. }
-                if pc + 1 < n =>
-            {
-                prune_point[pc + 1] = true
-            }
-            Op::MayGoto { .. } => prune_point[pc] = true,
-            _ => {}
-        }
-    }
-    let raw = prog.prog_type == crate::program::ProgType::Raw;
-    let stack_live = super::stack_live::stack_liveness(&ops, raw, forward);
-    Ok(Cfg {
-        ops,
-        prune_point,
-        live,
-        stack_live,
-    })
+    seen
 }
 
 /// No recursion, and call chains of at most [`MAX_FRAMES`] frames.
@@ -327,7 +378,8 @@ fn uses_defs(op: &Op) -> (u16, u16) {
 /// Whether every jump within a function goes forward: then one backward pass
 /// over the slots computes liveness (each slot's successors are final before
 /// it is reached), and one forward pass what flows into each slot.
-pub(super) fn jumps_forward(ops: &[Op]) -> bool {
+#[cfg(test)]
+fn jumps_forward(ops: &[Op]) -> bool {
     ops.iter().enumerate().all(|(pc, op)| {
         matches!(op, Op::CallLocal { .. }) || op.target(pc).is_none_or(|t| t as usize > pc)
     })
@@ -337,19 +389,23 @@ pub(super) fn jumps_forward(ops: &[Op]) -> bool {
 /// read r1–r5 and clobber r0–r5).
 fn liveness(ops: &[Op], forward: bool) -> Vec<u16> {
     let n = ops.len();
-    let ud: Vec<(u16, u16)> = ops.iter().map(uses_defs).collect();
     let mut live = vec![0u16; n];
-    let mut succ = Vec::new();
     let mut changed = true;
     while changed {
         changed = false;
         for pc in (0..n).rev() {
-            if ops[pc] == Op::LddwHigh {
+            let op = &ops[pc];
+            if matches!(op, Op::LddwHigh) {
                 continue;
             }
-            successors(ops, pc, &mut succ);
-            let out = succ.iter().fold(0u16, |a, &s| a | live[s]);
-            let (u, d) = ud[pc];
+            let mut out = 0;
+            if let (Some(t), false) = (op.target(pc), matches!(op, Op::CallLocal { .. })) {
+                out |= live[t as usize];
+            }
+            if op.falls_through() {
+                out |= live.get(pc + op.slots().max(1)).copied().unwrap_or(0);
+            }
+            let (u, d) = uses_defs(op);
             let v = u | (out & !d) | (1 << 10);
             if v != live[pc] {
                 live[pc] = v;

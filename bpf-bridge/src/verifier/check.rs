@@ -410,20 +410,21 @@ impl<'a> Checker<'a> {
     /// an enclosing loop's counter, constant within this loop) are taken out
     /// of `keep`, to be widened too.
     fn drifting(&self, pc: usize, st: &State, keep: &mut Marks) {
-        let rounds: Vec<&[Frame]> = self
-            .at
-            .iter(pc)
-            .filter_map(|e| {
-                let v = &self.visited[e.idx as usize];
-                v.state
-                    .filter(|_| self.branches[e.idx as usize] > 0)
-                    .map(|s| self.store.get(s))
-            })
-            .collect();
-        if rounds.len() < DRIFT_ROUNDS {
+        // The last rounds in list order, kept in a ring (no allocation).
+        let mut ring: [&[Frame]; DRIFT_ROUNDS] = [&[]; DRIFT_ROUNDS];
+        let mut count = 0;
+        for e in self.at.iter(pc) {
+            let v = &self.visited[e.idx as usize];
+            if let Some(s) = v.state.filter(|_| self.branches[e.idx as usize] > 0) {
+                ring[count % DRIFT_ROUNDS] = self.store.get(s);
+                count += 1;
+            }
+        }
+        if count < DRIFT_ROUNDS {
             return;
         }
-        let last = &rounds[rounds.len() - DRIFT_ROUNDS..];
+        let last: [&[Frame]; DRIFT_ROUNDS] =
+            core::array::from_fn(|i| ring[(count + i) % DRIFT_ROUNDS]);
         let f = st.frames.len() - 1;
         for r in 0..10 {
             if !keep.has_reg(f, r) {

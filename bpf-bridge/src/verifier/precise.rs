@@ -170,7 +170,9 @@ pub(super) struct Backedge {
 
 /// Undoes one instruction on the demanded set: what `d` needed after `h`
 /// becomes what it needs before. `false` when the walk cannot follow (then
-/// everything is made precise).
+/// everything is made precise). Inlined into the backtracking loops: it runs
+/// once per instruction walked back, and a call costs as much as its body.
+#[inline(always)]
 fn back_one(ops: &[Op], raw: bool, h: &Hist, frame: &mut usize, d: &mut Marks) -> bool {
     let fr = *frame;
     let Some(op) = ops.get(h.pc as usize) else {
