@@ -127,34 +127,9 @@ fn compile(c: &mut Criterion) {
     g.finish();
 }
 
-/// CPU time of this thread in ns: time spent preempted by the other
-/// processes of a shared machine does not count.
-fn thread_cpu_ns() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the timespec it is given.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
-}
-
-/// Best time of one call in ns: the minimum over batches of the thread's CPU
-/// time, robust against other processes sharing the machine.
+/// Best time of one call in ns (thread CPU time, [`luabpf_bench::timing`]).
 fn best_ns(job: &mut dyn FnMut(), n: usize) -> f64 {
-    let per_batch = (400_000 / n).clamp(20, 4000);
-    for _ in 0..per_batch {
-        job();
-    }
-    let mut best = f64::MAX;
-    for _ in 0..30 {
-        let t = thread_cpu_ns();
-        for _ in 0..per_batch {
-            job();
-        }
-        best = best.min((thread_cpu_ns() - t) / per_batch as f64);
-    }
-    best
+    luabpf_bench::timing::best_ns(job, (400_000 / n).clamp(20, 4000), 30)
 }
 
 /// Least-squares `t = fixed + n × slope` through `(n, t)` points.

@@ -2,6 +2,7 @@
 
 pub mod compile_programs;
 pub mod packet_loops;
+pub mod timing;
 
 /// Short builders for 64-bit eBPF ops, so bench programs read like assembly.
 pub mod ops {
