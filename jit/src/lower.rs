@@ -144,7 +144,8 @@ pub fn lower<M: MacroAssembler>(
         l.m.unwind_to(exit);
     }
     decode_each(insns, &mut l).map_err(JitError::Decode)?;
-    // (Nothing waits by now: a program whose last op falls through is rejected.)
+    // A jump still waiting would be the last op, jumping past the end, which
+    // the decoder rejects above; lowering it anyway keeps `waiting` honest.
     l.lower_waiting();
     if let Some(e) = l.bad_map {
         return Err(e);
@@ -562,7 +563,8 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         self.m.branch(w, op, VReg::bpf(dst), b, target);
     }
 
-    /// Whether a jump goes to slot `k`, at most one past the slot being lowered.
+    /// Whether a jump goes to slot `k`; every jump before `k` must have had its
+    /// target taken ([`Lowering::target`]), as [`crate::targets`] explains.
     fn is_target(&mut self, k: usize) -> bool {
         self.targets.is_target(k)
     }

@@ -1,11 +1,13 @@
 //! Which slots jumps go to, as lowering needs to know it: an op is lowered
 //! together with the next one only when nothing else reaches that one.
 //!
-//! Lowering goes in slot order and only asks about slots up to one past the
-//! op it is at. A program whose jumps all go forward ([`Shape`]: no backward
-//! jump, `may_goto` or local call) therefore has every jump to such a slot
-//! behind it: marking the targets of the jumps lowered so far answers, for
-//! one store per jump. Otherwise the whole table ([`jump_targets`], one pass
+//! Lowering goes in slot order and asks about a slot only once every jump
+//! before it has been lowered or looked at ([`Targets::mark`]ed): one past
+//! the op it is at, or two when it has just marked the next slot's jump (a
+//! load folded into the compare after it, `lower/combine.rs`). A program whose
+//! jumps all go forward ([`Shape`]: no backward jump, `may_goto` or local
+//! call) therefore has every jump to such a slot behind it: marking the
+//! targets of the jumps seen so far answers, for one store per jump. Otherwise the whole table ([`jump_targets`], one pass
 //! over the slots) is made when first asked.
 
 use alloc::vec;
