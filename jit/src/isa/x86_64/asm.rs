@@ -182,9 +182,10 @@ pub struct Asm {
 /// it is needed: any bit set, or `force`d for byte registers spl..dil).
 #[inline(always)]
 fn rex(r: &mut [u8; ROOM], at: usize, w: bool, reg: u8, base: u8, force: bool) -> usize {
-    let b = 0x40 | (w as u8) << 3 | ((reg >= 8) as u8) << 2 | (base >= 8) as u8;
-    r[at] = b;
-    at + (b != 0x40 || force) as usize
+    // (Register numbers are below 16: bit 3 is the extension bit.)
+    let ext = (reg & 8) >> 1 | (base & 8) >> 3;
+    r[at] = 0x40 | (w as u8) << 3 | ext;
+    at + ((w as u8 | ext) != 0 || force) as usize
 }
 
 /// Register-direct ModRM at `r[at]`; returns the next position.
