@@ -52,6 +52,9 @@ struct Bound {
 /// Bytes [`CodeBuffer::room`] offers: enough for any one instruction.
 pub const ROOM: usize = 16;
 
+/// Bytes made writable at once past the end of the code.
+const GROW: usize = 512;
+
 /// How [`CodeBuffer::align_loops`] places loops.
 #[derive(Clone, Copy, Debug)]
 pub struct LoopAlign {
@@ -130,7 +133,8 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// An empty buffer with room for `bytes` of code.
     pub fn with_capacity(bytes: usize) -> Self {
         CodeBuffer {
-            code: alloc::vec![0; bytes.max(ROOM)],
+            // Zeroed only as `room` reaches it, [`GROW`] bytes at a time.
+            code: Vec::with_capacity(bytes.max(ROOM)),
             len: 0,
             labels: Vec::with_capacity(bytes / 8),
             fixups: Vec::with_capacity(bytes / 32),
@@ -170,10 +174,13 @@ impl<K: LabelUse> CodeBuffer<K> {
         self.len += n;
     }
 
-    #[cold]
+    /// Makes at least [`ROOM`] bytes past the end writable: [`GROW`] more
+    /// bytes (the capacity doubles as needed). Zeroing them all at once up
+    /// front cost a `memset` as large as the code, and one more each time
+    /// the capacity doubled.
     #[inline(never)]
     fn grow(&mut self) {
-        let size = (2 * self.code.len()).max(self.len + ROOM);
+        let size = self.code.len().max(self.len + ROOM) + GROW;
         self.code.resize(size, 0);
     }
 
@@ -361,7 +368,9 @@ impl<K: LabelUse> CodeBuffer<K> {
             let target = moves.place(t.pos, t.fixups_before) as i64;
             let at = out.len();
             let len = Self::fixup_len(f);
-            out.resize(at + len, 0);
+            // (A whole ROOM, cut to length: one store rather than a `memset` call.)
+            out.extend_from_slice(&[0; ROOM]);
+            out.truncate(at + len);
             if !f.kind.encode(&mut out[at..], target - at as i64, f.short) {
                 return Err(BufferError::OutOfRange);
             }

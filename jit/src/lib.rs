@@ -209,7 +209,10 @@ pub fn compile(
     opts: Options,
 ) -> Result<Compiled, JitError> {
     let shape = Shape::scan(&prog.insns);
-    let cap = 64 + prog.insns.len() * 8;
+    // Room for the code of most programs (checked loads and stores take
+    // more), so that the buffer rarely moves as it grows.
+    let per_slot = if facts.is_some() { 8 } else { 24 };
+    let cap = 64 + prog.insns.len() * per_slot;
     let lowered = match arch {
         Arch::X86_64 => {
             let m = isa::x86_64::masm::X64Masm::new(cap, opts.movbe);
