@@ -85,12 +85,56 @@ impl Moves {
     /// Final offset of what was at `pos` after `fixups_before` fixups; a pad
     /// at `pos` goes before it.
     fn place(&self, pos: u32, fixups_before: u32) -> u32 {
-        let shrunk = match self.saved.get(fixups_before as usize) {
+        let i = self.pads.partition_point(|&(p, _)| p <= pos);
+        self.shrunk(pos, fixups_before) + if i == 0 { 0 } else { self.pads[i - 1].1 }
+    }
+
+    /// Where what was at `pos` after `fixups_before` fixups is once they shrank.
+    #[inline]
+    fn shrunk(&self, pos: u32, fixups_before: u32) -> u32 {
+        match self.saved.get(fixups_before as usize) {
             Some(s) => pos - s,
             None => pos,
-        };
+        }
+    }
+}
+
+/// The padding before positions asked mostly in increasing order (the
+/// labels of consecutive slots): a search only when a position leaves the
+/// stretch between two pads the last one was in.
+struct PadCursor<'a> {
+    pads: &'a [(u32, u32)],
+    /// The stretch `lo..hi` and the padding before it.
+    lo: u32,
+    hi: u32,
+    pad: u32,
+}
+
+impl<'a> PadCursor<'a> {
+    fn new(pads: &'a [(u32, u32)]) -> Self {
+        // An empty stretch: the first position searches.
+        PadCursor {
+            pads,
+            lo: 0,
+            hi: 0,
+            pad: 0,
+        }
+    }
+
+    /// The padding up to and including `pos` (as [`Moves::place`] adds).
+    #[inline]
+    fn before(&mut self, pos: u32) -> u32 {
+        if pos.wrapping_sub(self.lo) >= self.hi.wrapping_sub(self.lo) {
+            self.find(pos);
+        }
+        self.pad
+    }
+
+    #[cold]
+    fn find(&mut self, pos: u32) {
         let i = self.pads.partition_point(|&(p, _)| p <= pos);
-        shrunk + if i == 0 { 0 } else { self.pads[i - 1].1 }
+        (self.lo, self.pad) = if i == 0 { (0, 0) } else { self.pads[i - 1] };
+        self.hi = self.pads.get(i).map_or(u32::MAX, |&(p, _)| p);
     }
 }
 
@@ -281,9 +325,10 @@ impl<K: LabelUse> CodeBuffer<K> {
                 .map(|b| b.pos - saved[b.fixups_before as usize])
                 .collect()
         } else {
+            let mut pads = PadCursor::new(&moves.pads);
             labels
                 .iter()
-                .map(|b| moves.place(b.pos, b.fixups_before))
+                .map(|b| moves.shrunk(b.pos, b.fixups_before) + pads.before(b.pos))
                 .collect()
         };
         Ok((self.code, offsets))
@@ -540,5 +585,27 @@ impl<K: LabelUse> CodeBuffer<K> {
             saved,
             pads: Vec::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Moves, PadCursor};
+
+    /// The cursor gives the padding [`Moves::place`] adds, for positions in
+    /// order, out of order, on pads and past them.
+    #[test]
+    fn pad_cursor_matches_place() {
+        let moves = Moves {
+            saved: Vec::new(),
+            pads: vec![(10, 3), (20, 3), (40, 9)],
+        };
+        let mut cursor = PadCursor::new(&moves.pads);
+        let positions = [
+            0, 5, 10, 11, 19, 20, 21, 39, 40, 41, 100, 3, 20, 15, 45, 9, 10, 0,
+        ];
+        for pos in positions {
+            assert_eq!(cursor.before(pos), moves.place(pos, 0) - pos, "{pos}");
+        }
     }
 }
