@@ -202,13 +202,20 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// [`CodeBuffer::advance`] by its length.
     #[inline(always)]
     pub fn room(&mut self) -> &mut [u8; ROOM] {
-        if self.code.len() < self.len + ROOM {
-            self.grow();
+        // (Conditions the slicing below then need not check again.)
+        let (at, len) = (self.len, self.code.len());
+        if at <= len && len - at >= ROOM {
+            return self.code[at..].first_chunk_mut().expect("ROOM bytes");
         }
+        self.grown_room()
+    }
+
+    /// [`CodeBuffer::room`] once the buffer [`CodeBuffer::grow`]s.
+    #[inline(never)]
+    fn grown_room(&mut self) -> &mut [u8; ROOM] {
+        self.grow();
         let at = self.len;
-        (&mut self.code[at..at + ROOM])
-            .try_into()
-            .expect("ROOM bytes")
+        self.code[at..].first_chunk_mut().expect("ROOM bytes")
     }
 
     /// Keeps `n` (at most [`ROOM`]) bytes written through [`CodeBuffer::room`].
@@ -222,7 +229,6 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// bytes (the capacity doubles as needed). Zeroing them all at once up
     /// front cost a `memset` as large as the code, and one more each time
     /// the capacity doubled.
-    #[inline(never)]
     fn grow(&mut self) {
         let size = self.code.len().max(self.len + ROOM) + GROW;
         self.code.resize(size, 0);

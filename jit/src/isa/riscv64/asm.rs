@@ -316,6 +316,13 @@ impl Asm {
             }
             return;
         }
+        self.li_wide(rd, v);
+    }
+
+    /// [`Asm::li`] beyond 32 bits (out of line: the common constants take
+    /// the short path without saving registers for this one).
+    #[inline(never)]
+    fn li_wide(&mut self, rd: Xr, v: i64) {
         let lo = (v << 52) >> 52;
         let mut hi = v.wrapping_sub(lo) >> 12;
         let tz = hi.trailing_zeros();
