@@ -154,13 +154,9 @@ impl<'m, 'a> Gen<'m, 'a> {
         let done = self.label();
         let other = self.label();
         self.mov_imm(r, 0);
-        self.mov(c, nr);
-        // `|= 0` unlinks the copy from `nr` in the verifiers (a `mov` gives
-        // both one id, and a branch refines every register and spilled
-        // variable of that id): otherwise the count's variable would be split
-        // into `< -63`, `-63..-1`, `0..63` and `> 63`, states that never
-        // prune each other at the next loop head.
-        self.alu(AluOp::Or, c, VSrc::Imm(0));
+        // Compared on a copy of its own: the count's variable is not split
+        // into `< -63`, `-63..-1`, `0..63` and `> 63`.
+        self.copy_unlinked(c, nr);
         self.emit(VOp::Jmp {
             op: JmpOp::Sge,
             a: c,
