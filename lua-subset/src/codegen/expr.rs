@@ -94,8 +94,30 @@ fn fold_jmp(op: JmpOp, a: i64, b: i64) -> bool {
     }
 }
 
+/// The outcome of `a op b` for every `a` in range `x` and `b` in range `y`,
+/// when it is the same for all (signed comparisons, and unsigned ones of
+/// non-negative ranges).
+fn decided(op: JmpOp, x: (i64, i64), y: (i64, i64)) -> Option<bool> {
+    let unsigned = matches!(op, JmpOp::Lt | JmpOp::Le | JmpOp::Gt | JmpOp::Ge);
+    if unsigned && (x.0 < 0 || y.0 < 0) {
+        return None;
+    }
+    let (lt, le, gt, ge) = (x.1 < y.0, x.1 <= y.0, x.0 > y.1, x.0 >= y.1);
+    let apart = lt || gt;
+    match op {
+        JmpOp::Slt | JmpOp::Lt if lt || ge => Some(lt),
+        JmpOp::Sle | JmpOp::Le if le || gt => Some(le),
+        JmpOp::Sgt | JmpOp::Gt if gt || le => Some(gt),
+        JmpOp::Sge | JmpOp::Ge if ge || lt => Some(ge),
+        JmpOp::Eq if apart => Some(false),
+        JmpOp::Ne if apart => Some(true),
+        _ => None,
+    }
+}
+
 impl<'m, 'a> Gen<'m, 'a> {
-    /// Jumps to `target` when `a op b`; folds constants.
+    /// Jumps to `target` when `a op b`; folds constants, and comparisons
+    /// that known ranges decide.
     pub(crate) fn jump_if(&mut self, op: JmpOp, a: Opnd, b: Opnd, target: Label) {
         match (a, b) {
             (Opnd::Imm(x), Opnd::Imm(y)) => {
@@ -105,6 +127,19 @@ impl<'m, 'a> Gen<'m, 'a> {
             }
             (Opnd::Imm(_), Opnd::Reg(_)) => self.jump_if(mirror(op), b, a, target),
             (Opnd::Reg(r), b) => {
+                // Decided by known ranges (`pkt.len > math.mininteger`): no
+                // branch, or the verifier (to which `pkt.len` is any 64-bit
+                // value) would explore a path that cannot run.
+                let range = |o: Opnd| match o {
+                    Opnd::Imm(i) => Some((i, i)),
+                    Opnd::Reg(r) => self.ranges.get(&r).copied(),
+                };
+                if let Some(taken) = range(a).zip(range(b)).and_then(|(x, y)| decided(op, x, y)) {
+                    if taken {
+                        self.emit(VOp::Ja { target });
+                    }
+                    return;
+                }
                 let src = self.src_of(b);
                 self.emit(VOp::Jmp {
                     op,
@@ -162,32 +197,36 @@ impl<'m, 'a> Gen<'m, 'a> {
                 });
             }
             Val::Dyn(t, p) => {
-                // Falsy exactly when the payload is 0 and the tag is nil or boolean.
+                // Falsy exactly when the tag is nil or boolean and the payload
+                // is 0. The tag is tested first so that an integer's payload is
+                // never compared with 0: the verifier would otherwise split
+                // it into 0 and non-zero, two states that never prune each
+                // other where the paths join.
                 if when {
-                    self.emit(VOp::Jmp {
-                        op: JmpOp::Ne,
-                        a: p,
-                        b: VSrc::Imm(0),
-                        target,
-                    });
                     self.emit(VOp::Jmp {
                         op: JmpOp::Sge,
                         a: t,
                         b: VSrc::Imm(TAG_INT),
                         target,
                     });
-                } else {
-                    let skip = self.label();
                     self.emit(VOp::Jmp {
                         op: JmpOp::Ne,
                         a: p,
                         b: VSrc::Imm(0),
+                        target,
+                    });
+                } else {
+                    let skip = self.label();
+                    self.emit(VOp::Jmp {
+                        op: JmpOp::Sge,
+                        a: t,
+                        b: VSrc::Imm(TAG_INT),
                         target: skip,
                     });
                     self.emit(VOp::Jmp {
-                        op: JmpOp::Slt,
-                        a: t,
-                        b: VSrc::Imm(TAG_INT),
+                        op: JmpOp::Eq,
+                        a: p,
+                        b: VSrc::Imm(0),
                         target,
                     });
                     self.place(skip);
@@ -392,6 +431,8 @@ impl<'m, 'a> Gen<'m, 'a> {
                     dst: r,
                     src: VSrc::Reg(data),
                 });
+                // `data` and `data_end` are 32-bit fields, `data <= data_end`.
+                self.ranges.insert(r, (0, u32::MAX as i64));
                 Val::Int(r)
             }
             ExprKind::PktLoad { pkt, size, off } => {

@@ -112,7 +112,7 @@ impl<'m, 'a> Gen<'m, 'a> {
     /// `dst = |src|`, wrapping (the minimum integer stays itself, as in Lua).
     pub(crate) fn abs_into(&mut self, dst: V, src: V) {
         let done = self.label();
-        self.mov(dst, src);
+        self.copy_unlinked(dst, src);
         self.emit(VOp::Jmp {
             op: JmpOp::Sge,
             a: dst,
@@ -121,6 +121,21 @@ impl<'m, 'a> Gen<'m, 'a> {
         });
         self.emit(VOp::Neg { dst });
         self.place(done);
+    }
+
+    /// `dst = src`, unlinked in the verifiers: a `mov` gives both one id, and
+    /// a branch on either then refines both (and every spill of the value),
+    /// so a comparison an operation makes on its own copy (a shift's count,
+    /// `math.abs`, `math.min`) would split the source's variable into ranges
+    /// that never prune each other at the next loop head. `|= 0` makes the
+    /// copy a value of its own.
+    pub(crate) fn copy_unlinked(&mut self, dst: V, src: V) {
+        self.mov(dst, src);
+        self.emit(VOp::Alu {
+            op: AluOp::Or,
+            dst,
+            src: VSrc::Imm(0),
+        });
     }
 
     pub(crate) fn mov(&mut self, dst: V, src: V) {

@@ -154,7 +154,9 @@ impl<'m, 'a> Gen<'m, 'a> {
         let done = self.label();
         let other = self.label();
         self.mov_imm(r, 0);
-        self.mov(c, nr);
+        // Compared on a copy of its own: the count's variable is not split
+        // into `< -63`, `-63..-1`, `0..63` and `> 63`.
+        self.copy_unlinked(c, nr);
         self.emit(VOp::Jmp {
             op: JmpOp::Sge,
             a: c,

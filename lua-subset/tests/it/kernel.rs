@@ -2,8 +2,23 @@
 //! BPF_PROG_TEST_RUN, they agree with the oracle packet for packet.
 
 use bpf_bridge::kernel::{kernel_required, KernelError, KernelProgram};
+use bpf_bridge::program::Program;
 use lua_subset::oracle::Oracle;
 use lua_subset::{compile, CompileOptions};
+
+/// `prog` loaded in Linux; `None`, after a note, where bpf() is unavailable
+/// (and not required).
+pub fn load(name: &str, prog: &Program) -> Option<KernelProgram> {
+    match KernelProgram::load(prog) {
+        Ok(k) => Some(k),
+        Err(KernelError::Unavailable(e)) => {
+            assert!(!kernel_required(), "kernel required: {e}");
+            println!("skipped: {e}");
+            None
+        }
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
 
 #[test]
 fn examples_load_and_match_in_linux() {
@@ -12,14 +27,8 @@ fn examples_load_and_match_in_linux() {
         let name = f.display().to_string();
         let src = std::fs::read_to_string(&f).unwrap();
         let prog = compile(&name, &src, &CompileOptions::default()).unwrap();
-        let mut k = match KernelProgram::load(&prog) {
-            Ok(k) => k,
-            Err(KernelError::Unavailable(e)) => {
-                assert!(!kernel_required(), "kernel required: {e}");
-                println!("skipped: {e}");
-                return;
-            }
-            Err(e) => panic!("{name}: {e}"),
+        let Some(mut k) = load(&name, &prog) else {
+            return;
         };
         let mut oracle = Oracle::new(&name, &src).unwrap();
         for (i, p) in pkts.iter().enumerate() {
@@ -51,14 +60,8 @@ fn unbounded_for_loops_converge_in_linux() {
     for (n, src) in cases.iter().enumerate() {
         let name = format!("loop{n}.lua");
         let prog = compile(&name, src, &CompileOptions::default()).unwrap();
-        let mut k = match KernelProgram::load(&prog) {
-            Ok(k) => k,
-            Err(KernelError::Unavailable(e)) => {
-                assert!(!kernel_required(), "kernel required: {e}");
-                println!("skipped: {e}");
-                return;
-            }
-            Err(e) => panic!("{name}: {e}"),
+        let Some(mut k) = load(&name, &prog) else {
+            return;
         };
         let mut oracle = Oracle::new(&name, src).unwrap();
         for (i, p) in pkts.iter().enumerate() {

@@ -8,6 +8,7 @@ mod gen;
 mod hand;
 mod kernel;
 mod kernel_gen;
+mod loop_states;
 mod packets;
 mod ui;
 mod verifier_accepts;
