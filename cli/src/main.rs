@@ -13,6 +13,12 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // `luabpf jit F | head` must end quietly like other Unix tools when the
+    // reader goes away; Rust ignores SIGPIPE, which makes `println!` panic.
+    // SAFETY: restoring a signal's default disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Asm { file, output } => cmd::asm::assemble(&file, &output),

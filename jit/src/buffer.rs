@@ -148,6 +148,11 @@ pub struct CodeBuffer<K: LabelUse> {
     labels: Vec<Bound>,
     fixups: Vec<Fixup<K>>,
     loop_align: Option<LoopAlign>,
+    /// Labels bound before this offset (the exit code) are never loop heads.
+    body_start: u32,
+    /// Branches from this offset on (out-of-line exits back into the body)
+    /// are never loop back edges.
+    cold_start: u32,
 }
 
 /// A label was referenced but never bound, or a branch does not reach.
@@ -183,12 +188,26 @@ impl<K: LabelUse> CodeBuffer<K> {
             labels: Vec::with_capacity(bytes / 8),
             fixups: Vec::with_capacity(bytes / 32),
             loop_align: None,
+            body_start: 0,
+            cold_start: u32::MAX,
         }
     }
 
     /// Pads loop heads as `a` says when the code is laid out.
     pub fn align_loops(&mut self, a: LoopAlign) {
         self.loop_align = Some(a);
+    }
+
+    /// The body starts here: a branch back to a label bound before this
+    /// point (an exit) does not make that label a loop head.
+    pub fn mark_body_start(&mut self) {
+        self.body_start = self.len as u32;
+    }
+
+    /// Out-of-line code starts here: branches from it back into the body
+    /// (return from a slow path, fault stubs) are not loops.
+    pub fn mark_cold_start(&mut self) {
+        self.cold_start = self.len as u32;
     }
 
     /// Current offset.
@@ -348,7 +367,7 @@ impl<K: LabelUse> CodeBuffer<K> {
         let mut heads: Vec<Head> = Vec::new();
         for (k, f) in self.fixups.iter().enumerate() {
             let t = self.labels[f.label.0 as usize];
-            if t.pos <= f.at {
+            if t.pos <= f.at && t.pos >= self.body_start && f.at < self.cold_start {
                 heads.push(Head {
                     pos: t.pos,
                     fixups_before: t.fixups_before,

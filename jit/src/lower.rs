@@ -143,6 +143,7 @@ pub fn lower<M: MacroAssembler>(
         l.m.bind(l.fault_exit);
         l.m.unwind_to(exit);
     }
+    l.m.body_start();
     decode_each(insns, &mut l).map_err(JitError::Decode)?;
     // A jump still waiting would be the last op, jumping past the end, which
     // the decoder rejects above; lowering it anyway keeps `waiting` honest.
@@ -758,6 +759,8 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             self.m.count_down(abi::LOOPS, f);
             self.m.jump(self.first.nth(t));
         }
+        // Trampolines above are back edges; what follows only returns.
+        self.m.cold_start();
         for c in core::mem::take(&mut self.ctx_paths) {
             self.m.bind(c.label);
             self.m.mov(Width::W64, c.dst, Operand::Reg(VReg::T0));

@@ -155,6 +155,12 @@ pub trait MacroAssembler {
     fn leave(&mut self, frame: &Frame);
     /// Fault exit: unwind the native stack to the body call (`abi::SAVED_SP`), go to `exit`.
     fn unwind_to(&mut self, exit: Label);
+    /// The body's code starts here; labels bound before it are exits, never
+    /// loop heads (for backends that align loops).
+    fn body_start(&mut self) {}
+    /// Out-of-line code starts here; its branches back into the body are not
+    /// loop back edges (for backends that align loops).
+    fn cold_start(&mut self) {}
 
     /// `dst = src` (32-bit zero-extends; immediates sign-extend at 64).
     fn mov(&mut self, w: Width, dst: VReg, src: Operand);

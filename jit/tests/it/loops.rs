@@ -4,7 +4,7 @@
 
 use super::harness::{check_emulated, check_same};
 use super::ops::prog;
-use bpf_bridge::isa::{AluOp, JmpOp, Op, Reg, Src, Width};
+use bpf_bridge::isa::{AluOp, JmpOp, Op, Reg, Size, Src, Width};
 
 fn alu(op: AluOp, d: u8, imm: i32) -> Op {
     Op::Alu {
@@ -21,6 +21,16 @@ fn jmp(op: JmpOp, d: u8, imm: i32, off: i16) -> Op {
         op,
         dst: Reg::new(d).unwrap(),
         src: Src::Imm(imm),
+        off,
+    }
+}
+
+fn load(size: Size, d: u8, off: i16) -> Op {
+    Op::Load {
+        size,
+        signed: false,
+        dst: Reg::new(d).unwrap(),
+        base: Reg::new(1).unwrap(),
         off,
     }
 }
@@ -92,5 +102,44 @@ fn short_loops_do_not_straddle_lines() {
         let end = c.offsets[back + 1] as usize;
         assert!(end - start <= 64, "body {body}: {} bytes", end - start);
         assert_eq!(start / 64, (end - 1) / 64, "body {body}: {start}..{end}");
+    }
+}
+
+/// Only loops are padded: branches back to the exit code (bound before the
+/// body) and returns from out-of-line paths (checked mode's bounds-check
+/// stubs) are not loop back edges, so a loop-free program gets no no-ops.
+#[test]
+fn loop_free_code_has_no_padding() {
+    use bpf_bridge::program::{ProgType, Program};
+    use jit::{compile, Arch, Options};
+    // Loads from r1 (checked: stubs that branch back), an early exit and a
+    // forward branch, over several cache lines: no backward eBPF jump.
+    let mut ops = Vec::new();
+    for k in 0..24 {
+        ops.push(load(Size::B, 3, k));
+        ops.push(alu(AluOp::Add, 3, 1));
+    }
+    ops.extend([
+        load(Size::B, 2, 0),
+        jmp(JmpOp::Eq, 2, 7, 2),
+        alu(AluOp::Mov, 0, 1),
+        Op::Exit,
+        load(Size::W, 0, 4),
+        Op::Exit,
+    ]);
+    let insns = prog(&ops);
+    let mut mem = [0u8; 24];
+    mem[4..8].copy_from_slice(&[1, 2, 3, 4]);
+    for first in [7u8, 8] {
+        mem[0] = first;
+        let r0 = check_same(&insns, &mem).unwrap();
+        assert_eq!(r0, if first == 7 { 0x0403_0201 } else { 1 });
+    }
+    let facts = super::harness::all_proven(&insns);
+    let p = Program::new("t", ProgType::Raw, insns);
+    for proven in [Some(&facts), None] {
+        let c = compile(&p, proven, Arch::X86_64, Options::default()).unwrap();
+        let text = c.disassemble();
+        assert!(!text.contains("nop"), "{text}");
     }
 }

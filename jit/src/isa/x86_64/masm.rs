@@ -252,6 +252,14 @@ impl MacroAssembler for X64Masm {
         self.asm.buf.pos()
     }
 
+    fn body_start(&mut self) {
+        self.asm.buf.mark_body_start()
+    }
+
+    fn cold_start(&mut self) {
+        self.asm.buf.mark_cold_start()
+    }
+
     fn entry(&mut self, frame: &Frame, body: Label) {
         let saved = Self::callee_saved(frame);
         for &g in &saved {
