@@ -247,6 +247,22 @@ pub trait MacroAssembler {
     /// Whether [`MacroAssembler::branch_mem`] and
     /// [`MacroAssembler::alu_unless_mem`] have forms at all (the default: no).
     const COMPARES_MEM: bool = false;
+    /// Whether [`MacroAssembler::loop_limit`] has a form (the default: no;
+    /// lowering then looks for no [`crate::guard_loop`]).
+    const LOOP_LIMIT: bool = false;
+    /// Sets the loop-limit register, which nothing else uses, to
+    /// `min(e, p + m * k)` (unsigned; `n`, `k` > 0, and the sum must not
+    /// wrap: see [`crate::guard_loop`]), `m` the iterations a counter `c`
+    /// allows: `n - c` when `c < n`, `n + 1` when `c` is `u64::MAX`, else 1.
+    /// May clobber T0. The default emits nothing.
+    fn loop_limit(&mut self, p: VReg, c: VReg, e: VReg, n: i32, k: i32) {
+        let _ = (p, c, e, n, k);
+    }
+    /// Jump if `a` > the loop-limit register (unsigned). Only called after
+    /// [`MacroAssembler::loop_limit`].
+    fn branch_above_limit(&mut self, a: VReg, l: Label) {
+        let _ = (a, l);
+    }
     /// Jump if the u64 at `ctx + off` is not zero.
     fn branch_ctx_nonzero(&mut self, off: i32, l: Label);
 
