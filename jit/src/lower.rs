@@ -163,7 +163,12 @@ pub fn lower<M: MacroAssembler>(
         l.m.bind(l.fault_exit);
         l.m.unwind_to(exit);
     }
-    decode_each(insns, &mut l).map_err(JitError::Decode)?;
+    if l.guard_loops.is_empty() {
+        decode_each(insns, &mut l)
+    } else {
+        decode_each(insns, &mut guarded::Sink(&mut l))
+    }
+    .map_err(JitError::Decode)?;
     // A jump still waiting would be the last op, jumping past the end, which
     // the decoder rejects above; lowering it anyway keeps `waiting` honest.
     l.lower_waiting();
@@ -185,9 +190,6 @@ impl<M: MacroAssembler> OpSink for Lowering<'_, M> {
     #[inline(always)]
     fn op(&mut self, pc: usize, op: Op) {
         if self.waiting.is_some() && self.after_waiting(pc, op) {
-            return;
-        }
-        if pc >= self.next_guard && self.guard_slot(pc, op) {
             return;
         }
         self.m.bind(self.first.nth(pc));

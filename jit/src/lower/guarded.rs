@@ -3,9 +3,29 @@
 
 use super::Lowering;
 use crate::masm::{MacroAssembler, VReg};
-use bpf_bridge::isa::Op;
+use bpf_bridge::isa::{Op, OpSink};
+
+/// The sink of a program with such loops: their slots first, the rest as
+/// usual (programs without them pay nothing per op).
+pub(super) struct Sink<'l, 'a, M: MacroAssembler>(pub &'l mut Lowering<'a, M>);
+
+impl<M: MacroAssembler> OpSink for Sink<'_, '_, M> {
+    #[inline(always)]
+    fn op(&mut self, pc: usize, op: Op) {
+        if pc >= self.0.next_guard && self.0.guard_slot(pc, op) {
+            return;
+        }
+        self.0.lower_slot(pc, op);
+    }
+}
 
 impl<M: MacroAssembler> Lowering<'_, M> {
+    /// [`OpSink::op`] of the plain lowering, once for this sink.
+    #[inline(never)]
+    fn lower_slot(&mut self, pc: usize, op: Op) {
+        OpSink::op(self, pc, op);
+    }
+
     /// Slot `pc` (at least `next_guard`) of the first loop left; returns
     /// whether it was lowered here (its label bound), else the caller
     /// lowers it as usual.
