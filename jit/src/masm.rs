@@ -206,28 +206,13 @@ pub trait MacroAssembler {
         let _ = (c, w, op, dst, src);
         false
     }
-    /// [`MacroAssembler::alu_unless`] with the condition read from memory.
-    /// Returns false, having emitted nothing, when the architecture has no
-    /// such form (the default).
-    fn alu_unless_mem(
-        &mut self,
-        c: MemCmp,
-        w: Width,
-        op: Option<BinOp>,
-        dst: VReg,
-        src: Operand,
-    ) -> bool {
-        let _ = (c, w, op, dst, src);
-        false
-    }
     /// Jump if `c` holds. Returns false, having emitted nothing, when the
     /// architecture has no compare with memory for it (the default).
     fn branch_mem(&mut self, c: MemCmp, l: Label) -> bool {
         let _ = (c, l);
         false
     }
-    /// Whether [`MacroAssembler::branch_mem`] and
-    /// [`MacroAssembler::alu_unless_mem`] have a form for `c` (asked before
+    /// Whether [`MacroAssembler::branch_mem`] has a form for `c` (asked before
     /// the lowering looks for the facts it needs to use them).
     fn compares_mem(&self, c: MemCmp) -> bool {
         let _ = c;
@@ -244,8 +229,7 @@ pub trait MacroAssembler {
     /// A constant, so lowering for an architecture without it has no trace
     /// of the pattern.
     const ADDS_COPIES: bool = false;
-    /// Whether [`MacroAssembler::branch_mem`] and
-    /// [`MacroAssembler::alu_unless_mem`] have forms at all (the default: no).
+    /// Whether [`MacroAssembler::branch_mem`] has forms at all (the default: no).
     const COMPARES_MEM: bool = false;
     /// Whether [`MacroAssembler::loop_limit`] has a form (the default: no;
     /// lowering then looks for no [`crate::guard_loop`]).

@@ -645,17 +645,6 @@ impl MacroAssembler for X64Masm {
         self.select(|m| m.compare(c), w, op, dst, src)
     }
 
-    fn alu_unless_mem(
-        &mut self,
-        c: MemCmp,
-        w: Width,
-        op: Option<BinOp>,
-        dst: VReg,
-        src: Operand,
-    ) -> bool {
-        Self::mem_comparable(c) && self.select(|m| m.compare_mem(c), w, op, dst, src)
-    }
-
     fn branch_mem(&mut self, c: MemCmp, l: Label) -> bool {
         if !Self::mem_comparable(c) {
             return false;
