@@ -183,7 +183,7 @@ fn at_latch(insns: &[Insn], facts: &Facts, exit_reads: Regs, b: usize) -> Option
     if t2 != t || t3 != t || c2 != c || k <= 0 || regs.count_ones() != 4 {
         return None;
     }
-    if h + 3 + goff as usize != b + 1 || goff < 0 {
+    if goff < 0 || h + 3 + goff as usize != b + 1 {
         return None;
     }
     // The entry falls through from H - 1 (no jump waits there to be fused).
@@ -375,6 +375,14 @@ done:
         assert_eq!(found(&format!("{LOAD}\n    jeq %r6, 1, +2"), ""), 0);
         // A jump back inside the loop.
         assert_eq!(found(&format!("{LOAD}\n    jeq %r6, 1, -2"), ""), 0);
+        // A guard that jumps back (to before the program: no panic either).
+        let text = "    mov %r4, 0\n    mov %r5, %r2\n    add %r5, 1\n    jgt %r5, %r3, -9\n    ldxb %r6, [%r2+0]\n    mov %r2, %r5\n    add %r4, 1\n    jlt %r4, 9, -7\n    exit\n";
+        let insns = assemble(text).expect("assembles").insns;
+        let facts = Facts {
+            accesses: alloc::vec![Access::Proven; insns.len()],
+            max_stack: 0,
+        };
+        assert!(find(&insns, &facts, 1).is_empty());
     }
 
     #[test]
