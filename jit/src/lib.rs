@@ -17,6 +17,7 @@ extern crate alloc;
 pub mod abi;
 pub mod buffer;
 pub mod fold;
+mod guard_loop;
 pub mod isa;
 pub mod lower;
 pub mod masm;

@@ -4,6 +4,7 @@
 
 use crate::abi;
 use crate::buffer::{BufferError, Label};
+use crate::guard_loop::GuardLoop;
 use crate::masm::{BinOp, DivOp, HostFn, MacroAssembler, Operand, VReg};
 use crate::peephole;
 use crate::targets::Targets;
@@ -17,6 +18,7 @@ use bpf_bridge::isa::{
 use bpf_bridge::program::{helper_id, MapDef};
 
 mod combine;
+mod guarded;
 
 /// Bytes of eBPF stack per frame.
 pub const FRAME_SIZE: i32 = 512;
@@ -77,6 +79,14 @@ struct Lowering<'a, M: MacroAssembler> {
     exit_reads: u16,
     /// The first pseudo `lddw` naming a map the program does not have.
     bad_map: Option<JitError>,
+    /// Loops whose counter test goes into the guard, by head; the first is
+    /// being lowered or next ([`crate::guard_loop`]).
+    guard_loops: Vec<GuardLoop>,
+    /// The next slot of the first of `guard_loops` (`usize::MAX`: none).
+    next_guard: usize,
+    /// Whether that loop's guard compares with the limit (its counter is
+    /// then dropped).
+    guard_armed: bool,
 }
 
 /// Decodes and lowers a program in one pass with `m`; `shape` is
@@ -110,6 +120,13 @@ pub fn lower<M: MacroAssembler>(
         }
     }
     let first = m.new_labels(n);
+    let exit_reads = crate::regflow::exit_reads(shape.has(Shape::LOCAL_CALL));
+    let guard_loops = match facts {
+        Some(f) if M::LOOP_LIMIT && opts.blind.is_none() && shape.has(Shape::BACK_JUMP) => {
+            crate::guard_loop::find(insns, f, exit_reads)
+        }
+        _ => Vec::new(),
+    };
     let fault_exit = m.new_label();
     let check = m.new_label();
     let mut l = Lowering {
@@ -132,8 +149,11 @@ pub fn lower<M: MacroAssembler>(
         fused: 0,
         waiting: None,
         r1_map: None,
-        exit_reads: crate::regflow::exit_reads(shape.has(Shape::LOCAL_CALL)),
+        exit_reads,
         bad_map: None,
+        next_guard: guard_loops.first().map_or(usize::MAX, |l| l.head),
+        guard_loops,
+        guard_armed: false,
     };
     let exit = l.m.new_label();
     l.m.entry(&frame, first);
@@ -144,7 +164,12 @@ pub fn lower<M: MacroAssembler>(
         l.m.unwind_to(exit);
     }
     l.m.body_start();
-    decode_each(insns, &mut l).map_err(JitError::Decode)?;
+    if l.guard_loops.is_empty() {
+        decode_each(insns, &mut l)
+    } else {
+        decode_each(insns, &mut guarded::Sink(&mut l))
+    }
+    .map_err(JitError::Decode)?;
     // A jump still waiting would be the last op, jumping past the end, which
     // the decoder rejects above; lowering it anyway keeps `waiting` honest.
     l.lower_waiting();

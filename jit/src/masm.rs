@@ -212,28 +212,13 @@ pub trait MacroAssembler {
         let _ = (c, w, op, dst, src);
         false
     }
-    /// [`MacroAssembler::alu_unless`] with the condition read from memory.
-    /// Returns false, having emitted nothing, when the architecture has no
-    /// such form (the default).
-    fn alu_unless_mem(
-        &mut self,
-        c: MemCmp,
-        w: Width,
-        op: Option<BinOp>,
-        dst: VReg,
-        src: Operand,
-    ) -> bool {
-        let _ = (c, w, op, dst, src);
-        false
-    }
     /// Jump if `c` holds. Returns false, having emitted nothing, when the
     /// architecture has no compare with memory for it (the default).
     fn branch_mem(&mut self, c: MemCmp, l: Label) -> bool {
         let _ = (c, l);
         false
     }
-    /// Whether [`MacroAssembler::branch_mem`] and
-    /// [`MacroAssembler::alu_unless_mem`] have a form for `c` (asked before
+    /// Whether [`MacroAssembler::branch_mem`] has a form for `c` (asked before
     /// the lowering looks for the facts it needs to use them).
     fn compares_mem(&self, c: MemCmp) -> bool {
         let _ = c;
@@ -250,9 +235,24 @@ pub trait MacroAssembler {
     /// A constant, so lowering for an architecture without it has no trace
     /// of the pattern.
     const ADDS_COPIES: bool = false;
-    /// Whether [`MacroAssembler::branch_mem`] and
-    /// [`MacroAssembler::alu_unless_mem`] have forms at all (the default: no).
+    /// Whether [`MacroAssembler::branch_mem`] has forms at all (the default: no).
     const COMPARES_MEM: bool = false;
+    /// Whether [`MacroAssembler::loop_limit`] has a form (the default: no;
+    /// lowering then looks for no [`crate::guard_loop`]).
+    const LOOP_LIMIT: bool = false;
+    /// Sets the loop-limit register, which nothing else uses, to
+    /// `min(e, p + m * k)` (unsigned; `n`, `k` > 0, and the sum must not
+    /// wrap: see [`crate::guard_loop`]), `m` the iterations a counter `c`
+    /// allows: `n - c` when `c < n`, `n + 1` when `c` is `u64::MAX`, else 1.
+    /// May clobber T0. The default emits nothing.
+    fn loop_limit(&mut self, p: VReg, c: VReg, e: VReg, n: i32, k: i32) {
+        let _ = (p, c, e, n, k);
+    }
+    /// Jump if `a` > the loop-limit register (unsigned). Only called after
+    /// [`MacroAssembler::loop_limit`].
+    fn branch_above_limit(&mut self, a: VReg, l: Label) {
+        let _ = (a, l);
+    }
     /// Jump if the u64 at `ctx + off` is not zero.
     fn branch_ctx_nonzero(&mut self, off: i32, l: Label);
 

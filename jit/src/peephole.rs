@@ -8,7 +8,7 @@
 //! slower on Zen 4 once; on Ice Lake it takes `byte_count` from 1.8x to
 //! 1.5x its native Rust version).
 
-use crate::masm::{BinOp, Cmp, MacroAssembler, MemCmp, Operand, VReg};
+use crate::masm::{BinOp, Cmp, MacroAssembler, Operand, VReg};
 use bpf_bridge::isa::{AluOp, Op, Src, Width};
 
 /// Two consecutive ops that form a pattern, as the architecture takes them.
@@ -57,16 +57,6 @@ pub fn pair(first: Op, second: Op) -> Option<Pair> {
 pub fn lower<M: MacroAssembler>(m: &mut M, p: Pair) -> bool {
     match p {
         Pair::JumpOverAlu { c, w, op, dst, src } => m.alu_unless(c, w, op, dst, src),
-    }
-}
-
-/// `if [mem] op imm goto +1; d op= s` (the jump of [`Pair::JumpOverAlu`]
-/// comparing memory: a load folded into it). The caller checks what
-/// [`pair`]'s does and that the loaded register is dead after the jump.
-pub fn fuse_mem<M: MacroAssembler>(m: &mut M, c: MemCmp, second: Op) -> bool {
-    match skipped_alu(second) {
-        Some((width, bin, dst, src)) => m.alu_unless_mem(c, width, bin, dst, src),
-        None => false,
     }
 }
 

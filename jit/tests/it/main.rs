@@ -5,6 +5,7 @@ mod conformance;
 mod examples;
 mod fused;
 mod fuzz_corpus;
+mod guard_loops;
 mod harness;
 mod loops;
 mod ops;

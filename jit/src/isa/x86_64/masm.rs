@@ -622,19 +622,35 @@ impl MacroAssembler for X64Masm {
         self.asm.jcc(cond, l);
     }
 
-    fn alu_unless(&mut self, c: Cmp, w: Width, op: Option<BinOp>, dst: VReg, src: Operand) -> bool {
-        self.select(|m| m.compare(c), w, op, dst, src)
+    const LOOP_LIMIT: bool = true;
+
+    /// The limit lives in T2 (r9).
+    fn loop_limit(&mut self, p: VReg, c: VReg, e: VReg, n: i32, k: i32) {
+        let t0 = r(VReg::T0);
+        // Iterations the counter allows, less one: n - 1 - c (wrapping),
+        // which is at most n when c < n or c = u64::MAX (the add wraps to
+        // 0); any other c stops after one iteration (0).
+        self.asm.alu_rr(Alu::Xor, false, t0, t0);
+        self.asm.mov_ri32(T2, (n - 1) as u32);
+        self.asm.alu_rr(Alu::Sub, true, T2, r(c));
+        self.asm.alu_ri(Alu::Cmp, true, T2, n);
+        self.asm.cmov_rr(Cond::A, true, T2, t0);
+        if k != 1 {
+            self.asm.imul_rri(true, T2, T2, k);
+        }
+        self.asm.alu_rr(Alu::Add, true, T2, r(p));
+        self.asm.alu_ri(Alu::Add, true, T2, k);
+        self.asm.alu_rr(Alu::Cmp, true, T2, r(e));
+        self.asm.cmov_rr(Cond::A, true, T2, r(e));
     }
 
-    fn alu_unless_mem(
-        &mut self,
-        c: MemCmp,
-        w: Width,
-        op: Option<BinOp>,
-        dst: VReg,
-        src: Operand,
-    ) -> bool {
-        Self::mem_comparable(c) && self.select(|m| m.compare_mem(c), w, op, dst, src)
+    fn branch_above_limit(&mut self, a: VReg, l: Label) {
+        self.asm.alu_rr(Alu::Cmp, true, r(a), T2);
+        self.asm.jcc(Cond::A, l);
+    }
+
+    fn alu_unless(&mut self, c: Cmp, w: Width, op: Option<BinOp>, dst: VReg, src: Operand) -> bool {
+        self.select(|m| m.compare(c), w, op, dst, src)
     }
 
     fn branch_mem(&mut self, c: MemCmp, l: Label) -> bool {
