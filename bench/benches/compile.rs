@@ -21,7 +21,7 @@ use std::path::PathBuf;
 
 // The allocator the `luabpf` binary ships with.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: luabpf::alloc::MiMalloc = luabpf::alloc::MiMalloc;
 
 fn examples() -> Vec<(String, String)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");

@@ -2,6 +2,7 @@
 //! read captures, run engines and format results. The binary only parses
 //! arguments and prints.
 
+pub mod alloc;
 pub mod jitsel;
 pub mod load;
 pub mod oracle;

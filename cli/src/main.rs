@@ -10,7 +10,7 @@ use std::process::ExitCode;
 // The compiler allocates many small nodes (full_moon's tokens above all):
 // mimalloc makes `luabpf run FILTER.lua` and `compile` measurably faster.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: luabpf::alloc::MiMalloc = luabpf::alloc::MiMalloc;
 
 fn main() -> ExitCode {
     // `luabpf jit F | head` must end quietly like other Unix tools when the
