@@ -75,24 +75,31 @@ impl<'m, 'a> Gen<'m, 'a> {
     }
 
     /// Jumps to the error exit unless `lo <= v <= hi`, which always holds:
-    /// the jump never runs, but Linux learns the range from it.
+    /// the jump never runs, but Linux learns the range from it. The jump in
+    /// the code goes on when the value is in range, so the side Linux keeps
+    /// pending (a jump's target) is the rest of the program, not the error
+    /// exit: pending error exits piled up in long paths and exceeded its
+    /// 8,192 pending branches.
     pub(crate) fn clamp(&mut self, v: V, lo: i64, hi: i64) {
         let err = self.err;
-        let out = |g: &mut Self, op: JmpOp, k: i64| {
+        let within = |g: &mut Self, op: JmpOp, k: i64| {
             let b = g.src_of(Opnd::Imm(k));
+            let ok = g.label();
             g.emit(VOp::Jmp {
                 op,
                 a: v,
                 b,
-                target: err,
+                target: ok,
             });
+            g.emit(VOp::Ja { target: err });
+            g.place(ok);
         };
         if lo == 0 {
             // Unsigned: negative values are above `hi` too.
-            out(self, JmpOp::Gt, hi);
+            within(self, JmpOp::Le, hi);
         } else {
-            out(self, JmpOp::Slt, lo);
-            out(self, JmpOp::Sgt, hi);
+            within(self, JmpOp::Sge, lo);
+            within(self, JmpOp::Sle, hi);
         }
     }
 }
