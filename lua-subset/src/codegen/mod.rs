@@ -3,6 +3,7 @@
 //! constants fold as code is generated, packet bounds checks are merged and
 //! hoisted per straight-line region.
 
+mod divconst;
 mod expr;
 mod ops;
 mod stmt;

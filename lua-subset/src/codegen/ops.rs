@@ -17,80 +17,78 @@ fn size_of(bytes: u32) -> Size {
 }
 
 impl<'m, 'a> Gen<'m, 'a> {
-    fn alu(&mut self, op: AluOp, dst: V, src: VSrc) {
+    pub(crate) fn alu(&mut self, op: AluOp, dst: V, src: VSrc) {
         self.emit(VOp::Alu { op, dst, src });
     }
 
     /// Lua `//` and `%` (floored; by zero is a runtime error).
     pub(crate) fn divmod(&mut self, is_mod: bool, a: Opnd, b: Opnd) -> Opnd {
-        let err = self.err;
-        if let Opnd::Imm(0) = b {
-            self.emit(VOp::Ja { target: err });
-            return Opnd::Imm(0);
-        }
-        let ar = self.reg_of(a);
-        // Positive powers of two: an arithmetic shift floors, a mask is the floored modulo.
-        if let Opnd::Imm(d) = b {
-            if d > 0 && (d as u64).is_power_of_two() {
-                let r = self.new_v();
-                self.mov(r, ar);
-                if is_mod {
-                    if d == 1 {
-                        self.mov_imm(r, 0);
-                    } else {
-                        let m = self.src_of(Opnd::Imm(d - 1));
-                        self.alu(AluOp::And, r, m);
-                    }
-                } else {
-                    let k = d.trailing_zeros() as i32;
-                    if k > 0 {
-                        self.alu(AluOp::Arsh, r, VSrc::Imm(k));
-                    }
-                }
-                return Opnd::Reg(r);
+        match b {
+            Opnd::Imm(0) => {
+                let err = self.err;
+                self.emit(VOp::Ja { target: err });
+                Opnd::Imm(0)
+            }
+            Opnd::Imm(d) => Opnd::Reg(self.divmod_const(is_mod, a, d)),
+            Opnd::Reg(br) => {
+                let ar = self.reg_of(a);
+                let err = self.err;
+                self.emit(VOp::Jmp {
+                    op: JmpOp::Eq,
+                    a: br,
+                    b: VSrc::Imm(0),
+                    target: err,
+                });
+                Opnd::Reg(self.floored(is_mod, ar, b))
             }
         }
-        let br = self.reg_of(b);
-        if !matches!(b, Opnd::Imm(_)) {
-            self.emit(VOp::Jmp {
-                op: JmpOp::Eq,
-                a: br,
-                b: VSrc::Imm(0),
-                target: err,
-            });
-        }
+    }
+
+    /// Floored `ar // b` or `ar % b` for a non-zero `b`: truncating
+    /// division, then the floor correction.
+    pub(crate) fn floored(&mut self, is_mod: bool, ar: V, b: Opnd) -> V {
         let q = self.new_v();
         let r = self.new_v();
         let done = self.label();
+        let bs = self.src_of(b);
         if self.opts.cpu == Cpu::V4 {
-            // Truncating signed ops, then the floor correction.
-            self.mov(q, ar);
-            self.alu(AluOp::Sdiv, q, VSrc::Reg(br));
+            // Truncating signed ops; the quotient only when it is the result.
+            if !is_mod {
+                self.mov(q, ar);
+                self.alu(AluOp::Sdiv, q, bs);
+            }
             self.mov(r, ar);
-            self.alu(AluOp::Smod, r, VSrc::Reg(br));
+            self.alu(AluOp::Smod, r, bs);
         } else {
             // Unsigned ops on magnitudes; signs restored after.
             let ua = self.new_v();
             let ub = self.new_v();
             self.abs_into(ua, ar);
-            self.abs_into(ub, br);
-            self.mov(q, ua);
-            self.alu(AluOp::Div, q, VSrc::Reg(ub));
+            match b {
+                Opnd::Imm(d) => self.mov_imm(ub, d.unsigned_abs() as i64),
+                Opnd::Reg(br) => self.abs_into(ub, br),
+            }
+            if !is_mod {
+                self.mov(q, ua);
+                self.alu(AluOp::Div, q, VSrc::Reg(ub));
+            }
             self.mov(r, ua);
             self.alu(AluOp::Mod, r, VSrc::Reg(ub));
             // Truncated quotient is negative when the signs differ; remainder takes a's sign.
-            let s = self.new_v();
-            let l3 = self.label();
-            self.mov(s, ar);
-            self.alu(AluOp::Xor, s, VSrc::Reg(br));
-            self.emit(VOp::Jmp {
-                op: JmpOp::Sge,
-                a: s,
-                b: VSrc::Imm(0),
-                target: l3,
-            });
-            self.emit(VOp::Neg { dst: q });
-            self.place(l3);
+            if !is_mod {
+                let s = self.new_v();
+                let l3 = self.label();
+                self.mov(s, ar);
+                self.alu(AluOp::Xor, s, bs);
+                self.emit(VOp::Jmp {
+                    op: JmpOp::Sge,
+                    a: s,
+                    b: VSrc::Imm(0),
+                    target: l3,
+                });
+                self.emit(VOp::Neg { dst: q });
+                self.place(l3);
+            }
             let l4 = self.label();
             self.emit(VOp::Jmp {
                 op: JmpOp::Sge,
@@ -110,7 +108,7 @@ impl<'m, 'a> Gen<'m, 'a> {
         });
         let t = self.new_v();
         self.mov(t, r);
-        self.alu(AluOp::Xor, t, VSrc::Reg(br));
+        self.alu(AluOp::Xor, t, bs);
         self.emit(VOp::Jmp {
             op: JmpOp::Sge,
             a: t,
@@ -118,12 +116,16 @@ impl<'m, 'a> Gen<'m, 'a> {
             target: done,
         });
         if is_mod {
-            self.alu(AluOp::Add, r, VSrc::Reg(br));
+            self.alu(AluOp::Add, r, bs);
         } else {
             self.alu(AluOp::Sub, q, VSrc::Imm(1));
         }
         self.place(done);
-        Opnd::Reg(if is_mod { r } else { q })
+        if is_mod {
+            r
+        } else {
+            q
+        }
     }
 
     /// Lua `<<` / `>>` (logical; 64 or more gives 0; negative counts reverse).

@@ -443,6 +443,11 @@ impl<'m, 'a> Gen<'m, 'a> {
                         dst: cnt,
                         src,
                     });
+                    // Linux keeps no bounds through `div`: it learns the
+                    // count's from a jump that never runs.
+                    if let Some(n) = most.filter(|_| proven) {
+                        self.clamp(cnt, 0, n as i64 - 1);
+                    }
                 }
             }
         }

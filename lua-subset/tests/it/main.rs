@@ -1,6 +1,7 @@
 //! Integration tests of the Lua front end, the code generator and the oracle.
 
 mod diff;
+mod divmod;
 mod examples;
 mod fuzz;
 mod fuzz_corpus;
