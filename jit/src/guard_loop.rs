@@ -247,6 +247,8 @@ fn body(
     // Whether an access through `p` came before any jump.
     let mut proven = false;
     let mut jumped = false;
+    // The furthest in-loop target of a jump before the advance.
+    let mut inner_before_advance = 0i64;
     let mut exits: Vec<usize> = Vec::new();
     exits.push(b + 1);
     let mut pc = h + 3;
@@ -293,11 +295,16 @@ fn body(
             jumped = true;
             if tg > b as i64 {
                 exits.push(tg as usize);
+            } else if advance.is_none() {
+                inner_before_advance = inner_before_advance.max(tg);
             }
         }
         pc += op.slots().max(1);
     }
-    advance.is_some()
+    // Every iteration that stays in the loop advances `p` by `k`: a jump
+    // before the advance may not land past it (the limit would then count
+    // iterations that do not advance, and such a loop would never end).
+    advance.is_some_and(|a| inner_before_advance <= a as i64)
         && proven
         && dead_from(insns, &[b + 1], t, exit_reads)
         && dead_from(insns, &exits, c, exit_reads)
@@ -375,6 +382,11 @@ done:
         assert_eq!(found(&format!("{LOAD}\n    jeq %r6, 1, +2"), ""), 0);
         // A jump back inside the loop.
         assert_eq!(found(&format!("{LOAD}\n    jeq %r6, 1, -2"), ""), 0);
+        // A jump over the advance: an iteration that keeps p would not
+        // count towards the limit (and the loop might never end).
+        assert_eq!(found(&format!("{LOAD}\n    jne %r6, 10, +1"), ""), 0);
+        // One onto the advance is fine.
+        assert_eq!(found(&format!("{LOAD}\n    jne %r6, 10, +0"), ""), 1);
         // A guard that jumps back (to before the program: no panic either).
         let text = "    mov %r4, 0\n    mov %r5, %r2\n    add %r5, 1\n    jgt %r5, %r3, -9\n    ldxb %r6, [%r2+0]\n    mov %r2, %r5\n    add %r4, 1\n    jlt %r4, 9, -7\n    exit\n";
         let insns = assemble(text).expect("assembles").insns;

@@ -39,7 +39,7 @@ out:
     )
 }
 
-const BODIES: [&str; 4] = [
+const BODIES: [&str; 5] = [
     // A hash of the bytes: depends on how many iterations ran.
     "    mul %r0, 31\n    add %r0, %r6",
     // An early exit on a byte value.
@@ -48,6 +48,9 @@ const BODIES: [&str; 4] = [
     "    add %r6, 1\n    stxb [%r2+0], %r6\n    jne %r6, 0x0b, +1\n    add %r0, 1",
     // The pointer read again after it moved.
     "    add %r0, %r6\n    ldxb %r7, [%r2+0]\n    add %r0, %r7",
+    // The advance skipped on some bytes: the fold must decline (folded, an
+    // iteration that keeps p would not count, and the loop need not end).
+    "    add %r0, %r6\n    jne %r6, 0x0a, +1",
 ];
 
 const TAILS: [&str; 4] = [
