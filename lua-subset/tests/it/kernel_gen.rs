@@ -79,12 +79,8 @@ fn generated_programs_load_and_match_in_linux() {
             Err(e) => panic!("{name}: {e}"),
         };
         let mut oracle = Oracle::new(&name, &src).unwrap();
-        for (i, p) in pkts.iter().enumerate() {
-            let got = k.run(p).unwrap();
-            if let (Some(want), Some(got)) = (oracle.run_packet(p).unwrap(), got) {
-                assert_eq!(got, want as u32, "{name}: packet {i}\n{src}");
-            }
-        }
+        super::kernel::agree(&format!("{name}\n{src}\n"), &mut k, &mut oracle, &pkts);
+        assert_eq!(k.dump_maps().unwrap(), oracle.maps(), "{name}: maps\n{src}");
     }
     println!(
         "{n} generated programs, {} rejected by the kernel (complexity):",

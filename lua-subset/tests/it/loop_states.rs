@@ -26,9 +26,5 @@ fn branchy_loop_nest_converges_in_both_verifiers() {
         return;
     };
     let mut oracle = Oracle::new(name, src).unwrap();
-    for (i, p) in super::diff::packets().iter().enumerate() {
-        if let (Some(want), Some(got)) = (oracle.run_packet(p).unwrap(), k.run(p).unwrap()) {
-            assert_eq!(got, want as u32, "{name}: packet {i}");
-        }
-    }
+    super::kernel::agree(name, &mut k, &mut oracle, &super::diff::packets());
 }
