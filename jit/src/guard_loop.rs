@@ -28,7 +28,7 @@
 //! Nothing in the loop may clobber the limit's register (no call, no
 //! division, no variable shift, no atomic, no access left to a run-time check).
 
-use crate::regflow::{dead_from, effects, Regs};
+use crate::regflow::{bit, dead_from, effects, Regs};
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, Facts};
 use bpf_bridge::isa::{decode_one, is_cond_jump_imm, AluOp, Insn, JmpOp, Op, Reg, Src, Width};
@@ -83,24 +83,6 @@ pub(crate) fn find(insns: &[Insn], facts: &Facts, exit_reads: Regs) -> Vec<Guard
         }
     }
     out
-}
-
-fn bit(r: Reg) -> Regs {
-    1 << r.num()
-}
-
-/// Registers `op` may write.
-fn writes(op: Op) -> Regs {
-    let mut w = effects(op).kills;
-    if let Op::Atomic { fetch, src, op, .. } = op {
-        if fetch {
-            w |= bit(src);
-        }
-        if op == bpf_bridge::isa::AtomicOp::Cmpxchg {
-            w |= 1;
-        }
-    }
-    w
 }
 
 /// Whether `op` is lowered with code that leaves the limit's register alone
@@ -260,7 +242,9 @@ fn body(
             return false;
         }
         let fx = effects(op);
-        let w = writes(op);
+        // Exact for every op `keeps_limit` lets in (calls and atomics, whose
+        // writes `kills` leaves out, are not).
+        let w = fx.kills;
         if (fx.reads | w) & bit(c) != 0 || w & bit(e) != 0 {
             return false;
         }

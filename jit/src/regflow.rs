@@ -18,7 +18,8 @@ const ARGS: Regs = 0b11_1110;
 /// Every register.
 const ALL: Regs = 0x7ff;
 
-fn bit(r: Reg) -> Regs {
+/// The set holding `r` alone.
+pub(crate) fn bit(r: Reg) -> Regs {
     1 << r.num()
 }
 
