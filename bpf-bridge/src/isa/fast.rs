@@ -171,6 +171,16 @@ pub(super) fn decode_fast(insn: Insn, out: &mut impl FastOut) -> bool {
     decode_fast_into(insn, out).is_some()
 }
 
+/// The op of a slot holding one of the common well-formed one-slot
+/// instructions (those of the fast path), else `None`: then
+/// [`super::decode_one`] decodes it (or says why not).
+#[inline]
+pub fn decode_common(insn: Insn) -> Option<Op> {
+    let mut got = None;
+    decode_fast(insn, &mut |op, _| got = Some(op));
+    got
+}
+
 #[inline(always)]
 fn decode_fast_into(insn: Insn, out: &mut impl FastOut) -> Option<()> {
     let (dst, src, off) = (insn.dst(), insn.src(), insn.off);
