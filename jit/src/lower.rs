@@ -12,7 +12,7 @@ use crate::{FaultKind, JitError, Options};
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
 use bpf_bridge::isa::{
-    byte_swap_of, decode_common, decode_each, decode_one, decode_program, peek, semantics, AluOp,
+    byte_swap_of, decode_alu, decode_each, decode_one, decode_program, peek, semantics, AluOp,
     Endian, Insn, JmpOp, Op, OpSink, Peek, Reg, Shape, Size, Src, Width,
 };
 use bpf_bridge::program::{helper_id, MapDef};
@@ -581,11 +581,8 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     /// again here: handing it over made every op's caller keep it in memory.)
     #[inline(never)]
     fn after_waiting(&mut self, pc: usize) -> bool {
-        let op = match decode_common(self.insns[pc]) {
-            Some(op) => Ok(op),
-            None => decode_one(self.insns, pc),
-        };
-        let (Some((at, jump)), Ok(op)) = (self.waiting, op) else {
+        // (Only ALU ops pair with a jump.)
+        let (Some((at, jump)), Some(op)) = (self.waiting, decode_alu(self.insns[pc])) else {
             self.lower_waiting();
             return false;
         };
