@@ -498,8 +498,11 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             return self.other_load(pc, size, signed, dst, base, off);
         }
         let next = self.insns.get(pc + 1).copied().unwrap_or_default();
-        if !signed && next.dst() == dst.num() {
-            match peek(next) {
+        let peeked = peek(next);
+        // (Non-short-circuit `&`: one branch, rarely taken, where each test
+        // alone would be data-dependent.)
+        if (peeked != Peek::Other) & (next.dst() == dst.num()) & !signed {
+            match peeked {
                 Peek::CondJumpImm if self.load_compare(pc, op) => return,
                 Peek::ByteSwap if self.swap_after(pc, size, signed, dst).is_some() => {
                     let (d, b) = (VReg::bpf(dst), VReg::bpf(base));
