@@ -1,6 +1,7 @@
 //! From allocated virtual code to bytecode: dead-code removal, spill code,
 //! label resolution and the line table.
 
+use crate::cfgopt::NOWHERE;
 use crate::codegen::vcode::*;
 use crate::diag::{LineIndex, Span};
 use crate::regalloc::{self, Loc};
@@ -10,97 +11,104 @@ use bpf_bridge::program::LineInfo;
 /// Removes unreachable instructions and jumps to the next instruction, and
 /// runs the control-flow clean-ups of [`crate::cfgopt`], until nothing changes
 /// (a few rounds at most); then drops the packet checks already made.
-pub fn simplify(code: &mut Vec<VInsn>) {
-    // Buffers reused by every round.
-    let mut reach = Vec::new();
-    let mut work = Vec::new();
-    let mut label_at = Vec::new();
-    let mut named = Vec::new();
-    let mut keep = Vec::new();
+/// `nregs` bounds the register numbers in `code`.
+pub fn simplify(code: &mut Vec<VInsn>, nregs: u32) {
+    let mut s = crate::cfgopt::Scratch::new(code);
     for round in 0..12 {
-        let before = code.len();
-        label_positions_into(code, &mut label_at);
-        reach.clear();
-        reach.resize(code.len(), false);
-        work.push(0usize);
-        while let Some(i) = work.pop() {
-            if i >= code.len() || reach[i] {
-                continue;
-            }
-            reach[i] = true;
-            let op = code[i].op;
-            if let Some(t) = op.target() {
-                if let Some(&j) = label_at.get(t.0 as usize) {
-                    if j != usize::MAX {
-                        work.push(j);
-                    }
-                }
-            }
-            if op.falls_through() {
-                work.push(i + 1);
-            }
-        }
-        // Labels no jump names are dropped (they only split straight-line
-        // runs for the clean-ups).
-        named.clear();
-        named.resize(label_at.len(), false);
-        for ins in code.iter() {
-            if let Some(t) = ins.op.target() {
-                if let Some(n) = named.get_mut(t.0 as usize) {
-                    *n = true;
-                }
-            }
-        }
-        for (i, ins) in code.iter().enumerate() {
-            if let VOp::Label(l) = ins.op {
-                if !named.get(l.0 as usize).copied().unwrap_or(false) {
-                    reach[i] = false;
-                }
-            }
-        }
-        // A jump whose target follows it (past labels only) does nothing;
-        // decided on the reachable code, then both removed in one pass.
-        keep.clone_from(&reach);
-        let mut next_real = code.len();
-        for i in (0..code.len()).rev() {
-            if !reach[i] {
-                continue;
-            }
-            let ins = code[i].op;
-            if let Some(t) = ins.target() {
-                if !matches!(ins, VOp::MayGoto { .. }) {
-                    // Labels between this jump and the next kept instruction.
-                    let mut j = i + 1;
-                    while j < next_real {
-                        if reach[j] && code[j].op == VOp::Label(t) {
-                            keep[i] = false;
-                            break;
-                        }
-                        j += 1;
-                    }
-                }
-            }
-            if keep[i] && !matches!(ins, VOp::Label(_)) {
-                next_real = i;
-            }
-        }
-        let mut i = 0;
-        code.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
-        // One pass above removes all dead code and jumps to the next
-        // instruction; the clean-ups reach their fixed point in one run on
-        // unchanged code: they run again only when dead code went since.
-        let removed = code.len() != before;
+        let removed = remove_dead(code, &mut s);
+        // One pass removes all dead code and jumps to the next instruction;
+        // the clean-ups reach their fixed point in one run on unchanged
+        // code: they run again only when dead code went since.
         if round > 0 && !removed {
             break;
         }
-        if !crate::cfgopt::run(code) {
+        if !crate::cfgopt::run(code, &mut s) {
             break;
         }
     }
-    crate::cfgopt::proven_packet_checks(code);
+    crate::cfgopt::proven_packet_checks(code, &mut s, nregs);
+}
+
+/// Removes unreachable instructions, labels no jump names (they only split
+/// straight-line runs for the clean-ups) and jumps whose target follows them
+/// (past labels only); whether anything went.
+fn remove_dead(code: &mut Vec<VInsn>, s: &mut crate::cfgopt::Scratch) -> bool {
+    let n = code.len();
+    s.label_positions(code);
+    // Labels some jump names, reachable or not.
+    s.named.clear();
+    s.named.resize(s.nlabels, false);
+    for ins in code.iter() {
+        if let Some(t) = ins.op.target() {
+            s.named[t.0 as usize] = true;
+        }
+    }
+    let named = &s.named;
+    // Reachable instructions: straight-line runs from each entry.
+    let reach = &mut s.keep;
+    reach.clear();
+    reach.resize(n, false);
+    let work = &mut s.work;
+    work.clear();
+    work.push(0);
+    while let Some(i) = work.pop() {
+        let mut i = i as usize;
+        while i < n && !reach[i] {
+            reach[i] = true;
+            let op = code[i].op;
+            if let Some(t) = op.target() {
+                let j = s.label_at[t.0 as usize];
+                if j != NOWHERE && !reach[j as usize] {
+                    work.push(j);
+                }
+            }
+            if !op.falls_through() {
+                break;
+            }
+            i += 1;
+        }
+    }
+    // Decided backwards on the reachable code: a jump goes when a label it
+    // names stands between it and the next kept instruction.
+    let mut next_real = n;
+    let mut removed = false;
+    for i in (0..n).rev() {
+        if !reach[i] {
+            removed = true;
+            continue;
+        }
+        match code[i].op {
+            VOp::Label(l) => {
+                if !named[l.0 as usize] {
+                    reach[i] = false;
+                    removed = true;
+                }
+            }
+            op => {
+                if let Some(t) = op.target() {
+                    if !matches!(op, VOp::MayGoto { .. })
+                        && code[i + 1..next_real]
+                            .iter()
+                            .zip(&reach[i + 1..next_real])
+                            .any(|(ins, &r)| r && ins.op == VOp::Label(t))
+                    {
+                        reach[i] = false;
+                        removed = true;
+                        continue;
+                    }
+                }
+                next_real = i;
+            }
+        }
+    }
+    if removed {
+        let mut i = 0;
+        code.retain(|_| {
+            i += 1;
+            reach[i - 1]
+        });
+    }
+    removed
 }
 
 fn reg(n: u8) -> Reg {
@@ -154,7 +162,7 @@ pub fn lower_to_ops(
     source: &str,
 ) -> Result<(Vec<Op>, Vec<LineInfo>), (Span, String)> {
     let alloc = regalloc::allocate(code, nregs, spill_base).map_err(|m| (Span::default(), m))?;
-    crate::copyprop::run(code, |x| matches!(alloc.loc(x), Loc::Reg(_)));
+    crate::copyprop::run(code, nregs, |x| matches!(alloc.loc(x), Loc::Reg(_)));
     let code: &[VInsn] = code;
     let loc = |v: V| -> Loc { alloc.loc(v) };
     let mut out = Out {

@@ -65,7 +65,7 @@ pub fn compile(
     let module = lower::lower(&arena, source).map_err(|s| s.finish(file_name, source))?;
     let (mut code, nregs) =
         codegen::generate(&module, opts).map_err(|s| s.finish(file_name, source))?;
-    emit::simplify(&mut code);
+    emit::simplify(&mut code, nregs);
     let (ops, lines) = emit::lower_to_ops(&mut code, nregs, codegen::SPILL_BASE, source).map_err(
         |(span, msg)| {
             let mut sink = diag::Sink::default();

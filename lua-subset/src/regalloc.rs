@@ -105,10 +105,6 @@ fn set(bits: &mut [u64], i: u32) {
     bits[(i / 64) as usize] |= 1 << (i % 64);
 }
 
-fn clear(bits: &mut [u64], i: u32) {
-    bits[(i / 64) as usize] &= !(1 << (i % 64));
-}
-
 fn get(bits: &[u64], i: u32) -> bool {
     bits[(i / 64) as usize] & (1 << (i % 64)) != 0
 }
@@ -156,20 +152,19 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     // Block-level use/def, then live-in/out to a fixed point.
     let mut buse = BlockSets::new(nb, n);
     let mut bdef = BlockSets::new(nb, n);
-    // Operands of each instruction, for both passes below.
-    let operands: Vec<(Regs, Regs)> = code.iter().map(|i| (i.op.uses(), i.op.defs())).collect();
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
-        for (uses, defs) in &operands[s..=e] {
-            for u in uses.iter() {
-                if u.0 < nregs && !get(bdef.of(b), u.0) {
-                    set(buse.of_mut(b), u.0);
+        let (buse, bdef) = (buse.of_mut(b), bdef.of_mut(b));
+        for ins in &code[s..=e] {
+            ins.op.each_use(|u| {
+                if u.0 < nregs && !get(bdef, u.0) {
+                    set(buse, u.0);
                 }
-            }
-            for d in defs.iter() {
+            });
+            ins.op.each_def(|d| {
                 if d.0 < nregs {
-                    set(bdef.of_mut(b), d.0);
+                    set(bdef, d.0);
                 }
-            }
+            });
         }
     }
     let words = buse.words;
@@ -204,12 +199,12 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
         lo[v] = lo[v].min(p);
         hi[v] = hi[v].max(p);
     };
-    let mut live: Vec<u64> = vec![0; words];
+    // Virtual registers: the hull of their mentions and of the block ends
+    // they are live across. Fixed ones: each segment, walking back.
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
-        live.copy_from_slice(live_out.of(b));
         let mut open: [Option<u32>; FIXED as usize] = [None; FIXED as usize];
         let end_pos = 2 * e as u32 + 1;
-        each(&live, |v| {
+        each(live_out.of(b), |v| {
             if v >= FIRST_VIRT {
                 touch(&mut lo, &mut hi, v, end_pos);
             } else if v < FIXED {
@@ -217,32 +212,27 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             }
         });
         for i in (s..=e).rev() {
-            let (uses, defs) = &operands[i];
+            let op = code[i].op;
             let (up, dp) = (2 * i as u32, 2 * i as u32 + 1);
-            for d in defs.iter() {
+            op.each_def(|d| {
                 if d.0 >= FIRST_VIRT {
                     touch(&mut lo, &mut hi, d.0, dp);
                 } else if d.0 < FIXED {
                     let end = open[d.0 as usize].take().unwrap_or(dp);
                     fixed[d.0 as usize].push((dp, end));
                 }
-                if d.0 < nregs {
-                    clear(&mut live, d.0);
-                }
-            }
-            for u in uses.iter() {
+            });
+            op.each_use(|u| {
                 if u.0 >= FIRST_VIRT {
                     touch(&mut lo, &mut hi, u.0, up);
                 } else if u.0 < FIXED && open[u.0 as usize].is_none() {
                     open[u.0 as usize] = Some(up);
                 }
-                if u.0 < nregs {
-                    set(&mut live, u.0);
-                }
-            }
+            });
         }
+        // Live at the block's start: its live-in set.
         let start_pos = 2 * s as u32;
-        each(&live, |v| {
+        each(live_in.of(b), |v| {
             if v >= FIRST_VIRT {
                 touch(&mut lo, &mut hi, v, start_pos);
             }
