@@ -39,21 +39,14 @@ pub(crate) struct Scratch {
 }
 
 impl Scratch {
-    pub fn new(code: &[VInsn]) -> Scratch {
-        let nlabels = code
-            .iter()
-            .filter_map(|i| match i.op {
-                VOp::Label(l) => Some(l.0 as usize + 1),
-                _ => i.op.target().map(|l| l.0 as usize + 1),
-            })
-            .max()
-            .unwrap_or(0);
+    /// Buffers for code of `len` instructions and labels below `nlabels`.
+    pub fn new(nlabels: usize, len: usize) -> Scratch {
         Scratch {
             nlabels,
             label_at: Vec::with_capacity(nlabels + 4),
             named: Vec::with_capacity(nlabels + 4),
             back: Vec::new(),
-            keep: Vec::with_capacity(code.len()),
+            keep: Vec::with_capacity(len),
             work: Vec::new(),
             out: Vec::new(),
             retarget: Vec::new(),
@@ -67,6 +60,24 @@ impl Scratch {
         for (i, ins) in code.iter().enumerate() {
             if let VOp::Label(l) = ins.op {
                 self.label_at[l.0 as usize] = i as u32;
+            }
+        }
+    }
+
+    /// [`Scratch::label_positions`], and [`Scratch::named`]: the labels some
+    /// jump names, reachable or not (one pass for both).
+    pub fn labels_placed_and_named(&mut self, code: &[VInsn]) {
+        self.label_at.clear();
+        self.label_at.resize(self.nlabels, NOWHERE);
+        self.named.clear();
+        self.named.resize(self.nlabels, false);
+        for (i, ins) in code.iter().enumerate() {
+            match ins.op {
+                VOp::Label(l) => self.label_at[l.0 as usize] = i as u32,
+                VOp::Jmp { target, .. } | VOp::Ja { target } | VOp::MayGoto { target } => {
+                    self.named[target.0 as usize] = true
+                }
+                _ => {}
             }
         }
     }
@@ -199,8 +210,9 @@ fn known_branches(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
             op if op.target().is_some() || !op.falls_through() => facts.clear(),
             _ if facts.is_empty() => {}
             op => {
+                let w = written(op);
                 let stale = |(_, a, b): &(JmpOp, V, VSrc)| {
-                    writes(op, *a) || matches!(b, VSrc::Reg(r) if writes(op, *r))
+                    w.contains(&a.0) || matches!(b, VSrc::Reg(r) if w.contains(&r.0))
                 };
                 // Most instructions touch no fact: skip `retain`'s set-up then.
                 if facts.iter().any(stale) {
@@ -323,7 +335,8 @@ pub(crate) fn proven_packet_checks(code: &mut Vec<VInsn>, s: &mut Scratch, nregs
             }
         }
         if let Some((_, data, end)) = found {
-            if writes(op, data) || writes(op, end) {
+            let w = written(op);
+            if w.contains(&data.0) || w.contains(&end.0) {
                 return false;
             }
         }
@@ -395,17 +408,20 @@ pub(crate) fn proven_packet_checks(code: &mut Vec<VInsn>, s: &mut Scratch, nregs
     true
 }
 
-/// Whether `op` (not a jump) writes `v` (as [`VOp::defs`] says).
-fn writes(op: VOp, v: V) -> bool {
+/// The register numbers `op` (not a jump) writes (as [`VOp::defs`] says),
+/// as a range (a call
+/// writes r0–r5): matched once however many registers are asked about.
+fn written(op: VOp) -> std::ops::RangeInclusive<u32> {
     match op {
         VOp::Alu { dst, .. }
         | VOp::Neg { dst }
         | VOp::Be { dst, .. }
         | VOp::LoadImm { dst, .. }
         | VOp::LoadMap { dst, .. }
-        | VOp::Load { dst, .. } => dst == v,
-        VOp::Call { .. } => v.0 <= 5,
-        _ => false,
+        | VOp::Load { dst, .. } => dst.0..=dst.0,
+        VOp::Call { .. } => 0..=5,
+        #[allow(clippy::reversed_empty_ranges)]
+        _ => 1..=0,
     }
 }
 
@@ -507,7 +523,16 @@ mod tests {
     #[track_caller]
     fn check(pass: fn(&mut Vec<VInsn>, &mut Scratch) -> bool, code: Vec<VInsn>, want: Vec<VOp>) {
         let mut code = code;
-        let mut s = Scratch::new(&code);
+        // Labels numbered as the code generator would: after those used.
+        let nlabels = code
+            .iter()
+            .filter_map(|i| match i.op {
+                VOp::Label(l) => Some(l.0 as usize + 1),
+                op => op.target().map(|l| l.0 as usize + 1),
+            })
+            .max()
+            .unwrap_or(0);
+        let mut s = Scratch::new(nlabels, code.len());
         pass(&mut code, &mut s);
         let got: Vec<VOp> = code.iter().map(|i| i.op).collect();
         assert_eq!(got, want);

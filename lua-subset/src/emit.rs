@@ -11,9 +11,9 @@ use bpf_bridge::program::LineInfo;
 /// Removes unreachable instructions and jumps to the next instruction, and
 /// runs the control-flow clean-ups of [`crate::cfgopt`], until nothing changes
 /// (a few rounds at most); then drops the packet checks already made.
-/// `nregs` bounds the register numbers in `code`.
-pub fn simplify(code: &mut Vec<VInsn>, nregs: u32) {
-    let mut s = crate::cfgopt::Scratch::new(code);
+/// `nregs` and `nlabels` bound the register and label numbers in `code`.
+pub fn simplify(code: &mut Vec<VInsn>, nregs: u32, nlabels: u32) {
+    let mut s = crate::cfgopt::Scratch::new(nlabels as usize, code.len());
     for round in 0..12 {
         let removed = remove_dead(code, &mut s);
         // One pass removes all dead code and jumps to the next instruction;
@@ -34,15 +34,7 @@ pub fn simplify(code: &mut Vec<VInsn>, nregs: u32) {
 /// (past labels only); whether anything went.
 fn remove_dead(code: &mut Vec<VInsn>, s: &mut crate::cfgopt::Scratch) -> bool {
     let n = code.len();
-    s.label_positions(code);
-    // Labels some jump names, reachable or not.
-    s.named.clear();
-    s.named.resize(s.nlabels, false);
-    for ins in code.iter() {
-        if let Some(t) = ins.op.target() {
-            s.named[t.0 as usize] = true;
-        }
-    }
+    s.labels_placed_and_named(code);
     let named = &s.named;
     // Reachable instructions: straight-line runs from each entry.
     let reach = &mut s.keep;
