@@ -36,7 +36,8 @@ pub(crate) struct Cfg {
 const NONE: u32 = u32::MAX;
 
 pub(crate) fn cfg(code: &[VInsn]) -> Cfg {
-    let mut blocks = Vec::new();
+    // Blocks end at jumps, exits and labels: a fraction of the code.
+    let mut blocks = Vec::with_capacity(code.len() / 2 + 1);
     // Block of each label (labels are dense small numbers, fewer than the
     // instructions as a rule: the capacity spares regrowing).
     let mut label_block: Vec<u32> = Vec::with_capacity(code.len());
@@ -193,7 +194,8 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     // Interval hulls for virtual registers; exact segments for fixed ones.
     let mut lo = vec![u32::MAX; n];
     let mut hi = vec![0u32; n];
-    let mut fixed: [Vec<(u32, u32)>; FIXED as usize] = Default::default();
+    let mut fixed: [Vec<(u32, u32)>; FIXED as usize] =
+        std::array::from_fn(|_| Vec::with_capacity(16));
     let touch = |lo: &mut Vec<u32>, hi: &mut Vec<u32>, v: u32, p: u32| {
         let v = v as usize;
         lo[v] = lo[v].min(p);
@@ -243,14 +245,16 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             }
         }
     }
-    let mut intervals: Vec<Interval> = (FIRST_VIRT..nregs)
-        .filter(|&v| lo[v as usize] != u32::MAX)
-        .map(|v| Interval {
-            v,
-            start: lo[v as usize],
-            end: hi[v as usize],
-        })
-        .collect();
+    let mut intervals: Vec<Interval> = Vec::with_capacity(n.saturating_sub(FIRST_VIRT as usize));
+    intervals.extend(
+        (FIRST_VIRT..nregs)
+            .filter(|&v| lo[v as usize] != u32::MAX)
+            .map(|v| Interval {
+                v,
+                start: lo[v as usize],
+                end: hi[v as usize],
+            }),
+    );
     intervals.sort_unstable_by_key(|iv| (iv.start, iv.v));
     // Move hints: `mov d, s` where s dies there prefers s's register (the
     // first such move of `d` counts).
@@ -275,7 +279,7 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
         Some(Loc::Reg(r)) => Some(r),
         _ => None,
     };
-    let mut active: Vec<Interval> = Vec::new();
+    let mut active: Vec<Interval> = Vec::with_capacity(ALLOCATABLE.len() + 1);
     // Spill slots are reused once every interval in them has ended before the
     // new one starts (intervals arrive by increasing start).
     let mut slots: Vec<(i16, u32)> = Vec::new();
