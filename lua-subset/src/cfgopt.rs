@@ -21,8 +21,8 @@ pub(crate) const NOWHERE: u32 = u32::MAX;
 pub(crate) struct Scratch {
     /// One past the largest label number placed or named.
     pub nlabels: usize,
-    /// Position of each label ([`NOWHERE`] when not placed), as of the last
-    /// [`Scratch::label_positions`].
+    /// Position of each label ([`NOWHERE`] when not placed), as the last
+    /// pass that indexed the code found it.
     pub label_at: Vec<u32>,
     /// A flag per label (named by a jump; placed).
     pub named: Vec<bool>,
@@ -36,6 +36,11 @@ pub(crate) struct Scratch {
     out: Vec<VInsn>,
     /// Jumps given a new target.
     retarget: Vec<(u32, Label)>,
+    /// `(first, exit)` positions of the straight-line runs ending in `exit`.
+    tails: Vec<(usize, usize)>,
+    /// [`Scratch::label_at`] and [`Scratch::named`] hold for the code as it
+    /// is (threading leaves every label in place).
+    pub indexed: bool,
 }
 
 impl Scratch {
@@ -50,21 +55,12 @@ impl Scratch {
             work: Vec::new(),
             out: Vec::new(),
             retarget: Vec::new(),
+            tails: Vec::new(),
+            indexed: false,
         }
     }
 
-    /// Fills [`Scratch::label_at`] for `code`.
-    pub fn label_positions(&mut self, code: &[VInsn]) {
-        self.label_at.clear();
-        self.label_at.resize(self.nlabels, NOWHERE);
-        for (i, ins) in code.iter().enumerate() {
-            if let VOp::Label(l) = ins.op {
-                self.label_at[l.0 as usize] = i as u32;
-            }
-        }
-    }
-
-    /// [`Scratch::label_positions`], and [`Scratch::named`]: the labels some
+    /// Fills [`Scratch::label_at`] and [`Scratch::named`]: the labels some
     /// jump names, reachable or not (one pass for both).
     pub fn labels_placed_and_named(&mut self, code: &[VInsn]) {
         self.label_at.clear();
@@ -95,21 +91,10 @@ pub(crate) fn run(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
 /// instructions with a later such run: the earlier copy's suffix becomes a
 /// `ja` forward to the later one. Virtual registers name one location program-wide,
 /// so identical instructions compute the same thing wherever they stand.
+///
+/// Runs on the code [`known_branches`] indexed; keeps the index.
 fn merge_exit_tails(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
-    // (first, exit) index pairs of each run.
-    let mut tails: Vec<(usize, usize)> = Vec::new();
-    let mut start = 0;
-    for (i, ins) in code.iter().enumerate() {
-        match ins.op {
-            VOp::Label(_) => start = i + 1,
-            VOp::Exit => {
-                tails.push((start, i));
-                start = i + 1;
-            }
-            op if op.target().is_some() => start = i + 1,
-            _ => {}
-        }
-    }
+    let tails = &s.tails;
     if tails.len() < 2 {
         return false;
     }
@@ -155,10 +140,12 @@ fn merge_exit_tails(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
     let out = &mut s.out;
     out.clear();
     out.reserve(code.len());
+    s.label_at.resize(s.nlabels, NOWHERE);
     let (mut next_at, mut next_jump) = (at.iter().peekable(), jump_from.iter().peekable());
     let mut i = 0;
     while i < code.len() {
         if let Some(&(_, l)) = next_at.next_if(|(p, _)| *p == i) {
+            s.label_at[l.0 as usize] = out.len() as u32;
             out.push(VInsn {
                 op: VOp::Label(l),
                 span: code[i].span,
@@ -172,6 +159,9 @@ fn merge_exit_tails(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
             i = me + 1;
             continue;
         }
+        if let VOp::Label(l) = code[i].op {
+            s.label_at[l.0 as usize] = out.len() as u32;
+        }
         out.push(code[i]);
         i += 1;
     }
@@ -184,21 +174,36 @@ fn merge_exit_tails(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
 /// same condition is false again (the jump goes), its inverse is true (the
 /// jump becomes `ja`). A map lookup's null check repeated after the first one
 /// is the common case.
+///
+/// The same pass indexes the code as it leaves it, for the clean-ups that
+/// follow: [`Scratch::label_at`] and [`Scratch::tails`].
 fn known_branches(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
     // Conditions known false here: (op, a, b), at most eight.
     let mut facts: Vec<(JmpOp, V, VSrc)> = Vec::with_capacity(8);
     let drop = &mut s.work;
     drop.clear();
+    s.label_at.clear();
+    s.label_at.resize(s.nlabels, NOWHERE);
+    s.tails.clear();
+    // Where the current straight-line run starts, in the code as left.
+    let mut start = 0;
     let mut changed = false;
     for (i, ins) in code.iter_mut().enumerate() {
+        // The position once the dropped jumps are gone.
+        let at = i - drop.len();
         match ins.op {
-            VOp::Label(_) => facts.clear(),
+            VOp::Label(l) => {
+                facts.clear();
+                s.label_at[l.0 as usize] = at as u32;
+                start = at + 1;
+            }
             VOp::Jmp { op, a, b, target } => {
                 let repeat = facts.contains(&(op, a, b));
                 let inverse = op.inverse().is_some_and(|inv| facts.contains(&(inv, a, b)));
                 if repeat {
                     drop.push(i as u32);
                     changed = true;
+                    continue;
                 } else if inverse {
                     ins.op = VOp::Ja { target };
                     changed = true;
@@ -206,8 +211,15 @@ fn known_branches(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
                 } else if facts.len() < 8 {
                     facts.push((op, a, b));
                 }
+                start = at + 1;
             }
-            op if op.target().is_some() || !op.falls_through() => facts.clear(),
+            op if op.target().is_some() || !op.falls_through() => {
+                facts.clear();
+                if op == VOp::Exit {
+                    s.tails.push((start, at));
+                }
+                start = at + 1;
+            }
             _ if facts.is_empty() => {}
             op => {
                 let w = written(op);
@@ -449,8 +461,9 @@ fn first_real(code: &[VInsn], mut i: usize) -> Option<usize> {
 
 /// Jumps whose target is a `ja` go to that `ja`'s target (chains followed a
 /// bounded number of steps, so cycles of jumps end).
+///
+/// Runs on the code [`known_branches`] indexed ([`Scratch::label_at`]).
 fn thread_jumps(code: &mut [VInsn], s: &mut Scratch) -> bool {
-    s.label_positions(code);
     let at = &s.label_at;
     let final_target = |mut l: Label| -> Label {
         for _ in 0..8 {
@@ -465,17 +478,23 @@ fn thread_jumps(code: &mut [VInsn], s: &mut Scratch) -> bool {
         }
         l
     };
-    // Decided on the code as it is, then applied.
+    // Decided on the code as it is, then applied; the labels named
+    // afterwards are noted for the dead-code removal that follows.
     let new = &mut s.retarget;
     new.clear();
+    let named = &mut s.named;
+    named.clear();
+    named.resize(s.nlabels, false);
     for (i, ins) in code.iter().enumerate() {
         if let Some(target) = ins.op.target() {
             let t = final_target(target);
+            named[t.0 as usize] = true;
             if t != target {
                 new.push((i as u32, t));
             }
         }
     }
+    s.indexed = true;
     for &(i, t) in new.iter() {
         if let VOp::Jmp { target, .. } | VOp::Ja { target } | VOp::MayGoto { target } =
             &mut code[i as usize].op
@@ -533,6 +552,9 @@ mod tests {
             .max()
             .unwrap_or(0);
         let mut s = Scratch::new(nlabels, code.len());
+        // Indexed as `run` does before the other clean-ups (no test case has
+        // a repeated condition outside `a_repeated_test_is_decided`).
+        known_branches(&mut code, &mut s);
         pass(&mut code, &mut s);
         let got: Vec<VOp> = code.iter().map(|i| i.op).collect();
         assert_eq!(got, want);

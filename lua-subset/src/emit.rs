@@ -34,7 +34,9 @@ pub fn simplify(code: &mut Vec<VInsn>, nregs: u32, nlabels: u32) {
 /// (past labels only); whether anything went.
 fn remove_dead(code: &mut Vec<VInsn>, s: &mut crate::cfgopt::Scratch) -> bool {
     let n = code.len();
-    s.labels_placed_and_named(code);
+    if !std::mem::take(&mut s.indexed) {
+        s.labels_placed_and_named(code);
+    }
     let named = &s.named;
     // Reachable instructions: straight-line runs from each entry.
     let reach = &mut s.keep;
