@@ -437,15 +437,19 @@ fn written(op: VOp) -> std::ops::RangeInclusive<u32> {
     }
 }
 
-/// Removes the instructions at the (increasing) indices `at`.
+/// Removes the instructions at the (increasing) indices `at`: the runs
+/// between them move down whole.
 fn remove_at(code: &mut Vec<VInsn>, at: &[u32]) {
-    let mut next = at.iter().peekable();
-    let mut k = 0;
-    code.retain(|_| {
-        let gone = next.next_if_eq(&&k).is_some();
-        k += 1;
-        !gone
-    });
+    let Some(&first) = at.first() else {
+        return;
+    };
+    let mut w = first as usize;
+    for (k, &d) in at.iter().enumerate() {
+        let next = at.get(k + 1).map_or(code.len(), |&n| n as usize);
+        code.copy_within(d as usize + 1..next, w);
+        w += next - d as usize - 1;
+    }
+    code.truncate(w);
 }
 
 /// The first instruction at or after `i` that is not a label.

@@ -96,11 +96,14 @@ fn remove_dead(code: &mut Vec<VInsn>, s: &mut crate::cfgopt::Scratch) -> bool {
         }
     }
     if removed {
-        let mut i = 0;
-        code.retain(|_| {
-            i += 1;
-            reach[i - 1]
-        });
+        let mut w = 0;
+        for r in 0..n {
+            if reach[r] {
+                code[w] = code[r];
+                w += 1;
+            }
+        }
+        code.truncate(w);
     }
     removed
 }
