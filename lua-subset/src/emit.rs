@@ -115,20 +115,59 @@ fn reg(n: u8) -> Reg {
 const S1: u8 = 5;
 const S2: u8 = 0;
 
-enum Item {
-    Op(Op),
-    Jmp(Op, Label),
-    Mark(Label),
-}
-
-struct Out {
-    items: Vec<(Item, Span)>,
+/// Ops as they are emitted, with their line table; jumps are patched once
+/// every label is placed.
+struct Out<'s> {
+    ops: Vec<Op>,
+    lines: Vec<LineInfo>,
+    /// Source of the instruction being lowered.
     span: Span,
+    index: LineIndex<'s>,
+    /// The last span start looked up, and its line and column.
+    last: Option<(u32, (u32, u32))>,
+    /// Slot of each label (labels are dense small numbers).
+    pos: Vec<usize>,
+    /// Jumps to patch: slot, target and source.
+    jumps: Vec<(usize, Label, Span)>,
 }
 
-impl Out {
+impl Out<'_> {
     fn op(&mut self, op: Op) {
-        self.items.push((Item::Op(op), self.span));
+        let start = self.span.start;
+        let (line, col) = match self.last {
+            Some((s, lc)) if s == start => lc,
+            _ => {
+                let lc = self.index.line_col(start as usize);
+                self.last = Some((start, lc));
+                lc
+            }
+        };
+        if self
+            .lines
+            .last()
+            .is_none_or(|l| l.line != line || l.col != col)
+        {
+            self.lines.push(LineInfo {
+                insn: self.ops.len(),
+                line,
+                col,
+            });
+        }
+        self.ops.push(op);
+        if op.slots() == 2 {
+            self.ops.push(Op::LddwHigh);
+        }
+    }
+    fn jump(&mut self, op: Op, target: Label) {
+        self.jumps.push((self.ops.len(), target, self.span));
+        self.op(op);
+    }
+    fn mark(&mut self, l: Label) {
+        let l = l.0 as usize;
+        if l >= self.pos.len() {
+            self.pos.resize(l + 1, 0);
+        }
+        self.pos[l] = self.ops.len();
     }
     fn load_slot(&mut self, dst: u8, off: i16) {
         self.op(Op::Load {
@@ -163,8 +202,13 @@ pub fn lower_to_ops(
     let code: &[VInsn] = code;
     let loc = |v: V| -> Loc { alloc.loc(v) };
     let mut out = Out {
-        items: Vec::with_capacity(code.len() + code.len() / 4),
+        ops: Vec::with_capacity(code.len() + code.len() / 4),
+        lines: Vec::new(),
         span: Span::default(),
+        index: LineIndex::new(source),
+        last: None,
+        pos: Vec::new(),
+        jumps: Vec::new(),
     };
     for ins in code {
         out.span = ins.span;
@@ -185,7 +229,7 @@ pub fn lower_to_ops(
             }
         };
         match ins.op {
-            VOp::Label(l) => out.items.push((Item::Mark(l), ins.span)),
+            VOp::Label(l) => out.mark(l),
             VOp::Alu {
                 op: AluOp::Mov,
                 dst,
@@ -299,102 +343,57 @@ pub fn lower_to_ops(
             VOp::Jmp { op, a, b, target } => {
                 let x = use_in(&mut out, a, S1);
                 let y = src_in(&mut out, b, S2);
-                out.items.push((
-                    Item::Jmp(
-                        Op::Jmp {
-                            width: Width::W64,
-                            op,
-                            dst: reg(x),
-                            src: y,
-                            off: 0,
-                        },
-                        target,
-                    ),
-                    ins.span,
-                ));
+                out.jump(
+                    Op::Jmp {
+                        width: Width::W64,
+                        op,
+                        dst: reg(x),
+                        src: y,
+                        off: 0,
+                    },
+                    target,
+                );
             }
-            VOp::Ja { target } => out
-                .items
-                .push((Item::Jmp(Op::Ja { off: 0 }, target), ins.span)),
-            VOp::MayGoto { target } => out
-                .items
-                .push((Item::Jmp(Op::MayGoto { off: 0 }, target), ins.span)),
+            VOp::Ja { target } => out.jump(Op::Ja { off: 0 }, target),
+            VOp::MayGoto { target } => out.jump(Op::MayGoto { off: 0 }, target),
             VOp::Call { helper, .. } => out.op(Op::Call { helper }),
             VOp::Exit => out.op(Op::Exit),
         }
     }
-    // Slot positions (labels are dense small numbers), then jump offsets.
-    let mut pos: Vec<usize> = Vec::with_capacity(out.items.len());
-    let mut slot = 0usize;
-    for (it, _) in &out.items {
-        match it {
-            Item::Mark(l) => {
-                let l = l.0 as usize;
-                if l >= pos.len() {
-                    pos.resize(l + 1, 0);
-                }
-                pos[l] = slot;
-            }
-            Item::Op(op) | Item::Jmp(op, _) => slot += op.slots(),
-        }
-    }
-    let mut ops = Vec::with_capacity(slot);
-    let mut lines: Vec<LineInfo> = Vec::new();
-    let mut slot = 0usize;
-    let index = LineIndex::new(source);
-    let mut last: Option<(u32, (u32, u32))> = None;
-    for (it, span) in out.items {
-        let op = match it {
-            Item::Mark(_) => continue,
-            Item::Op(op) => op,
-            Item::Jmp(op, l) => {
-                let t = pos.get(l.0 as usize).copied().unwrap_or(0) as i64;
-                let off = t - (slot as i64 + 1);
-                let off16 = i16::try_from(off).map_err(|_| {
-                    (
-                        span,
-                        "the program is too large for 16-bit jump offsets".to_string(),
-                    )
-                })?;
-                match op {
-                    Op::Jmp {
-                        width,
-                        op,
-                        dst,
-                        src,
-                        ..
-                    } => Op::Jmp {
-                        width,
-                        op,
-                        dst,
-                        src,
-                        off: off16,
-                    },
-                    Op::MayGoto { .. } => Op::MayGoto { off: off16 },
-                    _ => Op::Ja { off: off16 as i32 },
-                }
-            }
+    // Jump offsets, now that every label is placed.
+    let Out {
+        mut ops,
+        lines,
+        pos,
+        jumps,
+        ..
+    } = out;
+    for (slot, l, span) in jumps {
+        let t = pos.get(l.0 as usize).copied().unwrap_or(0) as i64;
+        let off = t - (slot as i64 + 1);
+        let off16 = i16::try_from(off).map_err(|_| {
+            (
+                span,
+                "the program is too large for 16-bit jump offsets".to_string(),
+            )
+        })?;
+        ops[slot] = match ops[slot] {
+            Op::Jmp {
+                width,
+                op,
+                dst,
+                src,
+                ..
+            } => Op::Jmp {
+                width,
+                op,
+                dst,
+                src,
+                off: off16,
+            },
+            Op::MayGoto { .. } => Op::MayGoto { off: off16 },
+            _ => Op::Ja { off: off16 as i32 },
         };
-        let (line, col) = match last {
-            Some((start, lc)) if start == span.start => lc,
-            _ => {
-                let lc = index.line_col(span.start as usize);
-                last = Some((span.start, lc));
-                lc
-            }
-        };
-        if lines.last().is_none_or(|l| l.line != line || l.col != col) {
-            lines.push(LineInfo {
-                insn: slot,
-                line,
-                col,
-            });
-        }
-        slot += op.slots();
-        ops.push(op);
-        if op.slots() == 2 {
-            ops.push(Op::LddwHigh);
-        }
     }
     Ok((ops, lines))
 }
