@@ -411,7 +411,8 @@ pub fn generate(m: &Module, opts: &CompileOptions) -> Result<Generated, Sink> {
         m,
         types,
         opts: *opts,
-        code: Vec::new(),
+        // Room for a typical filter's code: growing it copies it each time.
+        code: Vec::with_capacity(256),
         next_v: FIRST_VIRT,
         next_label: 0,
         span: Span::default(),
