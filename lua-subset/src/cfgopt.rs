@@ -12,44 +12,89 @@
 use crate::codegen::vcode::*;
 use bpf_bridge::isa::{AluOp, JmpOp};
 
-/// Runs the clean-ups once; whether anything changed.
-pub(crate) fn run(code: &mut Vec<VInsn>) -> bool {
-    let mut changed = known_branches(code);
-    changed |= merge_exit_tails(code);
-    changed |= thread_jumps(code);
-    changed
+/// No position: a label not placed.
+pub(crate) const NOWHERE: u32 = u32::MAX;
+
+/// Buffers the clean-ups share across rounds (on filters of a hundred
+/// instructions, allocation and set-up are a good part of their cost), and
+/// what they know of the labels.
+pub(crate) struct Scratch {
+    /// One past the largest label number placed or named.
+    pub nlabels: usize,
+    /// Position of each label ([`NOWHERE`] when not placed), as the last
+    /// pass that indexed the code found it.
+    pub label_at: Vec<u32>,
+    /// A flag per label (named by a jump; placed).
+    pub named: Vec<bool>,
+    /// Another flag per label (reached from below).
+    back: Vec<bool>,
+    /// A flag per instruction.
+    pub keep: Vec<bool>,
+    /// Positions to visit, or to drop.
+    pub work: Vec<u32>,
+    /// Code being rebuilt.
+    out: Vec<VInsn>,
+    /// Jumps given a new target.
+    retarget: Vec<(u32, Label)>,
+    /// `(first, exit)` positions of the straight-line runs ending in `exit`.
+    tails: Vec<(usize, usize)>,
+    /// [`Scratch::label_at`] and [`Scratch::named`] hold for the code as it
+    /// is (threading leaves every label in place).
+    pub indexed: bool,
 }
 
-/// One past the largest label number used.
-fn next_label(code: &[VInsn]) -> u32 {
-    code.iter()
-        .filter_map(|i| match i.op {
-            VOp::Label(l) => Some(l.0 + 1),
-            _ => i.op.target().map(|l| l.0 + 1),
-        })
-        .max()
-        .unwrap_or(0)
+impl Scratch {
+    /// Buffers for code of `len` instructions and labels below `nlabels`.
+    pub fn new(nlabels: usize, len: usize) -> Scratch {
+        Scratch {
+            nlabels,
+            label_at: Vec::with_capacity(nlabels + 4),
+            named: Vec::with_capacity(nlabels + 4),
+            back: Vec::new(),
+            keep: Vec::with_capacity(len),
+            work: Vec::new(),
+            out: Vec::new(),
+            retarget: Vec::new(),
+            tails: Vec::new(),
+            indexed: false,
+        }
+    }
+
+    /// Fills [`Scratch::label_at`] and [`Scratch::named`]: the labels some
+    /// jump names, reachable or not (one pass for both).
+    pub fn labels_placed_and_named(&mut self, code: &[VInsn]) {
+        self.label_at.clear();
+        self.label_at.resize(self.nlabels, NOWHERE);
+        self.named.clear();
+        self.named.resize(self.nlabels, false);
+        for (i, ins) in code.iter().enumerate() {
+            match ins.op {
+                VOp::Label(l) => self.label_at[l.0 as usize] = i as u32,
+                VOp::Jmp { target, .. } | VOp::Ja { target } | VOp::MayGoto { target } => {
+                    self.named[target.0 as usize] = true
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs the clean-ups once; whether anything changed.
+pub(crate) fn run(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
+    let mut changed = known_branches(code, s);
+    changed |= merge_exit_tails(code, s);
+    changed |= thread_jumps(code, s);
+    changed
 }
 
 /// Straight-line runs ending in `exit` that share a suffix of at least two
 /// instructions with a later such run: the earlier copy's suffix becomes a
 /// `ja` forward to the later one. Virtual registers name one location program-wide,
 /// so identical instructions compute the same thing wherever they stand.
-fn merge_exit_tails(code: &mut Vec<VInsn>) -> bool {
-    // (first, exit) index pairs of each run.
-    let mut tails: Vec<(usize, usize)> = Vec::new();
-    let mut start = 0;
-    for (i, ins) in code.iter().enumerate() {
-        match ins.op {
-            VOp::Label(_) => start = i + 1,
-            VOp::Exit => {
-                tails.push((start, i));
-                start = i + 1;
-            }
-            op if op.target().is_some() => start = i + 1,
-            _ => {}
-        }
-    }
+///
+/// Runs on the code [`known_branches`] indexed; keeps the index.
+fn merge_exit_tails(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
+    let tails = &s.tails;
     if tails.len() < 2 {
         return false;
     }
@@ -76,31 +121,37 @@ fn merge_exit_tails(code: &mut Vec<VInsn>) -> bool {
         return false;
     }
     // A label before each shared suffix start, then the copies become jumps.
-    let mut label = next_label(code);
     let mut at: Vec<(usize, Label)> = Vec::new();
-    let mut jump_from: Vec<(usize, usize, Label)> = Vec::new();
-    for &(ms, me, target) in &merges {
+    // Merged runs come last first: reversed, by increasing position.
+    let mut jump_from: Vec<(usize, usize, Label)> = Vec::with_capacity(merges.len());
+    for &(ms, me, target) in merges.iter().rev() {
         let l = match at.iter().find(|(p, _)| *p == target) {
             Some(&(_, l)) => l,
             None => {
-                let l = Label(label);
-                label += 1;
+                let l = Label(s.nlabels as u32);
+                s.nlabels += 1;
                 at.push((target, l));
                 l
             }
         };
         jump_from.push((ms, me, l));
     }
-    let mut out = Vec::with_capacity(code.len() + at.len());
+    at.sort_unstable_by_key(|&(p, _)| p);
+    let out = &mut s.out;
+    out.clear();
+    out.reserve(code.len());
+    s.label_at.resize(s.nlabels, NOWHERE);
+    let (mut next_at, mut next_jump) = (at.iter().peekable(), jump_from.iter().peekable());
     let mut i = 0;
     while i < code.len() {
-        for &(_, l) in at.iter().filter(|(p, _)| *p == i) {
+        if let Some(&(_, l)) = next_at.next_if(|(p, _)| *p == i) {
+            s.label_at[l.0 as usize] = out.len() as u32;
             out.push(VInsn {
                 op: VOp::Label(l),
                 span: code[i].span,
             });
         }
-        if let Some(&(_, me, l)) = jump_from.iter().find(|(ms, _, _)| *ms == i) {
+        if let Some(&(_, me, l)) = next_jump.next_if(|(ms, _, _)| *ms == i) {
             out.push(VInsn {
                 op: VOp::Ja { target: l },
                 span: code[i].span,
@@ -108,10 +159,13 @@ fn merge_exit_tails(code: &mut Vec<VInsn>) -> bool {
             i = me + 1;
             continue;
         }
+        if let VOp::Label(l) = code[i].op {
+            s.label_at[l.0 as usize] = out.len() as u32;
+        }
         out.push(code[i]);
         i += 1;
     }
-    *code = out;
+    std::mem::swap(code, out);
     true
 }
 
@@ -120,20 +174,36 @@ fn merge_exit_tails(code: &mut Vec<VInsn>) -> bool {
 /// same condition is false again (the jump goes), its inverse is true (the
 /// jump becomes `ja`). A map lookup's null check repeated after the first one
 /// is the common case.
-fn known_branches(code: &mut Vec<VInsn>) -> bool {
-    // Conditions known false here: (op, a, b).
-    let mut facts: Vec<(JmpOp, V, VSrc)> = Vec::new();
-    let mut drop = Vec::new();
+///
+/// The same pass indexes the code as it leaves it, for the clean-ups that
+/// follow: [`Scratch::label_at`] and [`Scratch::tails`].
+fn known_branches(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
+    // Conditions known false here: (op, a, b), at most eight.
+    let mut facts: Vec<(JmpOp, V, VSrc)> = Vec::with_capacity(8);
+    let drop = &mut s.work;
+    drop.clear();
+    s.label_at.clear();
+    s.label_at.resize(s.nlabels, NOWHERE);
+    s.tails.clear();
+    // Where the current straight-line run starts, in the code as left.
+    let mut start = 0;
     let mut changed = false;
     for (i, ins) in code.iter_mut().enumerate() {
+        // The position once the dropped jumps are gone.
+        let at = i - drop.len();
         match ins.op {
-            VOp::Label(_) => facts.clear(),
+            VOp::Label(l) => {
+                facts.clear();
+                s.label_at[l.0 as usize] = at as u32;
+                start = at + 1;
+            }
             VOp::Jmp { op, a, b, target } => {
                 let repeat = facts.contains(&(op, a, b));
                 let inverse = op.inverse().is_some_and(|inv| facts.contains(&(inv, a, b)));
                 if repeat {
-                    drop.push(i);
+                    drop.push(i as u32);
                     changed = true;
+                    continue;
                 } else if inverse {
                     ins.op = VOp::Ja { target };
                     changed = true;
@@ -141,12 +211,20 @@ fn known_branches(code: &mut Vec<VInsn>) -> bool {
                 } else if facts.len() < 8 {
                     facts.push((op, a, b));
                 }
+                start = at + 1;
             }
-            op if op.target().is_some() || !op.falls_through() => facts.clear(),
+            op if op.target().is_some() || !op.falls_through() => {
+                facts.clear();
+                if op == VOp::Exit {
+                    s.tails.push((start, at));
+                }
+                start = at + 1;
+            }
             _ if facts.is_empty() => {}
             op => {
+                let w = written(op);
                 let stale = |(_, a, b): &(JmpOp, V, VSrc)| {
-                    writes(op, *a) || matches!(b, VSrc::Reg(r) if writes(op, *r))
+                    w.contains(&a.0) || matches!(b, VSrc::Reg(r) if w.contains(&r.0))
                 };
                 // Most instructions touch no fact: skip `retain`'s set-up then.
                 if facts.iter().any(stale) {
@@ -156,25 +234,30 @@ fn known_branches(code: &mut Vec<VInsn>) -> bool {
         }
     }
     if !drop.is_empty() {
-        remove_at(code, &drop);
+        remove_at(code, drop);
     }
     changed
 }
 
 /// A packet bounds check as the code generator emits it at `i`:
-/// `t = data; t += k; if t > data_end goto err`, `t` used nowhere else.
+/// `t = data; t += k; if t > data_end goto err`, `t` used nowhere else
+/// (`mentions` counts the instructions naming each virtual register).
 /// Returns `(data, data_end, k)`.
 fn packet_check(code: &[VInsn], i: usize, mentions: &[u32]) -> Option<(V, V, i32)> {
-    let [a, b, c] = code.get(i..i + 3)? else {
+    // The first instruction rules out nearly every position: test it alone.
+    let VOp::Alu {
+        op: AluOp::Mov,
+        dst: t,
+        src: VSrc::Reg(data),
+    } = code[i].op
+    else {
         return None;
     };
-    match (a.op, b.op, c.op) {
+    if t.is_phys() || mentions.get(t.0 as usize) != Some(&3) {
+        return None;
+    }
+    match (code.get(i + 1)?.op, code.get(i + 2)?.op) {
         (
-            VOp::Alu {
-                op: AluOp::Mov,
-                dst: t,
-                src: VSrc::Reg(data),
-            },
             VOp::Alu {
                 op: AluOp::Add,
                 dst: t2,
@@ -186,10 +269,44 @@ fn packet_check(code: &[VInsn], i: usize, mentions: &[u32]) -> Option<(V, V, i32
                 b: VSrc::Reg(end),
                 ..
             },
-        ) if t == t2 && t == t3 && !t.is_phys() && mentions.get(t.0 as usize) == Some(&3) => {
-            Some((data, end, k))
-        }
+        ) if t == t2 && t == t3 => Some((data, end, k)),
         _ => None,
+    }
+}
+
+/// How many instructions name each virtual register (`mentions[v]`, for
+/// `v` below `nregs`; physical registers are not counted).
+fn count_mentions(code: &[VInsn], nregs: u32, mentions: &mut Vec<u32>) {
+    mentions.clear();
+    mentions.resize(nregs as usize, 0);
+    let mut count = |v: V| {
+        if !v.is_phys() {
+            if let Some(m) = mentions.get_mut(v.0 as usize) {
+                *m += 1;
+            }
+        }
+    };
+    // Each distinct register of an instruction once: `t += t` mentions `t` once.
+    let mut pair = |a: V, b: VSrc| {
+        count(a);
+        if let VSrc::Reg(r) = b {
+            if r != a {
+                count(r);
+            }
+        }
+    };
+    for ins in code {
+        match ins.op {
+            VOp::Alu { dst, src, .. } => pair(dst, src),
+            VOp::Load { dst, base, .. } => pair(dst, VSrc::Reg(base)),
+            VOp::Store { base, src, .. } => pair(base, src),
+            VOp::Jmp { a, b, .. } => pair(a, b),
+            VOp::Neg { dst } | VOp::Be { dst, .. } => pair(dst, VSrc::Imm(0)),
+            VOp::LoadImm { dst, .. } | VOp::LoadMap { dst, .. } => pair(dst, VSrc::Imm(0)),
+            // Calls and exits name physical registers only.
+            VOp::Call { .. } | VOp::Exit | VOp::Ja { .. } | VOp::MayGoto { .. } | VOp::Label(_) => {
+            }
+        }
     }
 }
 
@@ -199,70 +316,65 @@ fn packet_check(code: &[VInsn], i: usize, mentions: &[u32]) -> Option<(V, V, i32
 /// a label reached from below (a loop head) proves nothing. Only helpers that
 /// cannot touch the packet (map lookup, update, delete) keep the facts.
 /// Run once, after the other clean-ups (it creates no work for them).
-pub(crate) fn proven_packet_checks(code: &mut Vec<VInsn>) -> bool {
-    // Registers are numbered densely, fewer than the instructions as a rule:
-    // the capacity spares regrowing.
-    let mut mentions: Vec<u32> = Vec::with_capacity(code.len());
-    for ins in code.iter() {
-        let (uses, defs) = (ins.op.uses(), ins.op.defs());
-        // Instructions, not operands: `t += k` mentions `t` once.
-        let mut vs = [V(u32::MAX); 12];
-        let mut n = 0;
-        for &v in uses.iter().chain(defs.iter()) {
-            if !vs[..n].contains(&v) {
-                vs[n] = v;
-                n += 1;
-            }
-        }
-        for v in &vs[..n] {
-            let n = v.0 as usize;
-            if n >= mentions.len() {
-                mentions.resize(n + 1, 0);
-            }
-            mentions[n] += 1;
-        }
-    }
+pub(crate) fn proven_packet_checks(code: &mut Vec<VInsn>, s: &mut Scratch, nregs: u32) -> bool {
+    let mut mentions = Vec::new();
+    count_mentions(code, nregs, &mut mentions);
     // The (data, data_end) pair of the first check; both must never change
-    // after their definitions at entry, which precede the first check.
-    let Some((first, (data, end, _))) =
-        (0..code.len()).find_map(|i| packet_check(code, i, &mentions).map(|c| (i, c)))
-    else {
-        return false;
-    };
-    if code[first..]
-        .iter()
-        .any(|ins| writes(ins.op, data) || writes(ins.op, end))
-    {
-        return false;
-    }
-    let at = label_positions(code);
-    // Labels some jump reaches from below (or from itself).
-    let mut from_below = vec![false; at.len()];
-    for (i, ins) in code.iter().enumerate() {
-        if let Some(t) = ins.op.target() {
-            if let Some(&p) = at.get(t.0 as usize) {
-                if p != usize::MAX && p <= i {
-                    from_below[t.0 as usize] = true;
+    // after their definitions at entry, which precede the first check. In
+    // the same pass: labels some jump reaches from below (or from itself).
+    let seen = &mut s.named;
+    seen.clear();
+    seen.resize(s.nlabels, false);
+    let from_below = &mut s.back;
+    from_below.clear();
+    from_below.resize(s.nlabels, false);
+    let mut found: Option<(usize, V, V)> = None;
+    for i in 0..code.len() {
+        let op = code[i].op;
+        match op {
+            VOp::Label(l) => seen[l.0 as usize] = true,
+            _ => {
+                if let Some(t) = op.target() {
+                    if seen[t.0 as usize] {
+                        from_below[t.0 as usize] = true;
+                    }
                 }
             }
         }
+        if found.is_none() {
+            if let Some((data, end, _)) = packet_check(code, i, &mentions) {
+                found = Some((i, data, end));
+            }
+        }
+        if let Some((_, data, end)) = found {
+            let w = written(op);
+            if w.contains(&data.0) || w.contains(&end.0) {
+                return false;
+            }
+        }
     }
+    let Some((first, data, end)) = found else {
+        return false;
+    };
     let meet = |a: Option<i64>, b: Option<i64>| match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, None) | (None, x) => x,
     };
     // Bytes proven on the jumps seen so far to each label (None: no jump yet).
-    let mut incoming: Vec<Option<i64>> = vec![None; at.len()];
+    let mut incoming: Vec<Option<i64>> = vec![None; s.nlabels];
     // Bytes proven here; None when unreachable from above.
     let mut state: Option<i64> = Some(0);
-    let mut drop = Vec::new();
+    let drop = &mut s.work;
+    drop.clear();
     let mut i = 0;
     while i < code.len() {
         if i >= first {
             if let Some((d, e, k)) = packet_check(code, i, &mentions) {
                 if d == data && e == end {
                     match state {
-                        Some(p) if i64::from(k) <= p => drop.extend([i, i + 1, i + 2]),
+                        Some(p) if i64::from(k) <= p => {
+                            drop.extend([i as u32, i as u32 + 1, i as u32 + 2])
+                        }
                         Some(p) => {
                             if let VOp::Jmp { target, .. } = code[i + 2].op {
                                 if let Some(slot) = incoming.get_mut(target.0 as usize) {
@@ -282,7 +394,7 @@ pub(crate) fn proven_packet_checks(code: &mut Vec<VInsn>) -> bool {
         match op {
             VOp::Label(l) => {
                 let l = l.0 as usize;
-                state = if from_below.get(l).copied().unwrap_or(true) {
+                state = if from_below[l] {
                     Some(0)
                 } else {
                     meet(state, incoming[l])
@@ -304,33 +416,40 @@ pub(crate) fn proven_packet_checks(code: &mut Vec<VInsn>) -> bool {
     if drop.is_empty() {
         return false;
     }
-    remove_at(code, &drop);
+    remove_at(code, drop);
     true
 }
 
-/// Whether `op` (not a jump) writes `v` (as [`VOp::defs`] says).
-fn writes(op: VOp, v: V) -> bool {
+/// The register numbers `op` (not a jump) writes (as [`VOp::defs`] says),
+/// as a range (a call
+/// writes r0–r5): matched once however many registers are asked about.
+fn written(op: VOp) -> std::ops::RangeInclusive<u32> {
     match op {
         VOp::Alu { dst, .. }
         | VOp::Neg { dst }
         | VOp::Be { dst, .. }
         | VOp::LoadImm { dst, .. }
         | VOp::LoadMap { dst, .. }
-        | VOp::Load { dst, .. } => dst == v,
-        VOp::Call { .. } => v.0 <= 5,
-        _ => false,
+        | VOp::Load { dst, .. } => dst.0..=dst.0,
+        VOp::Call { .. } => 0..=5,
+        #[allow(clippy::reversed_empty_ranges)]
+        _ => 1..=0,
     }
 }
 
-/// Removes the instructions at the (increasing) indices `at`.
-fn remove_at(code: &mut Vec<VInsn>, at: &[usize]) {
-    let mut next = at.iter().peekable();
-    let mut k = 0;
-    code.retain(|_| {
-        let gone = next.next_if_eq(&&k).is_some();
-        k += 1;
-        !gone
-    });
+/// Removes the instructions at the (increasing) indices `at`: the runs
+/// between them move down whole.
+fn remove_at(code: &mut Vec<VInsn>, at: &[u32]) {
+    let Some(&first) = at.first() else {
+        return;
+    };
+    let mut w = first as usize;
+    for (k, &d) in at.iter().enumerate() {
+        let next = at.get(k + 1).map_or(code.len(), |&n| n as usize);
+        code.copy_within(d as usize + 1..next, w);
+        w += next - d as usize - 1;
+    }
+    code.truncate(w);
 }
 
 /// The first instruction at or after `i` that is not a label.
@@ -346,44 +465,48 @@ fn first_real(code: &[VInsn], mut i: usize) -> Option<usize> {
 
 /// Jumps whose target is a `ja` go to that `ja`'s target (chains followed a
 /// bounded number of steps, so cycles of jumps end).
-fn thread_jumps(code: &mut [VInsn]) -> bool {
-    let at = label_positions(code);
+///
+/// Runs on the code [`known_branches`] indexed ([`Scratch::label_at`]).
+fn thread_jumps(code: &mut [VInsn], s: &mut Scratch) -> bool {
+    let at = &s.label_at;
     let final_target = |mut l: Label| -> Label {
         for _ in 0..8 {
-            let Some(&p) = at.get(l.0 as usize) else {
-                break;
-            };
-            if p == usize::MAX {
+            let p = at[l.0 as usize];
+            if p == NOWHERE {
                 break;
             }
-            match first_real(code, p).map(|j| code[j].op) {
+            match first_real(code, p as usize).map(|j| code[j].op) {
                 Some(VOp::Ja { target }) if target != l => l = target,
                 _ => break,
             }
         }
         l
     };
-    let new: Vec<(usize, Label)> = code
-        .iter()
-        .enumerate()
-        .filter_map(|(i, ins)| {
-            let target = ins.op.target()?;
+    // Decided on the code as it is, then applied; the labels named
+    // afterwards are noted for the dead-code removal that follows.
+    let new = &mut s.retarget;
+    new.clear();
+    let named = &mut s.named;
+    named.clear();
+    named.resize(s.nlabels, false);
+    for (i, ins) in code.iter().enumerate() {
+        if let Some(target) = ins.op.target() {
             let t = final_target(target);
-            (t != target).then_some((i, t))
-        })
-        .collect();
-    let changed = !new.is_empty();
-    for (i, t) in new {
-        {
-            match &mut code[i].op {
-                VOp::Jmp { target, .. } | VOp::Ja { target } | VOp::MayGoto { target } => {
-                    *target = t
-                }
-                _ => {}
+            named[t.0 as usize] = true;
+            if t != target {
+                new.push((i as u32, t));
             }
         }
     }
-    changed
+    s.indexed = true;
+    for &(i, t) in new.iter() {
+        if let VOp::Jmp { target, .. } | VOp::Ja { target } | VOp::MayGoto { target } =
+            &mut code[i as usize].op
+        {
+            *target = t;
+        }
+    }
+    !new.is_empty()
 }
 
 #[cfg(test)]
@@ -421,9 +544,22 @@ mod tests {
 
     /// Runs `pass` over `code`; the ops after it must be `want`.
     #[track_caller]
-    fn check(pass: fn(&mut Vec<VInsn>) -> bool, code: Vec<VInsn>, want: Vec<VOp>) {
+    fn check(pass: fn(&mut Vec<VInsn>, &mut Scratch) -> bool, code: Vec<VInsn>, want: Vec<VOp>) {
         let mut code = code;
-        pass(&mut code);
+        // Labels numbered as the code generator would: after those used.
+        let nlabels = code
+            .iter()
+            .filter_map(|i| match i.op {
+                VOp::Label(l) => Some(l.0 as usize + 1),
+                op => op.target().map(|l| l.0 as usize + 1),
+            })
+            .max()
+            .unwrap_or(0);
+        let mut s = Scratch::new(nlabels, code.len());
+        // Indexed as `run` does before the other clean-ups (no test case has
+        // a repeated condition outside `a_repeated_test_is_decided`).
+        known_branches(&mut code, &mut s);
+        pass(&mut code, &mut s);
         let got: Vec<VOp> = code.iter().map(|i| i.op).collect();
         assert_eq!(got, want);
     }
@@ -502,7 +638,7 @@ mod tests {
         ];
         let mut want: Vec<VOp> = code.iter().map(|i| i.op).collect();
         want[0] = jeq(16, 0, 1).op;
-        check(|c| thread_jumps(c), code, want);
+        check(|c, s| thread_jumps(c, s), code, want);
     }
 
     /// `t = v20; t += k; if t > v21 goto L9` with a fresh `t`.
@@ -545,7 +681,7 @@ mod tests {
         let mut want = code.clone();
         want.drain(10..13);
         let want = want.iter().map(|i| i.op).collect();
-        check(proven_packet_checks, code, want);
+        check(|c, s| proven_packet_checks(c, s, 64), code, want);
     }
 
     #[test]
@@ -564,6 +700,6 @@ mod tests {
         code.push(ins(VOp::Label(Label(9))));
         code.extend(ret(0));
         let want = code.iter().map(|i| i.op).collect();
-        check(proven_packet_checks, code, want);
+        check(|c, s| proven_packet_checks(c, s, 64), code, want);
     }
 }

@@ -17,22 +17,21 @@ use bpf_bridge::isa::AluOp;
 /// Renames and removes the copies into variables `in_reg` accepts (those
 /// the register allocator kept in a register: computing a spilled variable in
 /// place costs a reload and a store per instruction); whether anything changed.
-pub(crate) fn run(code: &mut Vec<VInsn>, in_reg: impl Fn(V) -> bool) -> bool {
-    // First and last instruction mentioning each virtual register, and how
-    // many mention it. (Registers are numbered densely, fewer than the
-    // instructions as a rule: the capacity spares regrowing.)
-    let mut first: Vec<usize> = Vec::with_capacity(code.len());
-    let mut last: Vec<usize> = Vec::with_capacity(code.len());
+pub(crate) fn run(code: &mut Vec<VInsn>, nregs: u32, in_reg: impl Fn(V) -> bool) -> bool {
+    // First and last instruction mentioning each register below `nregs`
+    // (the code names no other).
+    let n = nregs as usize;
+    let mut first: Vec<usize> = vec![usize::MAX; n];
+    let mut last: Vec<usize> = vec![0; n];
     for (i, ins) in code.iter().enumerate() {
-        for v in ins.op.uses().iter().chain(ins.op.defs().iter()) {
-            let n = v.0 as usize;
-            if n >= first.len() {
-                first.resize(n + 1, usize::MAX);
-                last.resize(n + 1, 0);
+        let mut mention = |v: V| {
+            if let (Some(f), Some(l)) = (first.get_mut(v.0 as usize), last.get_mut(v.0 as usize)) {
+                *f = (*f).min(i);
+                *l = i;
             }
-            first[n] = first[n].min(i);
-            last[n] = i;
-        }
+        };
+        ins.op.each_use(&mut mention);
+        ins.op.each_def(&mut mention);
     }
     let mut changed = false;
     for j in 0..code.len() {
@@ -174,7 +173,7 @@ mod tests {
             alu(AluOp::Mov, 17, VSrc::Reg(V(20))),
             ins(VOp::Exit),
         ];
-        assert!(run(&mut code, |_| true));
+        assert!(run(&mut code, 64, |_| true));
         assert_eq!(
             ops(&code),
             vec![alu(AluOp::Add, 17, VSrc::Reg(V(18))).op, VOp::Exit]
@@ -205,7 +204,7 @@ mod tests {
         ];
         for code in [read, jump] {
             let mut c = code.clone();
-            assert!(!run(&mut c, |_| true));
+            assert!(!run(&mut c, 64, |_| true));
             assert_eq!(ops(&c), ops(&code));
         }
         // The variable is spilled.
@@ -215,7 +214,7 @@ mod tests {
             alu(AluOp::Mov, 17, VSrc::Reg(V(20))),
         ];
         let mut c = code.clone();
-        assert!(!run(&mut c, |x| x != V(17)));
+        assert!(!run(&mut c, 64, |x| x != V(17)));
         assert_eq!(ops(&c), ops(&code));
     }
 }

@@ -72,6 +72,8 @@ pub fn line_col(source: &str, offset: usize) -> (u32, u32) {
 pub struct LineIndex<'s> {
     src: &'s str,
     starts: Vec<usize>,
+    /// The source is ASCII: columns are byte distances.
+    ascii: bool,
 }
 
 impl<'s> LineIndex<'s> {
@@ -80,12 +82,18 @@ impl<'s> LineIndex<'s> {
         LineIndex {
             src,
             starts: line_starts(src.as_bytes()),
+            ascii: src.is_ascii(),
         }
     }
 
     /// 1-based line and column (characters) of a byte offset, as [`line_col`].
     pub fn line_col(&self, offset: usize) -> (u32, u32) {
         let mut off = offset.min(self.src.len());
+        if self.ascii {
+            let line = self.starts.partition_point(|&s| s <= off);
+            let col = off - self.starts[line - 1] + 1;
+            return (line as u32, col as u32);
+        }
         while !self.src.is_char_boundary(off) {
             off -= 1;
         }
@@ -109,28 +117,32 @@ fn is_continuation(b: u8) -> bool {
 
 /// Offsets where lines start: 0 and after each `\n`. Newlines are sparse, so
 /// words of 8 bytes are tested at once (the classic "has a zero byte" test
-/// on the word xor `\n` repeated) and only those holding one are scanned.
+/// on the word xor `\n` repeated): its flags mark every newline and, above
+/// one, maybe other bytes, so only the flagged bytes are looked at.
 fn line_starts(bytes: &[u8]) -> Vec<usize> {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
     const NEWLINES: u64 = ONES * b'\n' as u64;
     let mut starts = Vec::with_capacity(bytes.len() / 24 + 2);
     starts.push(0);
-    let mut scan = |base: usize, part: &[u8]| {
-        for (j, &b) in part.iter().enumerate() {
-            if b == b'\n' {
-                starts.push(base + j + 1);
-            }
-        }
-    };
     let (words, rest) = bytes.as_chunks::<8>();
     for (k, word) in words.iter().enumerate() {
-        let x = u64::from_ne_bytes(*word) ^ NEWLINES;
-        if x.wrapping_sub(ONES) & !x & HIGH != 0 {
-            scan(8 * k, word);
+        let x = u64::from_le_bytes(*word) ^ NEWLINES;
+        let mut flags = x.wrapping_sub(ONES) & !x & HIGH;
+        while flags != 0 {
+            let j = flags.trailing_zeros() as usize / 8;
+            if word[j] == b'\n' {
+                starts.push(8 * k + j + 1);
+            }
+            flags &= flags - 1;
         }
     }
-    scan(bytes.len() - rest.len(), rest);
+    let base = bytes.len() - rest.len();
+    for (j, &b) in rest.iter().enumerate() {
+        if b == b'\n' {
+            starts.push(base + j + 1);
+        }
+    }
     starts
 }
 
@@ -259,10 +271,15 @@ mod line_start_tests {
 
     #[test]
     fn the_index_agrees_with_line_col_on_every_offset() {
-        let src = "local é = 1\n  ü(ß) -- ✓\n\nx";
-        let index = LineIndex::new(src);
-        for off in 0..=src.len() + 1 {
-            assert_eq!(index.line_col(off), line_col(src, off), "offset {off}");
+        // Multi-byte characters, and ASCII only (columns are byte counts).
+        for src in [
+            "local é = 1\n  ü(ß) -- ✓\n\nx",
+            "local e = 1\n  u(s) -- v\n\nx",
+        ] {
+            let index = LineIndex::new(src);
+            for off in 0..=src.len() + 1 {
+                assert_eq!(index.line_col(off), line_col(src, off), "offset {off}");
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! From allocated virtual code to bytecode: dead-code removal, spill code,
 //! label resolution and the line table.
 
+use crate::cfgopt::NOWHERE;
 use crate::codegen::vcode::*;
 use crate::diag::{LineIndex, Span};
 use crate::regalloc::{self, Loc};
@@ -10,97 +11,101 @@ use bpf_bridge::program::LineInfo;
 /// Removes unreachable instructions and jumps to the next instruction, and
 /// runs the control-flow clean-ups of [`crate::cfgopt`], until nothing changes
 /// (a few rounds at most); then drops the packet checks already made.
-pub fn simplify(code: &mut Vec<VInsn>) {
-    // Buffers reused by every round.
-    let mut reach = Vec::new();
-    let mut work = Vec::new();
-    let mut label_at = Vec::new();
-    let mut named = Vec::new();
-    let mut keep = Vec::new();
+/// `nregs` and `nlabels` bound the register and label numbers in `code`.
+pub fn simplify(code: &mut Vec<VInsn>, nregs: u32, nlabels: u32) {
+    let mut s = crate::cfgopt::Scratch::new(nlabels as usize, code.len());
     for round in 0..12 {
-        let before = code.len();
-        label_positions_into(code, &mut label_at);
-        reach.clear();
-        reach.resize(code.len(), false);
-        work.push(0usize);
-        while let Some(i) = work.pop() {
-            if i >= code.len() || reach[i] {
-                continue;
-            }
-            reach[i] = true;
-            let op = code[i].op;
-            if let Some(t) = op.target() {
-                if let Some(&j) = label_at.get(t.0 as usize) {
-                    if j != usize::MAX {
-                        work.push(j);
-                    }
-                }
-            }
-            if op.falls_through() {
-                work.push(i + 1);
-            }
-        }
-        // Labels no jump names are dropped (they only split straight-line
-        // runs for the clean-ups).
-        named.clear();
-        named.resize(label_at.len(), false);
-        for ins in code.iter() {
-            if let Some(t) = ins.op.target() {
-                if let Some(n) = named.get_mut(t.0 as usize) {
-                    *n = true;
-                }
-            }
-        }
-        for (i, ins) in code.iter().enumerate() {
-            if let VOp::Label(l) = ins.op {
-                if !named.get(l.0 as usize).copied().unwrap_or(false) {
-                    reach[i] = false;
-                }
-            }
-        }
-        // A jump whose target follows it (past labels only) does nothing;
-        // decided on the reachable code, then both removed in one pass.
-        keep.clone_from(&reach);
-        let mut next_real = code.len();
-        for i in (0..code.len()).rev() {
-            if !reach[i] {
-                continue;
-            }
-            let ins = code[i].op;
-            if let Some(t) = ins.target() {
-                if !matches!(ins, VOp::MayGoto { .. }) {
-                    // Labels between this jump and the next kept instruction.
-                    let mut j = i + 1;
-                    while j < next_real {
-                        if reach[j] && code[j].op == VOp::Label(t) {
-                            keep[i] = false;
-                            break;
-                        }
-                        j += 1;
-                    }
-                }
-            }
-            if keep[i] && !matches!(ins, VOp::Label(_)) {
-                next_real = i;
-            }
-        }
-        let mut i = 0;
-        code.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
-        // One pass above removes all dead code and jumps to the next
-        // instruction; the clean-ups reach their fixed point in one run on
-        // unchanged code: they run again only when dead code went since.
-        let removed = code.len() != before;
+        let removed = remove_dead(code, &mut s);
+        // One pass removes all dead code and jumps to the next instruction;
+        // the clean-ups reach their fixed point in one run on unchanged
+        // code: they run again only when dead code went since.
         if round > 0 && !removed {
             break;
         }
-        if !crate::cfgopt::run(code) {
+        if !crate::cfgopt::run(code, &mut s) {
             break;
         }
     }
-    crate::cfgopt::proven_packet_checks(code);
+    crate::cfgopt::proven_packet_checks(code, &mut s, nregs);
+}
+
+/// Removes unreachable instructions, labels no jump names (they only split
+/// straight-line runs for the clean-ups) and jumps whose target follows them
+/// (past labels only); whether anything went.
+fn remove_dead(code: &mut Vec<VInsn>, s: &mut crate::cfgopt::Scratch) -> bool {
+    let n = code.len();
+    if !std::mem::take(&mut s.indexed) {
+        s.labels_placed_and_named(code);
+    }
+    let named = &s.named;
+    // Reachable instructions: straight-line runs from each entry.
+    let reach = &mut s.keep;
+    reach.clear();
+    reach.resize(n, false);
+    let work = &mut s.work;
+    work.clear();
+    work.push(0);
+    while let Some(i) = work.pop() {
+        let mut i = i as usize;
+        while i < n && !reach[i] {
+            reach[i] = true;
+            let op = code[i].op;
+            if let Some(t) = op.target() {
+                let j = s.label_at[t.0 as usize];
+                if j != NOWHERE && !reach[j as usize] {
+                    work.push(j);
+                }
+            }
+            if !op.falls_through() {
+                break;
+            }
+            i += 1;
+        }
+    }
+    // Decided backwards on the reachable code: a jump goes when a label it
+    // names stands between it and the next kept instruction.
+    let mut next_real = n;
+    let mut removed = false;
+    for i in (0..n).rev() {
+        if !reach[i] {
+            removed = true;
+            continue;
+        }
+        match code[i].op {
+            VOp::Label(l) => {
+                if !named[l.0 as usize] {
+                    reach[i] = false;
+                    removed = true;
+                }
+            }
+            op => {
+                if let Some(t) = op.target() {
+                    if !matches!(op, VOp::MayGoto { .. })
+                        && code[i + 1..next_real]
+                            .iter()
+                            .zip(&reach[i + 1..next_real])
+                            .any(|(ins, &r)| r && ins.op == VOp::Label(t))
+                    {
+                        reach[i] = false;
+                        removed = true;
+                        continue;
+                    }
+                }
+                next_real = i;
+            }
+        }
+    }
+    if removed {
+        let mut w = 0;
+        for r in 0..n {
+            if reach[r] {
+                code[w] = code[r];
+                w += 1;
+            }
+        }
+        code.truncate(w);
+    }
+    removed
 }
 
 fn reg(n: u8) -> Reg {
@@ -110,20 +115,59 @@ fn reg(n: u8) -> Reg {
 const S1: u8 = 5;
 const S2: u8 = 0;
 
-enum Item {
-    Op(Op),
-    Jmp(Op, Label),
-    Mark(Label),
-}
-
-struct Out {
-    items: Vec<(Item, Span)>,
+/// Ops as they are emitted, with their line table; jumps are patched once
+/// every label is placed.
+struct Out<'s> {
+    ops: Vec<Op>,
+    lines: Vec<LineInfo>,
+    /// Source of the instruction being lowered.
     span: Span,
+    index: LineIndex<'s>,
+    /// The last span start looked up, and its line and column.
+    last: Option<(u32, (u32, u32))>,
+    /// Slot of each label (labels are dense small numbers).
+    pos: Vec<usize>,
+    /// Jumps to patch: slot, target and source.
+    jumps: Vec<(usize, Label, Span)>,
 }
 
-impl Out {
+impl Out<'_> {
     fn op(&mut self, op: Op) {
-        self.items.push((Item::Op(op), self.span));
+        let start = self.span.start;
+        let (line, col) = match self.last {
+            Some((s, lc)) if s == start => lc,
+            _ => {
+                let lc = self.index.line_col(start as usize);
+                self.last = Some((start, lc));
+                lc
+            }
+        };
+        if self
+            .lines
+            .last()
+            .is_none_or(|l| l.line != line || l.col != col)
+        {
+            self.lines.push(LineInfo {
+                insn: self.ops.len(),
+                line,
+                col,
+            });
+        }
+        self.ops.push(op);
+        if op.slots() == 2 {
+            self.ops.push(Op::LddwHigh);
+        }
+    }
+    fn jump(&mut self, op: Op, target: Label) {
+        self.jumps.push((self.ops.len(), target, self.span));
+        self.op(op);
+    }
+    fn mark(&mut self, l: Label) {
+        let l = l.0 as usize;
+        if l >= self.pos.len() {
+            self.pos.resize(l + 1, 0);
+        }
+        self.pos[l] = self.ops.len();
     }
     fn load_slot(&mut self, dst: u8, off: i16) {
         self.op(Op::Load {
@@ -154,12 +198,17 @@ pub fn lower_to_ops(
     source: &str,
 ) -> Result<(Vec<Op>, Vec<LineInfo>), (Span, String)> {
     let alloc = regalloc::allocate(code, nregs, spill_base).map_err(|m| (Span::default(), m))?;
-    crate::copyprop::run(code, |x| matches!(alloc.loc(x), Loc::Reg(_)));
+    crate::copyprop::run(code, nregs, |x| matches!(alloc.loc(x), Loc::Reg(_)));
     let code: &[VInsn] = code;
     let loc = |v: V| -> Loc { alloc.loc(v) };
     let mut out = Out {
-        items: Vec::with_capacity(code.len() + code.len() / 4),
+        ops: Vec::with_capacity(code.len() + code.len() / 4),
+        lines: Vec::new(),
         span: Span::default(),
+        index: LineIndex::new(source),
+        last: None,
+        pos: Vec::new(),
+        jumps: Vec::new(),
     };
     for ins in code {
         out.span = ins.span;
@@ -180,7 +229,7 @@ pub fn lower_to_ops(
             }
         };
         match ins.op {
-            VOp::Label(l) => out.items.push((Item::Mark(l), ins.span)),
+            VOp::Label(l) => out.mark(l),
             VOp::Alu {
                 op: AluOp::Mov,
                 dst,
@@ -294,102 +343,57 @@ pub fn lower_to_ops(
             VOp::Jmp { op, a, b, target } => {
                 let x = use_in(&mut out, a, S1);
                 let y = src_in(&mut out, b, S2);
-                out.items.push((
-                    Item::Jmp(
-                        Op::Jmp {
-                            width: Width::W64,
-                            op,
-                            dst: reg(x),
-                            src: y,
-                            off: 0,
-                        },
-                        target,
-                    ),
-                    ins.span,
-                ));
+                out.jump(
+                    Op::Jmp {
+                        width: Width::W64,
+                        op,
+                        dst: reg(x),
+                        src: y,
+                        off: 0,
+                    },
+                    target,
+                );
             }
-            VOp::Ja { target } => out
-                .items
-                .push((Item::Jmp(Op::Ja { off: 0 }, target), ins.span)),
-            VOp::MayGoto { target } => out
-                .items
-                .push((Item::Jmp(Op::MayGoto { off: 0 }, target), ins.span)),
+            VOp::Ja { target } => out.jump(Op::Ja { off: 0 }, target),
+            VOp::MayGoto { target } => out.jump(Op::MayGoto { off: 0 }, target),
             VOp::Call { helper, .. } => out.op(Op::Call { helper }),
             VOp::Exit => out.op(Op::Exit),
         }
     }
-    // Slot positions (labels are dense small numbers), then jump offsets.
-    let mut pos: Vec<usize> = Vec::with_capacity(out.items.len());
-    let mut slot = 0usize;
-    for (it, _) in &out.items {
-        match it {
-            Item::Mark(l) => {
-                let l = l.0 as usize;
-                if l >= pos.len() {
-                    pos.resize(l + 1, 0);
-                }
-                pos[l] = slot;
-            }
-            Item::Op(op) | Item::Jmp(op, _) => slot += op.slots(),
-        }
-    }
-    let mut ops = Vec::with_capacity(slot);
-    let mut lines: Vec<LineInfo> = Vec::new();
-    let mut slot = 0usize;
-    let index = LineIndex::new(source);
-    let mut last: Option<(u32, (u32, u32))> = None;
-    for (it, span) in out.items {
-        let op = match it {
-            Item::Mark(_) => continue,
-            Item::Op(op) => op,
-            Item::Jmp(op, l) => {
-                let t = pos.get(l.0 as usize).copied().unwrap_or(0) as i64;
-                let off = t - (slot as i64 + 1);
-                let off16 = i16::try_from(off).map_err(|_| {
-                    (
-                        span,
-                        "the program is too large for 16-bit jump offsets".to_string(),
-                    )
-                })?;
-                match op {
-                    Op::Jmp {
-                        width,
-                        op,
-                        dst,
-                        src,
-                        ..
-                    } => Op::Jmp {
-                        width,
-                        op,
-                        dst,
-                        src,
-                        off: off16,
-                    },
-                    Op::MayGoto { .. } => Op::MayGoto { off: off16 },
-                    _ => Op::Ja { off: off16 as i32 },
-                }
-            }
+    // Jump offsets, now that every label is placed.
+    let Out {
+        mut ops,
+        lines,
+        pos,
+        jumps,
+        ..
+    } = out;
+    for (slot, l, span) in jumps {
+        let t = pos.get(l.0 as usize).copied().unwrap_or(0) as i64;
+        let off = t - (slot as i64 + 1);
+        let off16 = i16::try_from(off).map_err(|_| {
+            (
+                span,
+                "the program is too large for 16-bit jump offsets".to_string(),
+            )
+        })?;
+        ops[slot] = match ops[slot] {
+            Op::Jmp {
+                width,
+                op,
+                dst,
+                src,
+                ..
+            } => Op::Jmp {
+                width,
+                op,
+                dst,
+                src,
+                off: off16,
+            },
+            Op::MayGoto { .. } => Op::MayGoto { off: off16 },
+            _ => Op::Ja { off: off16 as i32 },
         };
-        let (line, col) = match last {
-            Some((start, lc)) if start == span.start => lc,
-            _ => {
-                let lc = index.line_col(span.start as usize);
-                last = Some((span.start, lc));
-                lc
-            }
-        };
-        if lines.last().is_none_or(|l| l.line != line || l.col != col) {
-            lines.push(LineInfo {
-                insn: slot,
-                line,
-                col,
-            });
-        }
-        slot += op.slots();
-        ops.push(op);
-        if op.slots() == 2 {
-            ops.push(Op::LddwHigh);
-        }
     }
     Ok((ops, lines))
 }

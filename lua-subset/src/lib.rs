@@ -63,9 +63,12 @@ pub fn compile(
 ) -> Result<Program, Diagnostics> {
     let arena = bumpalo::Bump::new();
     let module = lower::lower(&arena, source).map_err(|s| s.finish(file_name, source))?;
-    let (mut code, nregs) =
-        codegen::generate(&module, opts).map_err(|s| s.finish(file_name, source))?;
-    emit::simplify(&mut code);
+    let codegen::Generated {
+        mut code,
+        nregs,
+        nlabels,
+    } = codegen::generate(&module, opts).map_err(|s| s.finish(file_name, source))?;
+    emit::simplify(&mut code, nregs, nlabels);
     let (ops, lines) = emit::lower_to_ops(&mut code, nregs, codegen::SPILL_BASE, source).map_err(
         |(span, msg)| {
             let mut sink = diag::Sink::default();

@@ -36,7 +36,8 @@ pub(crate) struct Cfg {
 const NONE: u32 = u32::MAX;
 
 pub(crate) fn cfg(code: &[VInsn]) -> Cfg {
-    let mut blocks = Vec::new();
+    // Blocks end at jumps, exits and labels: a fraction of the code.
+    let mut blocks = Vec::with_capacity(code.len() / 2 + 1);
     // Block of each label (labels are dense small numbers, fewer than the
     // instructions as a rule: the capacity spares regrowing).
     let mut label_block: Vec<u32> = Vec::with_capacity(code.len());
@@ -105,10 +106,6 @@ fn set(bits: &mut [u64], i: u32) {
     bits[(i / 64) as usize] |= 1 << (i % 64);
 }
 
-fn clear(bits: &mut [u64], i: u32) {
-    bits[(i / 64) as usize] &= !(1 << (i % 64));
-}
-
 fn get(bits: &[u64], i: u32) -> bool {
     bits[(i / 64) as usize] & (1 << (i % 64)) != 0
 }
@@ -156,20 +153,19 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     // Block-level use/def, then live-in/out to a fixed point.
     let mut buse = BlockSets::new(nb, n);
     let mut bdef = BlockSets::new(nb, n);
-    // Operands of each instruction, for both passes below.
-    let operands: Vec<(Regs, Regs)> = code.iter().map(|i| (i.op.uses(), i.op.defs())).collect();
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
-        for (uses, defs) in &operands[s..=e] {
-            for u in uses.iter() {
-                if u.0 < nregs && !get(bdef.of(b), u.0) {
-                    set(buse.of_mut(b), u.0);
+        let (buse, bdef) = (buse.of_mut(b), bdef.of_mut(b));
+        for ins in &code[s..=e] {
+            ins.op.each_use(|u| {
+                if u.0 < nregs && !get(bdef, u.0) {
+                    set(buse, u.0);
                 }
-            }
-            for d in defs.iter() {
+            });
+            ins.op.each_def(|d| {
                 if d.0 < nregs {
-                    set(bdef.of_mut(b), d.0);
+                    set(bdef, d.0);
                 }
-            }
+            });
         }
     }
     let words = buse.words;
@@ -198,18 +194,19 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     // Interval hulls for virtual registers; exact segments for fixed ones.
     let mut lo = vec![u32::MAX; n];
     let mut hi = vec![0u32; n];
-    let mut fixed: [Vec<(u32, u32)>; FIXED as usize] = Default::default();
+    let mut fixed: [Vec<(u32, u32)>; FIXED as usize] =
+        std::array::from_fn(|_| Vec::with_capacity(16));
     let touch = |lo: &mut Vec<u32>, hi: &mut Vec<u32>, v: u32, p: u32| {
         let v = v as usize;
         lo[v] = lo[v].min(p);
         hi[v] = hi[v].max(p);
     };
-    let mut live: Vec<u64> = vec![0; words];
+    // Virtual registers: the hull of their mentions and of the block ends
+    // they are live across. Fixed ones: each segment, walking back.
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
-        live.copy_from_slice(live_out.of(b));
         let mut open: [Option<u32>; FIXED as usize] = [None; FIXED as usize];
         let end_pos = 2 * e as u32 + 1;
-        each(&live, |v| {
+        each(live_out.of(b), |v| {
             if v >= FIRST_VIRT {
                 touch(&mut lo, &mut hi, v, end_pos);
             } else if v < FIXED {
@@ -217,32 +214,27 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             }
         });
         for i in (s..=e).rev() {
-            let (uses, defs) = &operands[i];
+            let op = code[i].op;
             let (up, dp) = (2 * i as u32, 2 * i as u32 + 1);
-            for d in defs.iter() {
+            op.each_def(|d| {
                 if d.0 >= FIRST_VIRT {
                     touch(&mut lo, &mut hi, d.0, dp);
                 } else if d.0 < FIXED {
                     let end = open[d.0 as usize].take().unwrap_or(dp);
                     fixed[d.0 as usize].push((dp, end));
                 }
-                if d.0 < nregs {
-                    clear(&mut live, d.0);
-                }
-            }
-            for u in uses.iter() {
+            });
+            op.each_use(|u| {
                 if u.0 >= FIRST_VIRT {
                     touch(&mut lo, &mut hi, u.0, up);
                 } else if u.0 < FIXED && open[u.0 as usize].is_none() {
                     open[u.0 as usize] = Some(up);
                 }
-                if u.0 < nregs {
-                    set(&mut live, u.0);
-                }
-            }
+            });
         }
+        // Live at the block's start: its live-in set.
         let start_pos = 2 * s as u32;
-        each(&live, |v| {
+        each(live_in.of(b), |v| {
             if v >= FIRST_VIRT {
                 touch(&mut lo, &mut hi, v, start_pos);
             }
@@ -253,14 +245,16 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             }
         }
     }
-    let mut intervals: Vec<Interval> = (FIRST_VIRT..nregs)
-        .filter(|&v| lo[v as usize] != u32::MAX)
-        .map(|v| Interval {
-            v,
-            start: lo[v as usize],
-            end: hi[v as usize],
-        })
-        .collect();
+    let mut intervals: Vec<Interval> = Vec::with_capacity(n.saturating_sub(FIRST_VIRT as usize));
+    intervals.extend(
+        (FIRST_VIRT..nregs)
+            .filter(|&v| lo[v as usize] != u32::MAX)
+            .map(|v| Interval {
+                v,
+                start: lo[v as usize],
+                end: hi[v as usize],
+            }),
+    );
     intervals.sort_unstable_by_key(|iv| (iv.start, iv.v));
     // Move hints: `mov d, s` where s dies there prefers s's register (the
     // first such move of `d` counts).
@@ -285,7 +279,7 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
         Some(Loc::Reg(r)) => Some(r),
         _ => None,
     };
-    let mut active: Vec<Interval> = Vec::new();
+    let mut active: Vec<Interval> = Vec::with_capacity(ALLOCATABLE.len() + 1);
     // Spill slots are reused once every interval in them has ended before the
     // new one starts (intervals arrive by increasing start).
     let mut slots: Vec<(i16, u32)> = Vec::new();

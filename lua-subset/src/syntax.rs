@@ -82,34 +82,25 @@ pub fn too_deep(src: &str) -> Option<Span> {
     let mut i = 0;
     let mut unary_run = 0usize;
     let mut chain = 0usize;
+    // Counters only exceed their limits where they grow: checked there.
+    let over = |depth: usize, unary_run: usize, chain: usize| {
+        depth > MAX_DEPTH || unary_run > MAX_DEPTH || chain > MAX_CHAIN
+    };
     while i < b.len() {
         let c = b[i];
-        match c {
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                // Comment: skip to the end of the line (long comments end at `]]`).
-                if b.get(i + 2) == Some(&b'[') {
-                    if let Some(end) = src[i..].find("]]") {
-                        i += end + 2;
-                        continue;
-                    }
-                }
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
+        match CLASS[c as usize] {
+            Class::Blank => {
+                // Runs of blanks change no counter: skip them whole.
+                i += run_of(&b[i..], Class::Blank);
                 continue;
             }
-            b'"' | b'\'' => {
-                i += 1;
-                while i < b.len() && b[i] != c && b[i] != b'\n' {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
+            Class::Other => {
+                // Digits and the like: a run ends a unary run, nothing else.
+                unary_run = 0;
+                i += run_of(&b[i..], Class::Other);
+                continue;
             }
-            b'(' | b'{' | b'[' => depth += 1,
-            b')' | b'}' | b']' => depth = depth.saturating_sub(1),
-            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+            Class::Word => {
                 let start = i;
                 i += b[i..]
                     .iter()
@@ -142,46 +133,125 @@ pub fn too_deep(src: &str) -> Option<Span> {
                     }
                     Kw::Other => unary_run = 0,
                 }
-                if depth > MAX_DEPTH || unary_run > MAX_DEPTH || chain > MAX_CHAIN {
+                if over(depth, unary_run, chain) {
                     return Some(Span::new(start, i));
                 }
                 continue;
             }
-            b'-' | b'~' | b'#' => {
+            Class::Minus if b.get(i + 1) == Some(&b'-') => {
+                // Comment: skip to the end of the line (long comments end at `]]`).
+                if b.get(i + 2) == Some(&b'[') {
+                    if let Some(end) = src[i..].find("]]") {
+                        i += end + 2;
+                        continue;
+                    }
+                }
+                i = src[i..].find('\n').map_or(b.len(), |n| i + n);
+                continue;
+            }
+            Class::Quote => {
+                i += 1;
+                while i < b.len() && b[i] != c && b[i] != b'\n' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            Class::Open => {
+                depth += 1;
+                if over(depth, unary_run, chain) {
+                    return Some(Span::new(i, i + 1));
+                }
+            }
+            Class::Close => depth = depth.saturating_sub(1),
+            Class::Minus | Class::Unary => {
                 unary_run += 1;
                 chain += 1;
+                if over(depth, unary_run, chain) {
+                    return Some(Span::new(i, i + 1));
+                }
             }
-            b'=' if b.get(i + 1) != Some(&b'=')
-                && !matches!(b.get(i.wrapping_sub(1)), Some(b'=' | b'<' | b'>' | b'~')) =>
+            Class::Equals
+                if b.get(i + 1) != Some(&b'=')
+                    && !matches!(b.get(i.wrapping_sub(1)), Some(b'=' | b'<' | b'>' | b'~')) =>
             {
                 chain = 0;
                 unary_run = 0;
             }
-            b',' | b';' => {
+            Class::Separator => {
                 chain = 0;
                 unary_run = 0;
             }
-            b'+' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'<' | b'>' | b'=' | b'.' => {
+            Class::Equals | Class::Binary => {
                 chain += 1;
                 unary_run = 0;
+                if over(depth, unary_run, chain) {
+                    return Some(Span::new(i, i + 1));
+                }
             }
-            b' ' | b'\t' | b'\r' | b'\n' => {
-                // Runs of blanks change no counter: skip them whole.
-                i += b[i..]
-                    .iter()
-                    .position(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
-                    .unwrap_or(b.len() - i);
-                continue;
-            }
-            _ => unary_run = 0,
-        }
-        if depth > MAX_DEPTH || unary_run > MAX_DEPTH || chain > MAX_CHAIN {
-            return Some(Span::new(i, i + 1));
         }
         i += 1;
     }
     None
 }
+
+/// The length of the run of bytes of class `class` that starts `b`.
+fn run_of(b: &[u8], class: Class) -> usize {
+    b.iter()
+        .position(|&c| CLASS[c as usize] != class)
+        .unwrap_or(b.len())
+}
+
+/// What a byte is to [`too_deep`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Space, tab, carriage return, newline.
+    Blank,
+    /// Starts an identifier or keyword.
+    Word,
+    /// `-`: a unary or binary minus, or a comment.
+    Minus,
+    /// `~` and `#` (a unary `~` or binary xor counted alike).
+    Unary,
+    /// `"` and `'`.
+    Quote,
+    /// `(`, `{`, `[`.
+    Open,
+    /// `)`, `}`, `]`.
+    Close,
+    /// `=`: an assignment or part of a comparison.
+    Equals,
+    /// `,` and `;`.
+    Separator,
+    /// The other operator characters.
+    Binary,
+    /// Digits and anything else.
+    Other,
+}
+
+const CLASS: [Class; 256] = {
+    let mut t = [Class::Other; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = match b {
+            b' ' | b'\t' | b'\r' | b'\n' => Class::Blank,
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => Class::Word,
+            b'-' => Class::Minus,
+            b'~' | b'#' => Class::Unary,
+            b'"' | b'\'' => Class::Quote,
+            b'(' | b'{' | b'[' => Class::Open,
+            b')' | b'}' | b']' => Class::Close,
+            b'=' => Class::Equals,
+            b',' | b';' => Class::Separator,
+            b'+' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'<' | b'>' | b'.' => Class::Binary,
+            _ => Class::Other,
+        };
+        c += 1;
+    }
+    t
+};
 
 /// Bytes that continue an identifier (ASCII letters, digits and `_`).
 const IDENT: [bool; 256] = {

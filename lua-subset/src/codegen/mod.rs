@@ -395,14 +395,24 @@ impl<'m, 'a> Gen<'m, 'a> {
     }
 }
 
-/// Generates virtual code for a module; also returns whether the budget slot is used.
-pub fn generate(m: &Module, opts: &CompileOptions) -> Result<(Vec<VInsn>, u32), Sink> {
+/// Virtual code as [`generate`] leaves it.
+pub struct Generated {
+    pub code: Vec<VInsn>,
+    /// One past the largest register number used.
+    pub nregs: u32,
+    /// One past the largest label number used.
+    pub nlabels: u32,
+}
+
+/// Generates virtual code for a module.
+pub fn generate(m: &Module, opts: &CompileOptions) -> Result<Generated, Sink> {
     let types = types::infer(m);
     let mut g = Gen {
         m,
         types,
         opts: *opts,
-        code: Vec::new(),
+        // Room for a typical filter's code: growing it copies it each time.
+        code: Vec::with_capacity(256),
         next_v: FIRST_VIRT,
         next_label: 0,
         span: Span::default(),
@@ -468,5 +478,9 @@ pub fn generate(m: &Module, opts: &CompileOptions) -> Result<(Vec<VInsn>, u32), 
     if !g.sink.is_empty() {
         return Err(g.sink);
     }
-    Ok((g.code, g.next_v))
+    Ok(Generated {
+        code: g.code,
+        nregs: g.next_v,
+        nlabels: g.next_label,
+    })
 }

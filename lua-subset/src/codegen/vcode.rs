@@ -133,60 +133,75 @@ impl VOp {
     /// Registers read.
     pub fn uses(&self) -> Regs {
         let mut out = Regs::EMPTY;
+        self.each_use(|v| out.push(v));
+        out
+    }
+
+    /// Calls `f` on each register read, in [`VOp::uses`] order (for passes
+    /// over every instruction, which need no list).
+    #[inline]
+    pub fn each_use(&self, mut f: impl FnMut(V)) {
         match *self {
             VOp::Alu { op, dst, src } => {
                 if op != AluOp::Mov {
-                    out.push(dst);
+                    f(dst);
                 }
                 if let VSrc::Reg(r) = src {
-                    out.push(r);
+                    f(r);
                 }
             }
-            VOp::Neg { dst } | VOp::Be { dst, .. } => out.push(dst),
-            VOp::Load { base, .. } => out.push(base),
+            VOp::Neg { dst } | VOp::Be { dst, .. } => f(dst),
+            VOp::Load { base, .. } => f(base),
             VOp::Store { base, src, .. } => {
-                out.push(base);
+                f(base);
                 if let VSrc::Reg(r) = src {
-                    out.push(r);
+                    f(r);
                 }
             }
             VOp::Jmp { a, b, .. } => {
-                out.push(a);
+                f(a);
                 if let VSrc::Reg(r) = b {
-                    out.push(r);
+                    f(r);
                 }
             }
             VOp::Call { nargs, .. } => {
                 for i in 1..=nargs.min(5) as u32 {
-                    out.push(V(i));
+                    f(V(i));
                 }
             }
-            VOp::Exit => out.push(V(0)),
+            VOp::Exit => f(V(0)),
             VOp::LoadImm { .. }
             | VOp::LoadMap { .. }
             | VOp::Ja { .. }
             | VOp::MayGoto { .. }
             | VOp::Label(_) => {}
         }
-        out
     }
 
     /// Registers written (a call writes r0 and clobbers r1–r5).
     pub fn defs(&self) -> Regs {
         let mut out = Regs::EMPTY;
+        self.each_def(|v| out.push(v));
+        out
+    }
+
+    /// Calls `f` on each register written, in [`VOp::defs`] order.
+    #[inline]
+    pub fn each_def(&self, mut f: impl FnMut(V)) {
         match *self {
-            VOp::Alu { dst, .. } | VOp::Neg { dst } | VOp::Be { dst, .. } => out.push(dst),
-            VOp::LoadImm { dst, .. } | VOp::LoadMap { dst, .. } | VOp::Load { dst, .. } => {
-                out.push(dst)
-            }
+            VOp::Alu { dst, .. }
+            | VOp::Neg { dst }
+            | VOp::Be { dst, .. }
+            | VOp::LoadImm { dst, .. }
+            | VOp::LoadMap { dst, .. }
+            | VOp::Load { dst, .. } => f(dst),
             VOp::Call { .. } => {
                 for i in 0..=5 {
-                    out.push(V(i));
+                    f(V(i));
                 }
             }
             _ => {}
         }
-        out
     }
 
     /// Whether the instruction reads or writes `v`.
@@ -205,33 +220,5 @@ impl VOp {
     /// Whether control may reach the next instruction.
     pub fn falls_through(&self) -> bool {
         !matches!(self, VOp::Ja { .. } | VOp::Exit)
-    }
-}
-
-/// Position of each label in `code` (labels are dense small numbers;
-/// `usize::MAX` for labels not placed).
-pub fn label_positions(code: &[VInsn]) -> Vec<usize> {
-    let mut at = Vec::new();
-    label_positions_into(code, &mut at);
-    at
-}
-
-/// [`label_positions`] into a reused buffer (sized once: passes that run
-/// often on small programs pay mostly for allocation otherwise).
-pub fn label_positions_into(code: &[VInsn], at: &mut Vec<usize>) {
-    let labels = code
-        .iter()
-        .filter_map(|ins| match ins.op {
-            VOp::Label(l) => Some(l.0 as usize + 1),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
-    at.clear();
-    at.resize(labels, usize::MAX);
-    for (i, ins) in code.iter().enumerate() {
-        if let VOp::Label(l) = ins.op {
-            at[l.0 as usize] = i;
-        }
     }
 }

@@ -473,7 +473,7 @@ impl<'a> Lowerer<'a> {
                 LVal::Expr(self.table_name(t, &ident_ref(name), span))
             }
             (LVal::Expr(x), ast::Suffix::Index(ast::Index::Dot { name, .. })) => {
-                let field = ident(name);
+                let field = ident_ref(name);
                 if field == "len" {
                     let x = self.arena.alloc(x);
                     LVal::Expr(self.mk(ExprKind::PktLen(x), span))
@@ -487,8 +487,8 @@ impl<'a> Lowerer<'a> {
                 }
             }
             (LVal::Expr(x), ast::Suffix::Call(ast::Call::MethodCall(mc))) => {
-                let m = ident(mc.name());
-                let size = match m.as_str() {
+                let m = ident_ref(mc.name());
+                let size = match &*m {
                     "u8" => 1,
                     "u16" => 2,
                     "u32" => 4,

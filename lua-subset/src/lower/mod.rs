@@ -48,6 +48,9 @@ pub(crate) struct Lowerer<'a> {
     /// a good part of lowering a small filter.
     spare_scopes: Vec<Vec<(String, Binding)>>,
     spare_stmts: Vec<Vec<Stmt<'a>>>,
+    /// The names a `local` statement declares, and their variables.
+    spare_locals: Vec<(String, Binding)>,
+    spare_slots: Vec<Option<VarId>>,
     pub(crate) vars: Vec<VarInfo>,
     var_ctx: Vec<VarCtx>,
     pub(crate) funcs: Vec<Option<Func<'a>>>,
@@ -96,6 +99,8 @@ impl<'a> Lowerer<'a> {
             scopes: vec![Vec::new()],
             spare_scopes: Vec::new(),
             spare_stmts: Vec::new(),
+            spare_locals: Vec::new(),
+            spare_slots: Vec::new(),
             vars: Vec::new(),
             var_ctx: Vec::new(),
             funcs: Vec::new(),
@@ -372,16 +377,16 @@ impl<'a> Lowerer<'a> {
             return self.top_local(la, span);
         }
         let values: Vec<Expr<'a>> = la.expressions().iter().map(|e| self.expr(e)).collect();
-        let attrs: Vec<Option<String>> = la
-            .attributes()
-            .map(|a| a.map(|a| ident(a.name())))
-            .collect();
-        let mut vars = Vec::new();
-        let mut slots: Vec<Option<VarId>> = Vec::new();
-        for (i, name_tok) in la.names().iter().enumerate() {
+        // Bound once every name is declared (`local x = x` reads the outer
+        // `x`); the buffers are kept for the next declaration.
+        let mut vars = std::mem::take(&mut self.spare_locals);
+        let mut slots = std::mem::take(&mut self.spare_slots);
+        let mut attrs = la.attributes();
+        for name_tok in la.names().iter() {
             let name = ident(name_tok);
             let nspan = sp(name_tok);
-            let is_const = match attrs.get(i).cloned().flatten().as_deref() {
+            let attr = attrs.next().flatten().map(|a| ident_ref(a.name()));
+            let is_const = match attr.as_deref() {
                 None => false,
                 Some("const") => true,
                 Some(other) => {
@@ -394,7 +399,7 @@ impl<'a> Lowerer<'a> {
                     false
                 }
             };
-            let v = values.get(i).copied();
+            let v = values.get(slots.len()).copied();
             if is_const {
                 match v {
                     Some(Expr {
@@ -424,9 +429,12 @@ impl<'a> Lowerer<'a> {
             },
             span,
         });
-        for (name, b) in vars {
+        for (name, b) in vars.drain(..) {
             self.bind(name, b);
         }
+        slots.clear();
+        self.spare_locals = vars;
+        self.spare_slots = slots;
     }
 
     fn assign(&mut self, a: &ast::Assignment) -> Option<StmtKind<'a>> {
@@ -435,7 +443,7 @@ impl<'a> Lowerer<'a> {
             let span = sp(v);
             match v {
                 ast::Var::Name(t) => {
-                    let name = ident(t);
+                    let name = ident_ref(t);
                     match self.lookup(&name).cloned() {
                         Some(Binding::Var(id)) => {
                             let ctx = &mut self.var_ctx[id.0 as usize];
