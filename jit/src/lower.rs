@@ -19,6 +19,7 @@ use bpf_bridge::program::{helper_id, MapDef};
 
 mod combine;
 mod guarded;
+mod invert;
 
 /// Bytes of eBPF stack per frame.
 pub const FRAME_SIZE: i32 = 512;
@@ -84,8 +85,8 @@ struct Lowering<'a, M: MacroAssembler> {
     guard_loops: Vec<GuardLoop>,
     /// The next slot of the first of `guard_loops` (`usize::MAX`: none).
     next_guard: usize,
-    /// Whether that loop's guard compares with the limit (its counter is
-    /// then dropped).
+    /// Whether that loop's limit is set (its slots are then lowered as
+    /// `lower/guarded.rs` says).
     guard_armed: bool,
 }
 
@@ -476,6 +477,9 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 if self.facts.is_none() && t <= pc {
                     let f = self.fault(pc, FaultKind::BackEdgeLimit);
                     self.m.count_down(abi::LOOPS, f);
+                }
+                if t <= pc && self.inverted_back_edge(pc, t) {
+                    return;
                 }
                 self.m.jump(self.first.nth(t));
             }

@@ -244,14 +244,15 @@ pub trait MacroAssembler {
     /// `min(e, p + m * k)` (unsigned; `n`, `k` > 0, and the sum must not
     /// wrap: see [`crate::guard_loop`]), `m` the iterations a counter `c`
     /// allows: `n - c` when `c < n`, `n + 1` when `c` is `u64::MAX`, else 1.
+    /// `by_pointer`: less `k - 1`, saturating at 0 (for tests of `p` itself).
     /// May clobber T0. The default emits nothing.
-    fn loop_limit(&mut self, p: VReg, c: VReg, e: VReg, n: i32, k: i32) {
-        let _ = (p, c, e, n, k);
+    fn loop_limit(&mut self, p: VReg, c: VReg, e: VReg, n: i32, k: i32, by_pointer: bool) {
+        let _ = (p, c, e, n, k, by_pointer);
     }
-    /// Jump if `a` > the loop-limit register (unsigned). Only called after
-    /// [`MacroAssembler::loop_limit`].
-    fn branch_above_limit(&mut self, a: VReg, l: Label) {
-        let _ = (a, l);
+    /// Jump if `a op limit` (an unsigned `op`: `Gt`, `Ge`, `Lt`, `Le`), the
+    /// loop-limit register. Only called after [`MacroAssembler::loop_limit`].
+    fn branch_limit(&mut self, op: JmpOp, a: VReg, l: Label) {
+        let _ = (op, a, l);
     }
     /// Jump if the u64 at `ctx + off` is not zero.
     fn branch_ctx_nonzero(&mut self, off: i32, l: Label);
