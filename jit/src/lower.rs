@@ -88,6 +88,8 @@ struct Lowering<'a, M: MacroAssembler> {
     /// Whether that loop's limit is set (its slots are then lowered as
     /// `lower/guarded.rs` says).
     guard_armed: bool,
+    /// Whether that loop's `p += k` was emitted before its advance.
+    guard_hoisted: bool,
 }
 
 /// Decodes and lowers a program in one pass with `m`; `shape` is
@@ -155,6 +157,7 @@ pub fn lower<M: MacroAssembler>(
         next_guard: guard_loops.first().map_or(usize::MAX, |l| l.head),
         guard_loops,
         guard_armed: false,
+        guard_hoisted: false,
     };
     let exit = l.m.new_label();
     l.m.entry(&frame, first);

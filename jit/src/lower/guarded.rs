@@ -62,6 +62,10 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             self.next_loop();
             return false;
         }
+        if pc < l.advance && pc >= l.hoist_from && l.by_pointer {
+            self.hoist_advance(&l, pc);
+            return false;
+        }
         debug_assert!(pc >= self.fused && self.waiting.is_none());
         self.m.bind(self.first.nth(pc));
         if pc == l.head + 1 {
@@ -72,10 +76,16 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             };
             let t = self.target(pc, off as i64);
             self.guard_test(&l, false, self.first.nth(t));
-            self.next_guard = if l.by_pointer { l.advance } else { l.latch - 1 };
+            self.next_guard = match (l.by_pointer, l.hoist_mask) {
+                (false, _) => l.latch - 1,
+                (true, 0) => l.advance,
+                (true, _) => l.hoist_from,
+            };
         } else if pc == l.advance {
-            self.m
-                .alu(Width::W64, BinOp::Add, v(l.p), Operand::Imm(l.k));
+            if !self.guard_hoisted {
+                self.m
+                    .alu(Width::W64, BinOp::Add, v(l.p), Operand::Imm(l.k));
+            }
             self.next_guard = l.latch - 1;
         } else if pc == l.latch - 1 {
             // The counter's add: nothing reads it.
@@ -107,9 +117,28 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         self.m.branch_limit(op, VReg::bpf(a), to);
     }
 
+    /// Slot `pc` of the span where the advance's `p += k` may go early:
+    /// emitted before the slot's label (nothing before it lands there) when
+    /// `find` allows the slot and no earlier slot's code holds this one's.
+    fn hoist_advance(&mut self, l: &GuardLoop, pc: usize) {
+        let allowed = (l.hoist_mask >> (pc - l.hoist_from).min(63)) & 1 == 1;
+
+        if !self.guard_hoisted && allowed && pc >= self.fused && self.waiting.is_none() {
+            let p = VReg::bpf(l.p);
+            self.m.alu(Width::W64, BinOp::Add, p, Operand::Imm(l.k));
+            self.guard_hoisted = true;
+        }
+        self.next_guard = if self.guard_hoisted {
+            l.advance
+        } else {
+            pc + 1
+        };
+    }
+
     fn next_loop(&mut self) {
         self.guard_loops.remove(0);
         self.guard_armed = false;
+        self.guard_hoisted = false;
         self.next_guard = self.guard_loops.first().map_or(usize::MAX, |l| l.head);
     }
 }

@@ -45,7 +45,7 @@ out:
     )
 }
 
-const BODIES: [&str; 7] = [
+const BODIES: [&str; 9] = [
     // A hash of the bytes: depends on how many iterations ran.
     "    mul %r0, 31\n    add %r0, %r6",
     // An early exit on a byte value.
@@ -61,6 +61,10 @@ const BODIES: [&str; 7] = [
     "    add %r0, %r6\n    ldxb %r7, [%r5-1]\n    add %r0, %r7",
     // The guard's register read where an early exit goes: likewise.
     "    add %r0, %r6\n    jeq %r6, 0x7f, out5",
+    // The advance's add may go early only up to the jump (p += k there).
+    "    jeq %r6, 0x7f, +1\n    add %r0, 1\n    add %r0, %r6",
+    // The last read of p folded into the compare after it.
+    "    add %r0, %r6\n    ldxb %r7, [%r2+0]\n    jeq %r7, 3, out\n    mul %r0, 3",
 ];
 
 const TAILS: [&str; 4] = [
