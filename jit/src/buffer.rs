@@ -8,6 +8,7 @@
 //! always converges (at most [`SHRINK_ROUNDS`] rounds, each strictly optional).
 //! The architecture only says how long each form is and patches displacements.
 
+use alloc::vec;
 use alloc::vec::Vec;
 
 /// A position in the code, bound once.
@@ -38,6 +39,9 @@ struct Fixup<K> {
     label: Label,
     kind: K,
     short: bool,
+    /// `kind`'s long length and short one (0: none), read once.
+    long_len: u8,
+    short_len: u8,
 }
 
 /// Where a label is bound: its offset, and how many fixups come before it
@@ -147,6 +151,9 @@ pub struct CodeBuffer<K: LabelUse> {
     len: usize,
     labels: Vec<Bound>,
     fixups: Vec<Fixup<K>>,
+    /// Fixups whose label was bound when they were made: the only ones
+    /// that can go backward (a label bound later lies past them).
+    backward: Vec<u32>,
     loop_align: Option<LoopAlign>,
     /// Labels bound before this offset (the exit code) are never loop heads.
     body_start: u32,
@@ -187,6 +194,7 @@ impl<K: LabelUse> CodeBuffer<K> {
             len: 0,
             labels: Vec::with_capacity(bytes / 8),
             fixups: Vec::with_capacity(bytes / 32),
+            backward: Vec::new(),
             loop_align: None,
             body_start: 0,
             cold_start: u32::MAX,
@@ -293,12 +301,18 @@ impl<K: LabelUse> CodeBuffer<K> {
         let at = self.len;
         // Room only: `finish` writes the whole instruction.
         self.room();
-        self.advance(kind.long_len());
+        let long_len = kind.long_len();
+        self.advance(long_len);
+        if self.labels[l.0 as usize].pos != UNBOUND {
+            self.backward.push(self.fixups.len() as u32);
+        }
         self.fixups.push(Fixup {
             at: at as u32,
             label: l,
             kind,
             short: false,
+            long_len: long_len as u8,
+            short_len: kind.short_len().unwrap_or(0) as u8,
         });
     }
 
@@ -344,11 +358,12 @@ impl<K: LabelUse> CodeBuffer<K> {
             labels.iter().map(|b| b.pos).collect()
         } else if moves.pads.is_empty() {
             // (`saved` has an entry for every count of fixups.)
-            let saved = &moves.saved;
-            labels
-                .iter()
-                .map(|b| b.pos - saved[b.fixups_before as usize])
-                .collect()
+            let saved = &moves.saved[..];
+            let mut offsets = vec![0; n];
+            for (o, b) in offsets.iter_mut().zip(labels) {
+                *o = b.pos.wrapping_sub(saved[b.fixups_before as usize]);
+            }
+            offsets
         } else {
             let mut pads = PadCursor::new(&moves.pads);
             labels
@@ -365,13 +380,14 @@ impl<K: LabelUse> CodeBuffer<K> {
             return Vec::new();
         }
         let mut heads: Vec<Head> = Vec::new();
-        for (k, f) in self.fixups.iter().enumerate() {
+        for &k in &self.backward {
+            let f = &self.fixups[k as usize];
             let t = self.labels[f.label.0 as usize];
             if t.pos <= f.at && t.pos >= self.body_start && f.at < self.cold_start {
                 heads.push(Head {
                     pos: t.pos,
                     fixups_before: t.fixups_before,
-                    last: k as u32,
+                    last: k,
                 });
             }
         }
@@ -435,6 +451,9 @@ impl<K: LabelUse> CodeBuffer<K> {
             pad_before(&mut out, &mut src, f.at);
             out.extend_from_slice(&self.code[src..f.at as usize]);
             let t = self.labels[f.label.0 as usize];
+            if t.pos == UNBOUND {
+                return Err(BufferError::Unbound);
+            }
             let target = moves.place(t.pos, t.fixups_before) as i64;
             let at = out.len();
             let len = Self::fixup_len(f);
@@ -444,7 +463,7 @@ impl<K: LabelUse> CodeBuffer<K> {
             if !f.kind.encode(&mut out[at..], target - at as i64, f.short) {
                 return Err(BufferError::OutOfRange);
             }
-            src = f.at as usize + f.kind.long_len();
+            src = f.at as usize + f.long_len as usize;
         }
         pad_before(&mut out, &mut src, u32::MAX);
         out.extend_from_slice(&self.code[src..]);
@@ -454,9 +473,10 @@ impl<K: LabelUse> CodeBuffer<K> {
 
     /// Length of fixup `f` in its chosen form.
     fn fixup_len(f: &Fixup<K>) -> usize {
-        match (f.short, f.kind.short_len()) {
-            (true, Some(s)) => s,
-            _ => f.kind.long_len(),
+        if f.short {
+            f.short_len as usize
+        } else {
+            f.long_len as usize
         }
     }
 
@@ -489,17 +509,9 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// Decides each branch's form, patches them and compacts the code. Returns
     /// `saved`: bytes saved by shrinking fixups 0..k at `saved[k]`, so fixup
     /// `k` moves up by `saved[k]` and a label by `saved[fixups_before]`; empty
-    /// when nothing shrank.
+    /// when nothing shrank. An unbound label is found where its fixup is
+    /// patched (until then its offset, `UNBOUND`, only keeps the fixup long).
     fn layout(&mut self, shrink: bool) -> Result<Moves, BufferError> {
-        let labels = &self.labels;
-        let unbound = |f: &Fixup<K>| {
-            labels
-                .get(f.label.0 as usize)
-                .is_none_or(|b| b.pos == UNBOUND)
-        };
-        if self.fixups.iter().fold(false, |u, f| u | unbound(f)) {
-            return Err(BufferError::Unbound);
-        }
         let heads = self.loop_heads();
         // Pads between a branch and its target count at their largest: a
         // pad is under a line, and under the loop's length (unshrunk here).
@@ -508,7 +520,7 @@ impl<K: LabelUse> CodeBuffer<K> {
         most.push(0i64);
         for h in &heads {
             let f = &self.fixups[h.last as usize];
-            let len = f.at + f.kind.long_len() as u32 - h.pos;
+            let len = f.at + f.long_len as u32 - h.pos;
             let pad = (line - 1).min(len.saturating_sub(1)) as i64;
             most.push(most[most.len() - 1] + pad);
         }
@@ -517,20 +529,41 @@ impl<K: LabelUse> CodeBuffer<K> {
             most[heads.partition_point(|h| h.pos <= hi)]
                 - most[heads.partition_point(|h| h.pos <= lo)]
         };
-        let mut saved: Vec<u32> = Vec::with_capacity(self.fixups.len() + 1);
+        let mut saved: Vec<u32> = Vec::new();
         if shrink {
-            for _ in 0..SHRINK_ROUNDS {
+            // The first round measures the layout as emitted and sums the
+            // savings as it decides; later ones measure the layout the
+            // rounds before left.
+            saved = vec![0; self.fixups.len() + 1];
+            let mut acc = 0u32;
+            let labels = &self.labels;
+            for (k, f) in self.fixups.iter_mut().enumerate() {
+                saved[k] = acc;
+                if f.short_len == 0 {
+                    continue;
+                }
+                let t = labels[f.label.0 as usize];
+                let mut d = t.pos as i64 - f.at as i64;
+                if !heads.is_empty() {
+                    let pad = pads_between(f.at, t.pos);
+                    d += if d < 0 { -pad } else { pad };
+                }
+                if f.kind.short_fits(d) {
+                    f.short = true;
+                    acc += (f.long_len - f.short_len) as u32;
+                }
+            }
+            saved[self.fixups.len()] = acc;
+            let rounds = if acc == 0 { 1 } else { SHRINK_ROUNDS };
+            for _ in 1..rounds {
                 let mut changed = false;
                 for (k, f) in self.fixups.iter_mut().enumerate() {
-                    if f.short || f.kind.short_len().is_none() {
+                    if f.short || f.short_len == 0 {
                         continue;
                     }
-                    let t = self.labels[f.label.0 as usize];
-                    let mut d = if saved.is_empty() {
-                        t.pos as i64 - f.at as i64
-                    } else {
-                        (t.pos - saved[t.fixups_before as usize]) as i64 - (f.at - saved[k]) as i64
-                    };
+                    let t = labels[f.label.0 as usize];
+                    let mut d = t.pos.wrapping_sub(saved[t.fixups_before as usize]) as i64
+                        - (f.at - saved[k]) as i64;
                     if !heads.is_empty() {
                         let pad = pads_between(f.at, t.pos);
                         d += if d < 0 { -pad } else { pad };
@@ -543,31 +576,37 @@ impl<K: LabelUse> CodeBuffer<K> {
                 if !changed {
                     break;
                 }
-                saved.clear();
                 let mut acc = 0u32;
-                saved.push(0);
-                for f in &self.fixups {
-                    if let (true, Some(s)) = (f.short, f.kind.short_len()) {
-                        acc += (f.kind.long_len() - s) as u32;
+                for (k, f) in self.fixups.iter().enumerate() {
+                    saved[k] = acc;
+                    if f.short {
+                        acc += (f.long_len - f.short_len) as u32;
                     }
-                    saved.push(acc);
                 }
+                saved[self.fixups.len()] = acc;
+            }
+            if saved.last() == Some(&0) {
+                saved.clear();
             }
         }
         if !heads.is_empty() {
             self.code.truncate(self.len);
             return self.emit_padded(saved, &heads);
         }
-        if saved.last().is_none_or(|&s| s == 0) {
+        if saved.is_empty() {
             // Nothing shrank: patch in place.
             for f in &self.fixups {
-                let target = self.labels[f.label.0 as usize].pos as i64;
+                let target = self.labels[f.label.0 as usize].pos;
                 let at = f.at as usize;
-                let len = f.kind.long_len();
-                if !f
-                    .kind
-                    .encode(&mut self.code[at..at + len], target - at as i64, false)
-                {
+                let len = f.long_len as usize;
+                if target == UNBOUND {
+                    return Err(BufferError::Unbound);
+                }
+                if !f.kind.encode(
+                    &mut self.code[at..at + len],
+                    target as i64 - at as i64,
+                    false,
+                ) {
                     return Err(BufferError::OutOfRange);
                 }
             }
@@ -584,15 +623,16 @@ impl<K: LabelUse> CodeBuffer<K> {
         for k in 0..self.fixups.len() {
             let f = self.fixups[k];
             let at = f.at as usize;
+            let long = f.long_len as usize;
             // Past the stretch come the branch's own long form (rewritten
             // below, so free to overwrite) and then unread code.
-            self.move_down(src, dst, at - src, f.kind.long_len());
+            self.move_down(src, dst, at - src, long);
             dst += at - src;
-            let len = match (f.short, f.kind.short_len()) {
-                (true, Some(s)) => s,
-                _ => f.kind.long_len(),
-            };
+            let len = if f.short { f.short_len as usize } else { long };
             let t = self.labels[f.label.0 as usize];
+            if t.pos == UNBOUND {
+                return Err(BufferError::Unbound);
+            }
             let target = (t.pos - saved[t.fixups_before as usize]) as i64;
             if !f
                 .kind
@@ -601,7 +641,7 @@ impl<K: LabelUse> CodeBuffer<K> {
                 return Err(BufferError::OutOfRange);
             }
             dst += len;
-            src = at + f.kind.long_len();
+            src = at + long;
         }
         let end = self.len;
         self.code.copy_within(src..end, dst);

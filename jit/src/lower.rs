@@ -12,8 +12,8 @@ use crate::{FaultKind, JitError, Options};
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
 use bpf_bridge::isa::{
-    byte_swap_of, decode_each, decode_one, decode_program, semantics, AluOp, Endian, Insn, JmpOp,
-    Op, OpSink, Reg, Shape, Size, Src, Width,
+    byte_swap_of, decode_alu, decode_each, decode_one, decode_program, peek, semantics, AluOp,
+    Endian, Insn, JmpOp, Op, OpSink, Peek, Reg, Shape, Size, Src, Width,
 };
 use bpf_bridge::program::{helper_id, MapDef};
 
@@ -194,7 +194,7 @@ impl<M: MacroAssembler> OpSink for Lowering<'_, M> {
     /// of its own: it starts where the next does.
     #[inline(always)]
     fn op(&mut self, pc: usize, op: Op) {
-        if self.waiting.is_some() && self.after_waiting(pc, op) {
+        if M::ALU_UNLESS && self.waiting.is_some() && self.after_waiting(pc) {
             return;
         }
         self.m.bind(self.first.nth(pc));
@@ -405,53 +405,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 }
             }
             Op::LddwHigh => {}
-            Op::Load { .. } if self.load_compare(pc, op) => {}
-            Op::Load {
-                size,
-                signed,
-                dst,
-                base,
-                off,
-            } => {
-                let access = self.access(pc);
-                if let Access::Ctx(field) = access {
-                    self.m
-                        .load_ctx(VReg::bpf(dst), abi::XDP_FIELDS + 8 * ctx_index(field));
-                    return;
-                }
-                let kind = if signed { abi::ACCESS_SIGNED } else { 0 };
-                // Fuse with a following byte swap of the loaded register.
-                let swap = match self.insns.get(pc + 1).and_then(|&i| byte_swap_of(i)) {
-                    Some((bits, d2))
-                        if !signed
-                            && d2 == dst
-                            && bits as usize == size.bytes() * 8
-                            && !self.is_target(pc + 1) =>
-                    {
-                        Some(bits)
-                    }
-                    _ => None,
-                };
-                let (b, o, done) = match access {
-                    // (As `address`, with the access looked up once.)
-                    Access::Proven => (VReg::bpf(base), off as i32, None),
-                    _ => {
-                        let load = Some((dst, swap));
-                        self.checked_address(pc, base, off, size.bytes(), kind, load)
-                    }
-                };
-                if swap.is_some() {
-                    self.m.load_swapped(size, VReg::bpf(dst), b, o);
-                } else {
-                    self.m.load(size, signed, VReg::bpf(dst), b, o);
-                }
-                if let Some(d) = done {
-                    self.m.bind(d);
-                }
-                if swap.is_some() {
-                    self.fused = pc + 2;
-                }
-            }
+            Op::Load { .. } => self.load(pc, op),
             Op::Store {
                 size,
                 base,
@@ -532,6 +486,89 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         }
     }
 
+    /// A load: a proven one here, with the slot after it peeked once for
+    /// the patterns that take it (a compare with memory, a fused byte
+    /// swap); any other in [`Lowering::other_load`].
+    #[inline(always)]
+    fn load(&mut self, pc: usize, op: Op) {
+        let Op::Load {
+            size,
+            signed,
+            dst,
+            base,
+            off,
+        } = op
+        else {
+            return;
+        };
+        if self.access(pc) != Access::Proven {
+            return self.other_load(pc, size, signed, dst, base, off);
+        }
+        let next = self.insns.get(pc + 1).copied().unwrap_or_default();
+        let peeked = peek(next);
+        // (Non-short-circuit `&`: one branch, rarely taken, where each test
+        // alone would be data-dependent.)
+        if (peeked != Peek::Other) & (next.dst() == dst.num()) & !signed {
+            match peeked {
+                Peek::CondJumpImm if self.load_compare(pc, op) => return,
+                Peek::ByteSwap if self.swap_after(pc, size, signed, dst).is_some() => {
+                    let (d, b) = (VReg::bpf(dst), VReg::bpf(base));
+                    self.m.load_swapped(size, d, b, off as i32);
+                    self.fused = pc + 2;
+                    return;
+                }
+                _ => {}
+            }
+        }
+        let (d, b) = (VReg::bpf(dst), VReg::bpf(base));
+        self.m.load(size, signed, d, b, off as i32);
+    }
+
+    /// The byte swap of the slot after a load at `pc` that can be fused
+    /// with it, as its width in bits.
+    #[inline(always)]
+    fn swap_after(&mut self, pc: usize, size: Size, signed: bool, dst: Reg) -> Option<u8> {
+        match self.insns.get(pc + 1).and_then(|&i| byte_swap_of(i)) {
+            Some((bits, d2))
+                if !signed
+                    && d2 == dst
+                    && bits as usize == size.bytes() * 8
+                    && !self.is_target(pc + 1) =>
+            {
+                Some(bits)
+            }
+            _ => None,
+        }
+    }
+
+    /// A load the verifier did not prove: converted from the context, or
+    /// checked at run time.
+    #[inline(never)]
+    fn other_load(&mut self, pc: usize, size: Size, signed: bool, dst: Reg, base: Reg, off: i16) {
+        let access = self.access(pc);
+        if let Access::Ctx(field) = access {
+            self.m
+                .load_ctx(VReg::bpf(dst), abi::XDP_FIELDS + 8 * ctx_index(field));
+            return;
+        }
+        let kind = if signed { abi::ACCESS_SIGNED } else { 0 };
+        // Fuse with a following byte swap of the loaded register.
+        let swap = self.swap_after(pc, size, signed, dst);
+        let load = Some((dst, swap));
+        let (b, o, done) = self.checked_address(pc, base, off, size.bytes(), kind, load);
+        if swap.is_some() {
+            self.m.load_swapped(size, VReg::bpf(dst), b, o);
+        } else {
+            self.m.load(size, signed, VReg::bpf(dst), b, o);
+        }
+        if let Some(d) = done {
+            self.m.bind(d);
+        }
+        if swap.is_some() {
+            self.fused = pc + 2;
+        }
+    }
+
     /// The slot a jump at `pc` by `off` goes to. Lowering runs ahead of the
     /// decoder's check of targets: one outside the program (which the decoder
     /// then rejects) stands in as `pc`, so no label past the slots is named.
@@ -547,13 +584,16 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         t
     }
 
-    /// Lowers the jump waiting for `op` at `pc`: with it as one piece
+    /// Lowers the jump waiting for the op at `pc`: with it as one piece
     /// ([`crate::peephole`]) when they form a pattern and nothing else
-    /// reaches `op` (constants are not blinded: nothing waits then), else
-    /// alone. Returns whether `op` was lowered too.
+    /// reaches the op (constants are not blinded: nothing waits then), else
+    /// alone. Returns whether the op was lowered too. (The op is decoded
+    /// again here: handing it over made every op's caller keep it in memory.)
     #[inline(never)]
-    fn after_waiting(&mut self, pc: usize, op: Op) -> bool {
-        let Some((at, jump)) = self.waiting else {
+    fn after_waiting(&mut self, pc: usize) -> bool {
+        // (Only ALU ops pair with a jump.)
+        let (Some((at, jump)), Some(op)) = (self.waiting, decode_alu(self.insns[pc])) else {
+            self.lower_waiting();
             return false;
         };
         if let Some(pair) = peephole::pair(jump, op) {

@@ -33,6 +33,19 @@ impl VReg {
     }
 }
 
+/// A table of every virtual register's native register padded to 16
+/// entries (the last ones unused), so that a look-up masked to four bits
+/// needs no bounds check.
+pub(crate) const fn pad_map<T: Copy>(map: [T; VReg::COUNT]) -> [T; 16] {
+    let mut t = [map[0]; 16];
+    let mut i = 0;
+    while i < VReg::COUNT {
+        t[i] = map[i];
+        i += 1;
+    }
+    t
+}
+
 /// A register or a sign-extended 32-bit immediate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operand {

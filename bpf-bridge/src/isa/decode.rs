@@ -711,16 +711,16 @@ mod tests {
     }
 
     /// The opcode peeks of `shape` agree with the decoder on every
-    /// well-formed slot.
+    /// well-formed slot (an immediate of 16 is one for every kind peeked).
     #[test]
     fn opcode_peeks_match_decoder() {
-        use super::super::{is_add_sub_imm, is_cond_jump_imm};
+        use super::super::{is_add_sub_imm, is_cond_jump_imm, peek, Peek};
         for code in 0..=255u8 {
             let insn = Insn {
                 code,
                 regs: 0x01,
                 off: 0,
-                imm: 1,
+                imm: 16,
             };
             let Ok(op) = decode_one(&[insn, Insn::default()], 0) else {
                 continue;
@@ -742,6 +742,13 @@ mod tests {
             );
             assert_eq!(is_cond_jump_imm(insn), jump, "{insn:?}");
             assert_eq!(is_add_sub_imm(insn), add, "{insn:?}");
+            let peeked = match (jump, add, byte_swap_of(insn)) {
+                (true, _, _) => Peek::CondJumpImm,
+                (_, true, _) => Peek::AddSubImm,
+                (_, _, Some(_)) => Peek::ByteSwap,
+                _ => Peek::Other,
+            };
+            assert_eq!(peek(insn), peeked, "{insn:?}");
         }
     }
 

@@ -73,20 +73,10 @@ const fn fast_of(code: u8) -> Fast {
             } else {
                 Width::W32
             };
-            let op = match code & OP_MASK {
-                BPF_ADD => AluOp::Add,
-                BPF_SUB => AluOp::Sub,
-                BPF_MUL => AluOp::Mul,
-                BPF_OR => AluOp::Or,
-                BPF_AND => AluOp::And,
-                BPF_LSH => AluOp::Lsh,
-                BPF_RSH => AluOp::Rsh,
-                BPF_XOR => AluOp::Xor,
-                BPF_MOV => AluOp::Mov,
-                BPF_ARSH => AluOp::Arsh,
-                _ => return Fast::Slow,
-            };
-            alu_form(op, by_reg, width)
+            match alu_op(code) {
+                Some(op) => alu_form(op, by_reg, width),
+                None => Fast::Slow,
+            }
         }
         BPF_JMP | BPF_JMP32 => {
             let width = if class == BPF_JMP {
@@ -120,6 +110,23 @@ const fn fast_of(code: u8) -> Fast {
         BPF_STX if code & MODE_MASK == BPF_MEM => Fast::StoreReg(size),
         _ => Fast::Slow,
     }
+}
+
+/// The operation of an ALU opcode byte the fast path decodes.
+const fn alu_op(code: u8) -> Option<AluOp> {
+    Some(match code & OP_MASK {
+        BPF_ADD => AluOp::Add,
+        BPF_SUB => AluOp::Sub,
+        BPF_MUL => AluOp::Mul,
+        BPF_OR => AluOp::Or,
+        BPF_AND => AluOp::And,
+        BPF_LSH => AluOp::Lsh,
+        BPF_RSH => AluOp::Rsh,
+        BPF_XOR => AluOp::Xor,
+        BPF_MOV => AluOp::Mov,
+        BPF_ARSH => AluOp::Arsh,
+        _ => return None,
+    })
 }
 
 /// The [`Fast`] form of an ALU operation.
@@ -170,6 +177,45 @@ static FAST: [Fast; 256] = {
 pub(super) fn decode_fast(insn: Insn, out: &mut impl FastOut) -> bool {
     decode_fast_into(insn, out).is_some()
 }
+
+/// The op of a slot holding one of the fast path's ALU forms (add, sub,
+/// mul, or, and, the shifts, xor, mov; of a register or an immediate, at
+/// either width) when it is well-formed, else `None`: a table look-up and
+/// the fast path's field checks, without its dispatch on the opcode.
+#[inline]
+pub fn decode_alu(insn: Insn) -> Option<Op> {
+    let (op, width, by_reg) = ALU[insn.code as usize]?;
+    let mut got = None;
+    let mut out = |op, _| got = Some(op);
+    if by_reg {
+        alu_x(insn, width, op, &mut out)?;
+    } else {
+        alu_k(insn, width, op, &mut out)?;
+    }
+    got
+}
+
+/// The ALU forms of [`FAST`]: operation, width, whether by register.
+static ALU: [Option<(AluOp, Width, bool)>; 256] = {
+    let mut t = [None; 256];
+    let mut c = 0;
+    while c < 256 {
+        let class = c as u8 & CLASS_MASK;
+        let by_reg = c as u8 & SRC_MASK == BPF_X;
+        if class == BPF_ALU || class == BPF_ALU64 {
+            let width = if class == BPF_ALU64 {
+                Width::W64
+            } else {
+                Width::W32
+            };
+            if let Some(op) = alu_op(c as u8) {
+                t[c] = Some((op, width, by_reg));
+            }
+        }
+        c += 1;
+    }
+    t
+};
 
 #[inline(always)]
 fn decode_fast_into(insn: Insn, out: &mut impl FastOut) -> Option<()> {
@@ -332,6 +378,11 @@ mod tests {
                         };
                         let mut got = None;
                         decode_fast(insn, &mut |op, shape| got = Some((op, shape)));
+                        let alu = decode_alu(insn);
+                        match got {
+                            Some((op @ Op::Alu { .. }, _)) => assert_eq!(alu, Some(op)),
+                            _ => assert_eq!(alu, None, "{code:#04x} {regs:#04x} {off} {imm}"),
+                        }
                         if let Some((op, shape)) = got {
                             answered += 1;
                             let full = decode_one(&[insn, Insn::default()], 0);

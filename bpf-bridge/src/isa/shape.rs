@@ -48,17 +48,17 @@ impl Shape {
     /// exactly the decoder's shape; for one that does not, it is some shape,
     /// to be thrown away with the decoder's error.
     pub fn scan(insns: &[Insn]) -> Shape {
-        let (mut regs, mut kinds, mut specials) = (0u32, 0u8, false);
+        let (mut regs, mut acc) = (0u32, 0u64);
         for insn in insns {
-            let e = SCAN[insn.code as usize];
+            let e = SCAN_PACKED[insn.code as usize];
             // Fields above r10 only occur in programs that do not decode.
-            regs |= REG_BITS[insn.regs as usize] & e.regs;
-            // All ones when the offset is negative.
-            let backward = (insn.off >> 15) as u8;
-            kinds |= e.kinds | (e.back & backward);
-            specials |= e.special;
+            regs |= REG_BITS[insn.regs as usize] & e as u32;
+            // All ones when the offset is negative: the backward bits stay.
+            let backward = (insn.off >> 15) as i64 as u64;
+            acc |= e & (backward | !PACKED_BACK);
         }
-        if specials {
+        let mut kinds = (acc >> 32) as u8 | (acc >> 40) as u8;
+        if acc & PACKED_SPECIAL != 0 {
             for insn in insns.iter().filter(|i| SCAN[i.code as usize].special) {
                 let (k, off, _) = special(*insn);
                 let backward = (off >> 63) as u8;
@@ -71,6 +71,28 @@ impl Shape {
         }
     }
 }
+
+/// [`SCAN`] packed into one word per opcode byte, for [`Shape::scan`]: the
+/// register mask in the low half, then the kinds, the backward kinds
+/// ([`PACKED_BACK`]) and whether the op is special ([`PACKED_SPECIAL`]).
+static SCAN_PACKED: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut c = 0;
+    while c < 256 {
+        let e = SCAN[c];
+        t[c] = e.regs as u64
+            | (e.kinds as u64) << 32
+            | (e.back as u64) << 40
+            | (e.special as u64) << 48;
+        c += 1;
+    }
+    t
+};
+
+/// The backward kinds' byte of a [`SCAN_PACKED`] word.
+const PACKED_BACK: u64 = 0xff << 40;
+/// The special bit of a [`SCAN_PACKED`] word.
+const PACKED_SPECIAL: u64 = 1 << 48;
 
 /// Per register byte: bit `dst` in the low half, bit `src` in the high half.
 static REG_BITS: [u32; 256] = {
@@ -115,23 +137,71 @@ pub fn is_load(insn: Insn) -> bool {
 /// and the others, 64- or 32-bit); looks at the opcode only (a malformed
 /// slot is the decoder's business).
 pub fn is_cond_jump_imm(insn: Insn) -> bool {
-    let class = insn.code & CLASS_MASK;
+    cond_jump_imm(insn.code)
+}
+
+const fn cond_jump_imm(code: u8) -> bool {
+    let class = code & CLASS_MASK;
     (class == BPF_JMP || class == BPF_JMP32)
-        && insn.code & SRC_MASK == BPF_K
-        && !matches!(
-            insn.code & OP_MASK,
-            BPF_JA | BPF_CALL | BPF_EXIT | BPF_JCOND
-        )
+        && code & SRC_MASK == BPF_K
+        && !matches!(code & OP_MASK, BPF_JA | BPF_CALL | BPF_EXIT | BPF_JCOND)
 }
 
 /// Whether the slot holds an `add` or `sub` of an immediate (64- or
 /// 32-bit); looks at the opcode only.
 pub fn is_add_sub_imm(insn: Insn) -> bool {
-    let class = insn.code & CLASS_MASK;
-    (class == BPF_ALU || class == BPF_ALU64)
-        && insn.code & SRC_MASK == BPF_K
-        && matches!(insn.code & OP_MASK, BPF_ADD | BPF_SUB)
+    add_sub_imm(insn.code)
 }
+
+const fn add_sub_imm(code: u8) -> bool {
+    let class = code & CLASS_MASK;
+    (class == BPF_ALU || class == BPF_ALU64)
+        && code & SRC_MASK == BPF_K
+        && matches!(code & OP_MASK, BPF_ADD | BPF_SUB)
+}
+
+/// What a slot's opcode byte alone says it holds, for patterns that look
+/// at the slot after the one being lowered: one table look-up where the
+/// predicates above take a few tests each. (The fields are the decoder's
+/// business: a malformed slot gets some answer.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Peek {
+    /// None of the others.
+    Other,
+    /// A conditional jump on an immediate ([`is_cond_jump_imm`]).
+    CondJumpImm,
+    /// An `add` or `sub` of an immediate ([`is_add_sub_imm`]).
+    AddSubImm,
+    /// A byte swap to big-endian or an unconditional one, if its fields
+    /// say so ([`super::byte_swap_of`]).
+    ByteSwap,
+}
+
+/// The [`Peek`] of a slot.
+#[inline(always)]
+pub fn peek(insn: Insn) -> Peek {
+    PEEK[insn.code as usize]
+}
+
+/// [`Peek`] of every opcode byte.
+static PEEK: [Peek; 256] = {
+    let mut t = [Peek::Other; 256];
+    let mut c = 0;
+    while c < 256 {
+        let code = c as u8;
+        t[c] = if cond_jump_imm(code) {
+            Peek::CondJumpImm
+        } else if add_sub_imm(code) {
+            Peek::AddSubImm
+        } else if code == BPF_ALU | BPF_END | BPF_TO_BE || code == BPF_ALU64 | BPF_END {
+            Peek::ByteSwap
+        } else {
+            Peek::Other
+        };
+        c += 1;
+    }
+    t
+};
 
 /// What a slot with some opcode byte adds to a [`Shape`].
 #[derive(Clone, Copy)]

@@ -122,7 +122,15 @@ impl Scalar {
 
     /// Tightens every view from the others; `None` when no value is left (the
     /// path is impossible).
-    pub fn sync(mut self) -> Option<Scalar> {
+    #[inline]
+    pub fn sync(self) -> Option<Scalar> {
+        self.sync_settled().map(|(s, _)| s)
+    }
+
+    /// [`Scalar::sync`], and whether its result is settled: a value the
+    /// rounds no longer change, which syncing again would return as it is
+    /// (the rounds stop after three, possibly before that).
+    fn sync_settled(mut self) -> Option<(Scalar, bool)> {
         const SIGN: u64 = 1 << 63;
         const SIGN32: u64 = 1 << 31;
         if let Some(v) = self.t.is_const().then_some(self.t.value) {
@@ -136,7 +144,7 @@ impl Scalar {
                 && v as u32 <= self.u32max
                 && self.s32min <= v as i32
                 && v as i32 <= self.s32max)
-                .then_some(k);
+                .then_some((k, true));
         }
         // Every step only raises lower bounds and lowers upper ones, so bounds
         // that cross stay crossed: one consistency check per round suffices.
@@ -195,10 +203,10 @@ impl Scalar {
                 .intersect(Tnum::range(self.u32min as u64, self.u32max as u64))?;
             self.t = t.with_low32(low);
             if self == before {
-                break;
+                return Some((self, true));
             }
         }
-        self.consistent().then_some(self)
+        self.consistent().then_some((self, false))
     }
 
     /// Whether every value of `other` is a value of `self`.
@@ -244,7 +252,7 @@ impl Scalar {
             s32max: self.s32max,
         }
         .sync()
-        .unwrap_or(Scalar::urange(0, u32::MAX as u64))
+        .unwrap_or(Scalar::low_bits(32))
     }
 
     /// The low 32 bits sign-extended.
@@ -261,7 +269,8 @@ impl Scalar {
             s32max: self.s32max,
         }
         .sync()
-        .unwrap_or(Scalar::srange(i32::MIN as i64, i32::MAX as i64))
+        // (Built only when needed: it syncs.)
+        .unwrap_or_else(|| Scalar::srange(i32::MIN as i64, i32::MAX as i64))
     }
 
     /// Narrows the low-32-bit views of `self` to those of `view` (a value
@@ -318,6 +327,8 @@ impl Scalar {
         let mask = (1u64 << bits) - 1;
         if semantics::endian(kind, bits, 0x0102) == 0x0102 {
             Scalar::alu(Width::W64, AluOp::And, dst, &Scalar::konst(mask))
+        } else if bits <= 32 {
+            Scalar::low_bits(bits as u32)
         } else {
             Scalar::urange(0, mask)
         }
@@ -461,12 +472,17 @@ fn refine64(op: JmpOp, mut a: Scalar, mut b: Scalar, taken: bool) -> Option<(Sca
             return Some((m, m));
         }
         Some(Ne) => {
+            // `exclude` syncs: a side it settled needs no second sync.
+            let (mut a_done, mut b_done) = (false, false);
             if let Some(c) = b.as_const() {
-                a = exclude(a, c)?;
+                (a, a_done) = exclude(a, c)?;
             }
             if let Some(c) = a.as_const() {
-                b = exclude(b, c)?;
+                (b, b_done) = exclude(b, c)?;
             }
+            let a = if a_done { a } else { a.sync()? };
+            let b = if b_done { b } else { b.sync()? };
+            return Some((a, b));
         }
         Some(Lt) => {
             a.umax = a.umax.min(b.umax.checked_sub(1)?);
@@ -515,8 +531,9 @@ fn refine64(op: JmpOp, mut a: Scalar, mut b: Scalar, taken: bool) -> Option<(Sca
     Some((a.sync()?, b.sync()?))
 }
 
-/// `s` without the value `c` (only the ends of ranges can move).
-fn exclude(mut s: Scalar, c: u64) -> Option<Scalar> {
+/// `s` without the value `c` (only the ends of ranges can move), synced, and
+/// whether it is settled (see [`Scalar::sync_settled`]).
+fn exclude(mut s: Scalar, c: u64) -> Option<(Scalar, bool)> {
     if s.as_const() == Some(c) {
         return None;
     }
@@ -530,7 +547,7 @@ fn exclude(mut s: Scalar, c: u64) -> Option<Scalar> {
     } else if s.smax == c as i64 {
         s.smax -= 1;
     }
-    s.sync()
+    s.sync_settled()
 }
 
 impl fmt::Debug for Scalar {

@@ -46,6 +46,9 @@ pub struct Cfg {
     /// Stack slots of the current frame (bit i = slot i) that may be read
     /// before being overwritten, from this slot on.
     pub stack_live: Vec<u64>,
+    /// No local calls and every jump goes forward: a path never reaches a
+    /// slot twice.
+    pub acyclic: bool,
 }
 
 fn successors(ops: &[Op], pc: usize, out: &mut Vec<usize>) {
@@ -117,6 +120,7 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
         prune_point,
         live,
         stack_live,
+        acyclic: !calls && forward,
     })
 }
 

@@ -6,11 +6,13 @@
 use super::bounds::Scalar;
 use super::cfg::Cfg;
 use super::error::{fail, Rule, VerifyError};
+use super::jump::Outcome;
+use super::pending::Pending;
 use super::points::{AtEntry, AtLists};
-use super::precise::{Backedge, Hist, Marks};
+use super::precise::{Backedge, Hist, Marks, Scalars};
 use super::prune;
 use super::state::{Frame, Kind, RegState, Spare, State};
-use super::store::{Saved, Store};
+use super::store::{Kept, Saved, Store};
 use super::VerifierConfig;
 use crate::facts::Access;
 use crate::isa::{semantics, AluOp, Op, Reg, Src, Width};
@@ -33,9 +35,9 @@ const DRIFT_ROUNDS: usize = 12;
 /// A state recorded at a prune point. How many paths below it are still
 /// being explored is kept apart, in [`Checker::branches`].
 pub(crate) struct Visited {
-    /// Its frames; `None` once dropped from the per-slot list (their place
-    /// is given back).
-    pub(super) state: Option<Saved>,
+    /// What it keeps of its frames (once dropped from the per-slot list,
+    /// nothing: their place is given back).
+    pub(super) state: Kept,
     pub(super) parent: Option<u32>,
     pub(super) depth: u64,
     /// Longest finished path through this state, in instructions from entry.
@@ -83,7 +85,7 @@ pub(crate) struct Checker<'a> {
     /// allocation per state, and the path's buffer keeps its capacity).
     pub(super) hist_arena: Vec<Hist>,
     at: AtLists,
-    pending: Vec<State>,
+    pending: Pending,
     /// Buffers of states no longer needed, for copies.
     spare: Spare,
     /// The frames of recorded states.
@@ -117,7 +119,7 @@ impl<'a> Checker<'a> {
             backedges: Vec::new(),
             hist_arena: Vec::with_capacity(4 * n),
             at: AtLists::new(n, cap),
-            pending: Vec::with_capacity(16),
+            pending: Pending::with_capacity(16),
             spare: Spare::default(),
             store: Store::with_capacity(cap),
             next_id: 1,
@@ -262,7 +264,7 @@ impl<'a> Checker<'a> {
             if self.branches[i as usize] > 0 {
                 in_loop = true;
                 if may_goto {
-                    let Some(saved) = self.visited[i as usize].state else {
+                    let Some(saved) = self.visited[i as usize].state.saved() else {
                         continue;
                     };
                     let ids = ids.get_or_insert_with(prune::IdMap::new);
@@ -274,7 +276,7 @@ impl<'a> Checker<'a> {
                     widen_from = Some(i);
                 } else if e.goto_depth == st.goto_depth && self.hashes_match(pc, k, st, &mut hash) {
                     // (A may_goto passed on the way bounds the loop.)
-                    let Some(saved) = self.visited[i as usize].state else {
+                    let Some(saved) = self.visited[i as usize].state.saved() else {
                         continue;
                     };
                     if !prune::subsumes(
@@ -298,7 +300,9 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let v = &self.visited[i as usize];
-            let Some(saved) = v.state else { continue };
+            let Some(saved) = v.state.saved() else {
+                continue;
+            };
             // Inside a loop still being explored, marks are not final yet:
             // compare every scalar.
             let open = self.open_loop(i);
@@ -325,7 +329,7 @@ impl<'a> Checker<'a> {
             let v = &self.visited[i as usize];
             let mut keep = if v.prec_all { Marks::ALL } else { v.prec };
             self.drifting(pc, st, &mut keep);
-            if let Some(saved) = self.visited[i as usize].state {
+            if let Some(saved) = self.visited[i as usize].state.saved() {
                 prune::widen(self.store.get(saved), st, Some(&keep));
             }
         }
@@ -348,9 +352,16 @@ impl<'a> Checker<'a> {
         st.hist.clear();
         let hist = start..self.hist_arena.len() as u32;
         st.known = Marks::default();
-        let saved = self.store.save(&st.frames);
+        // Without loops, a point is reached again only by a waiting state
+        // that starts at or before it; else none compares with this state.
+        let again = !self.cfg.acyclic || self.pending.lowest_pc().is_some_and(|p| p <= pc);
+        let state = if again {
+            Kept::Frames(self.store.save(&st.frames))
+        } else {
+            Kept::Scalars(Scalars::of(st.frame()))
+        };
         self.visited.push(Visited {
-            state: Some(saved),
+            state,
             parent: st.parent,
             depth: st.depth,
             max_exit: None,
@@ -362,14 +373,16 @@ impl<'a> Checker<'a> {
             is_head: false,
         });
         self.branches.push(1);
-        self.at.push(
-            pc,
-            AtEntry {
-                idx,
-                goto_depth: st.goto_depth,
-                hash: None,
-            },
-        );
+        if again {
+            self.at.push(
+                pc,
+                AtEntry {
+                    idx,
+                    goto_depth: st.goto_depth,
+                    hash: None,
+                },
+            );
+        }
         st.parent = Some(idx);
         self.total_states += 1;
         self.live_states += 1;
@@ -415,7 +428,11 @@ impl<'a> Checker<'a> {
         let mut count = 0;
         for e in self.at.iter(pc) {
             let v = &self.visited[e.idx as usize];
-            if let Some(s) = v.state.filter(|_| self.branches[e.idx as usize] > 0) {
+            if let Some(s) = v
+                .state
+                .saved()
+                .filter(|_| self.branches[e.idx as usize] > 0)
+            {
                 ring[count % DRIFT_ROUNDS] = self.store.get(s);
                 count += 1;
             }
@@ -460,7 +477,7 @@ impl<'a> Checker<'a> {
         let live = &self.cfg.live;
         let h = *cur.get_or_insert_with(|| prune::exact_hash(&st.frames, pc, live));
         let e = self.at.entry_mut(k);
-        let old = match (e.hash, self.visited[e.idx as usize].state) {
+        let old = match (e.hash, self.visited[e.idx as usize].state.saved()) {
             (Some(x), _) => x,
             (None, Some(s)) => {
                 let x = prune::exact_hash(self.store.get(s), pc, live);
@@ -484,25 +501,27 @@ impl<'a> Checker<'a> {
                 break;
             };
             let i = e.idx;
-            if let Some(old) = self.visited[i as usize].state.take() {
+            let kept = core::mem::replace(&mut self.visited[i as usize].state, Kept::Nothing);
+            if let Some(old) = kept.saved() {
                 self.store.forget(old);
             }
             self.live_states -= 1;
         }
     }
 
+    /// Register `r` of the current frame, which must be written. Inlined,
+    /// with the error built out of line: a call would pass the register
+    /// through a copy of the whole `Result`.
+    #[inline]
     pub fn reg(&self, st: &State, pc: usize, r: Reg) -> Result<RegState, VerifyError> {
         let v = st.frame().regs[r.idx()];
         if v.kind == Kind::NotInit {
-            return fail(
-                pc,
-                Rule::UninitReg,
-                format!("{r} is read before it is written"),
-            );
+            return Err(uninit(pc, r));
         }
         Ok(v)
     }
 
+    #[inline]
     pub(super) fn operand(&self, st: &State, pc: usize, src: Src) -> Result<RegState, VerifyError> {
         match src {
             Src::Reg(r) => self.reg(st, pc, r),
@@ -607,26 +626,19 @@ impl<'a> Checker<'a> {
                 dst,
                 src,
                 ..
-            } => {
-                let (taken, fall) = self.jump(st, pc, width, jop, dst, src)?;
-                match (taken, fall) {
-                    (Some(mut t), Some(f)) => {
-                        t.pc = target(&op, pc);
-                        *st = f;
-                        self.known_after(st);
-                        self.known_after(&mut t);
-                        self.fork(pc, t)?;
-                        st.pc = next;
-                        return Ok(Flow::Next);
-                    }
-                    (Some(t), None) => {
-                        *st = t;
-                        next = target(&op, pc);
-                    }
-                    (None, Some(f)) => *st = f,
-                    (None, None) => return Ok(Flow::End(PathEnd::Dead)),
+            } => match self.jump(st, pc, width, jop, dst, src)? {
+                Outcome::Both(mut t) => {
+                    t.pc = target(&op, pc);
+                    self.known_after(st);
+                    self.known_after(&mut t);
+                    self.fork(pc, t)?;
+                    st.pc = next;
+                    return Ok(Flow::Next);
                 }
-            }
+                Outcome::Taken => next = target(&op, pc),
+                Outcome::Fall => {}
+                Outcome::Neither => return Ok(Flow::End(PathEnd::Dead)),
+            },
             Op::Call { helper } => self.call_helper(st, pc, helper)?,
             Op::CallReg { reg } => {
                 let r = self.reg(st, pc, reg)?;
@@ -850,19 +862,12 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// Moves the state out, leaving an empty one behind (no allocation).
-pub(super) fn take(st: &mut State) -> State {
-    core::mem::replace(
-        st,
-        State {
-            frames: Vec::new(),
-            pc: st.pc,
-            depth: st.depth,
-            parent: st.parent,
-            hist: Vec::new(),
-            goto_depth: st.goto_depth,
-            known: st.known,
-        },
+#[cold]
+fn uninit(pc: usize, r: Reg) -> VerifyError {
+    VerifyError::new(
+        pc,
+        Rule::UninitReg,
+        format!("{r} is read before it is written"),
     )
 }
 

@@ -3,7 +3,7 @@
 //! links a refinement reaches, recorded for precision backtracking.
 
 use super::bounds::Scalar;
-use super::check::{take, Checker, MAX_VAR_OFF};
+use super::check::{Checker, MAX_VAR_OFF};
 use super::error::{fail, Rule, VerifyError};
 use super::precise::{Marks, LINK_FAR};
 use super::state::{Kind, RegState, State};
@@ -13,9 +13,22 @@ use crate::program::ProgType;
 /// Largest packet offset a comparison with the end may prove (`MAX_PACKET_OFF`).
 const MAX_PACKET_OFF: u64 = 0xffff;
 
+/// Which outcomes of a conditional jump are possible. The state the path
+/// goes on with is the one given, changed in place (moving states of a few
+/// hundred bytes in and out would cost more than refining them).
+pub(super) enum Outcome {
+    /// Only falling through.
+    Fall,
+    /// Only jumping.
+    Taken,
+    /// Both: the given state falls through, this one jumps.
+    Both(State),
+    /// Neither: the path is impossible.
+    Neither,
+}
+
 impl Checker<'_> {
-    /// The states after a conditional jump: `(taken, not taken)`, `None` for an
-    /// impossible outcome.
+    /// Refines `st` for the outcomes of a conditional jump (see [`Outcome`]).
     pub(super) fn jump(
         &mut self,
         st: &mut State,
@@ -24,7 +37,7 @@ impl Checker<'_> {
         op: JmpOp,
         dst: Reg,
         src: Src,
-    ) -> Result<(Option<State>, Option<State>), VerifyError> {
+    ) -> Result<Outcome, VerifyError> {
         let a = self.reg(st, pc, dst)?;
         let b = self.operand(st, pc, src)?;
         if a.kind == Kind::Scalar && b.kind == Kind::Scalar {
@@ -51,22 +64,24 @@ impl Checker<'_> {
                 }
                 self.demand(st, m);
             }
-            // Clone only when both outcomes are possible.
-            let taken = t.map(|t| {
-                let mut s = if f.is_some() {
-                    self.copy_state(st)
-                } else {
-                    take(st)
-                };
-                apply(&mut s, t);
-                s
+            // Copy only when both outcomes are possible.
+            return Ok(match (t, f) {
+                (Some(t), Some(f)) => {
+                    let mut taken = self.copy_state(st);
+                    apply(&mut taken, t);
+                    apply(st, f);
+                    Outcome::Both(taken)
+                }
+                (Some(t), None) => {
+                    apply(st, t);
+                    Outcome::Taken
+                }
+                (None, Some(f)) => {
+                    apply(st, f);
+                    Outcome::Fall
+                }
+                (None, None) => Outcome::Neither,
             });
-            let fall = f.map(|f| {
-                let mut s = take(st);
-                apply(&mut s, f);
-                s
-            });
-            return Ok((taken, fall));
         }
         if width == Width::W32 {
             return fail(
@@ -95,30 +110,36 @@ impl Checker<'_> {
                 _ => {}
             }
             if p.kind == Kind::MapValueOrNull {
-                let mut null = self.copy_state(st);
-                let mut some = take(st);
-                null.for_each_reg(|r| {
-                    if r.kind == Kind::MapValueOrNull && r.id == p.id {
-                        *r = RegState::scalar(Scalar::konst(0));
-                    }
-                });
-                some.for_each_reg(|r| {
-                    if r.kind == Kind::MapValueOrNull && r.id == p.id {
-                        r.kind = Kind::MapValue;
-                        r.id = 0;
-                    }
-                });
-                return Ok(if op == JmpOp::Eq {
-                    (Some(null), Some(some))
+                let null = |s: &mut State| {
+                    s.for_each_reg(|r| {
+                        if r.kind == Kind::MapValueOrNull && r.id == p.id {
+                            *r = RegState::scalar(Scalar::konst(0));
+                        }
+                    })
+                };
+                let some = |s: &mut State| {
+                    s.for_each_reg(|r| {
+                        if r.kind == Kind::MapValueOrNull && r.id == p.id {
+                            r.kind = Kind::MapValue;
+                            r.id = 0;
+                        }
+                    })
+                };
+                let mut taken = self.copy_state(st);
+                if op == JmpOp::Eq {
+                    null(&mut taken);
+                    some(st);
                 } else {
-                    (Some(some), Some(null))
-                });
+                    some(&mut taken);
+                    null(st);
+                }
+                return Ok(Outcome::Both(taken));
             }
             // Any other pointer is never null.
             return Ok(if op == JmpOp::Eq {
-                (None, Some(take(st)))
+                Outcome::Fall
             } else {
-                (Some(take(st)), None)
+                Outcome::Taken
             });
         }
         let pkt = matches!(a.kind, Kind::Packet | Kind::PacketEnd)
@@ -132,25 +153,26 @@ impl Checker<'_> {
                 format!("comparison of pointers {a} and {b} prohibited"),
             );
         }
-        let (mut t, mut f) = (self.copy_state(st), take(st));
+        let mut t = self.copy_state(st);
+        let f = st;
         match (a.kind, b.kind) {
             (Kind::Packet, Kind::PacketEnd) => match op {
-                JmpOp::Gt => good_pkt(&mut f, &a, false),
+                JmpOp::Gt => good_pkt(f, &a, false),
                 JmpOp::Lt => good_pkt(&mut t, &a, true),
-                JmpOp::Ge => good_pkt(&mut f, &a, true),
+                JmpOp::Ge => good_pkt(f, &a, true),
                 JmpOp::Le => good_pkt(&mut t, &a, false),
                 _ => {}
             },
             (Kind::PacketEnd, Kind::Packet) => match op {
                 JmpOp::Gt => good_pkt(&mut t, &b, true),
-                JmpOp::Lt => good_pkt(&mut f, &b, false),
+                JmpOp::Lt => good_pkt(f, &b, false),
                 JmpOp::Ge => good_pkt(&mut t, &b, false),
-                JmpOp::Le => good_pkt(&mut f, &b, true),
+                JmpOp::Le => good_pkt(f, &b, true),
                 _ => {}
             },
             _ => {}
         }
-        Ok((Some(t), Some(f)))
+        Ok(Outcome::Both(t))
     }
 
     /// Records in the current history entry which scalars of the frame share

@@ -22,6 +22,7 @@ mod check;
 mod error;
 mod jump;
 mod mem;
+mod pending;
 mod points;
 mod precise;
 mod prune;

@@ -16,6 +16,7 @@
 use super::cfg::MAX_FRAMES;
 use super::check::Checker;
 use super::state::{Byte, Frame, Kind, State};
+use super::store::Kept;
 use crate::isa::{AluOp, AtomicOp, Op, Reg, Size, Src};
 use crate::program::{helper_id, ProgType};
 use alloc::vec::Vec;
@@ -46,8 +47,13 @@ impl Marks {
         m
     }
 
+    /// No mark at all. Folded without early exit, so the compiler can test
+    /// the words together.
+    #[inline]
     fn is_empty(&self) -> bool {
-        self.regs.iter().all(|&r| r == 0) && self.slots.iter().all(|&s| s == 0)
+        let regs = self.regs.iter().fold(0, |a, &r| a | r);
+        let slots = self.slots.iter().fold(0, |a, &s| a | s);
+        regs == 0 && slots == 0
     }
 
     /// Whether register `r` of `frame` is marked.
@@ -85,21 +91,20 @@ impl Marks {
         }
     }
 
-    /// The marks of `self` not in `o`.
+    /// The marks of `self` not in `o`. Each array in one expression, so the
+    /// compiler can combine the words (backtracking does this per state).
+    #[inline]
     fn minus(&self, o: &Marks) -> Marks {
-        let mut r = *self;
-        for f in 0..MAX_FRAMES {
-            r.regs[f] &= !o.regs[f];
-            r.slots[f] &= !o.slots[f];
+        Marks {
+            regs: core::array::from_fn(|f| self.regs[f] & !o.regs[f]),
+            slots: core::array::from_fn(|f| self.slots[f] & !o.slots[f]),
         }
-        r
     }
 
+    #[inline]
     fn add(&mut self, o: &Marks) {
-        for f in 0..MAX_FRAMES {
-            self.regs[f] |= o.regs[f];
-            self.slots[f] |= o.slots[f];
-        }
+        self.regs = core::array::from_fn(|f| self.regs[f] | o.regs[f]);
+        self.slots = core::array::from_fn(|f| self.slots[f] | o.slots[f]);
     }
 }
 
@@ -418,6 +423,39 @@ fn scalars_only(frames: &[Frame], d: &Marks) -> Marks {
     out
 }
 
+/// Which registers and stack slots of a one-frame state hold scalars: what
+/// backtracking reads of a recorded state no comparison will read (see
+/// [`super::store::Kept`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Scalars {
+    regs: u16,
+    slots: u64,
+}
+
+impl Scalars {
+    /// Those of `frame`.
+    pub fn of(frame: &Frame) -> Scalars {
+        let mut regs = 0;
+        for (r, x) in frame.regs.iter().enumerate() {
+            regs |= ((x.kind == Kind::Scalar) as u16) << r;
+        }
+        let mut slots = 0;
+        for (i, s) in frame.stack.iter().enumerate().take(SLOTS) {
+            let scalar = s.bytes[0] == Byte::Spill && s.spill.kind == Kind::Scalar;
+            slots |= (scalar as u64) << i;
+        }
+        Scalars { regs, slots }
+    }
+
+    /// What of `d` is a scalar: [`scalars_only`] of the frame.
+    fn filter(&self, d: &Marks) -> Marks {
+        let mut out = Marks::default();
+        out.regs[0] = d.regs[0] & self.regs;
+        out.slots[0] = d.slots[0] & self.slots;
+        out
+    }
+}
+
 impl Checker<'_> {
     /// Demands that `d` (values before the instruction being executed, whose
     /// history entry is the last of `st.hist`) be precise.
@@ -479,12 +517,21 @@ impl Checker<'_> {
             if v.prec_all {
                 return changed;
             }
-            if let Some(saved) = v.state {
-                let frames = self.store.get(saved);
-                if frames.len() != frame + 1 {
-                    return self.all_precise(Some(p)) || changed;
+            match v.state {
+                Kept::Frames(saved) => {
+                    let frames = self.store.get(saved);
+                    if frames.len() != frame + 1 {
+                        return self.all_precise(Some(p)) || changed;
+                    }
+                    d = scalars_only(frames, &d);
                 }
-                d = scalars_only(frames, &d);
+                Kept::Scalars(s) => {
+                    if frame != 0 {
+                        return self.all_precise(Some(p)) || changed;
+                    }
+                    d = s.filter(&d);
+                }
+                Kept::Nothing => {}
             }
             d = d.minus(&v.prec);
             if d.is_empty() {

@@ -311,7 +311,7 @@ pub fn subsumes(
         // most often differs, and they are quick to compare. Each register is
         // compared once.
         let mut first = c.regs & c.pregs & 0x7ff;
-        let rest = c.regs & !first;
+        let mut rest = c.regs & !first & 0x7ff;
         while first != 0 {
             let r = first.trailing_zeros() as usize;
             first &= first - 1;
@@ -320,16 +320,10 @@ pub fn subsumes(
                 return false;
             }
         }
-        for r in 0..11 {
-            if rest & (1 << r) != 0
-                && !regsafe(
-                    &of.regs[r],
-                    &cf.regs[r],
-                    ids,
-                    exact,
-                    c.pregs & (1 << r) != 0,
-                )
-            {
+        while rest != 0 {
+            let r = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            if !regsafe(&of.regs[r], &cf.regs[r], ids, exact, false) {
                 *miss = Miss::Reg { frame: i, reg: r };
                 return false;
             }

@@ -184,6 +184,7 @@ pub struct Frame {
 }
 
 impl Clone for Frame {
+    #[inline]
     fn clone(&self) -> Frame {
         Frame {
             regs: self.regs,
@@ -228,6 +229,16 @@ impl Frame {
             self.stack.resize(i + 1, Slot::EMPTY);
         }
         &mut self.stack[i]
+    }
+}
+
+/// Appends copies of `src` to `dst`, one push each: `extend_from_slice` and
+/// `to_vec` clone each frame into a temporary first, copying its registers
+/// (about 1 KB) twice.
+pub fn extend_frames(dst: &mut Vec<Frame>, src: &[Frame]) {
+    dst.reserve(src.len());
+    for f in src {
+        dst.push(f.clone());
     }
 }
 
@@ -304,10 +315,14 @@ impl Spare {
                 for (d, s) in v.iter_mut().zip(src) {
                     d.clone_from(s);
                 }
-                v.extend_from_slice(&src[n..]);
+                extend_frames(&mut v, &src[n..]);
                 v
             }
-            None => src.to_vec(),
+            None => {
+                let mut v = Vec::with_capacity(src.len());
+                extend_frames(&mut v, src);
+                v
+            }
         }
     }
 

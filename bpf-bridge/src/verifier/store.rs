@@ -4,8 +4,33 @@
 //! leaves its frames, stack buffers included, for the next to reuse.
 
 use super::cfg::MAX_FRAMES;
-use super::state::Frame;
+use super::precise::Scalars;
+use super::state::{extend_frames, Frame};
 use alloc::vec::Vec;
+
+/// What a recorded state keeps of its frames.
+#[derive(Clone, Copy, Debug)]
+pub enum Kept {
+    /// All of them, in the [`Store`]: later paths at its point compare
+    /// with it.
+    Frames(Saved),
+    /// Only what backtracking reads of its one frame: no later path reaches
+    /// its point (a program without loops or calls, and no waiting state
+    /// before it), so nothing compares with it.
+    Scalars(Scalars),
+    /// Nothing: dropped from its point's list.
+    Nothing,
+}
+
+impl Kept {
+    /// The frames, when kept.
+    pub fn saved(self) -> Option<Saved> {
+        match self {
+            Kept::Frames(s) => Some(s),
+            _ => None,
+        }
+    }
+}
 
 /// A recorded state's place in a [`Store`].
 #[derive(Clone, Copy, Debug)]
@@ -46,7 +71,7 @@ impl Store {
             return Saved { start, len };
         }
         let start = self.frames.len() as u32;
-        self.frames.extend_from_slice(src);
+        extend_frames(&mut self.frames, src);
         Saved { start, len }
     }
 

@@ -15,7 +15,7 @@ use crate::fold::mem_compare;
 use crate::masm::{MacroAssembler, VReg};
 use crate::regflow::dead_from;
 use bpf_bridge::facts::Access;
-use bpf_bridge::isa::{decode_one, is_add_sub_imm, is_cond_jump_imm, AluOp, Op, Reg, Src, Width};
+use bpf_bridge::isa::{decode_one, is_add_sub_imm, AluOp, Op, Reg, Src, Width};
 
 impl<M: MacroAssembler> Lowering<'_, M> {
     /// `mov dst, src` of a register at `pc`, lowered with an add that follows;
@@ -69,25 +69,11 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     }
 
     /// A proven load whose register is compared with an immediate by the
-    /// next slot and then dead: one compare with memory and a branch.
-    /// Returns whether it was.
+    /// next slot (which the caller peeked) and then dead: one compare with
+    /// memory and a branch. Returns whether it was.
     #[inline(always)]
     pub(super) fn load_compare(&mut self, pc: usize, op: Op) -> bool {
-        let Op::Load {
-            signed: false, dst, ..
-        } = op
-        else {
-            return false;
-        };
-        if !M::COMPARES_MEM {
-            return false;
-        }
-        match self.insns.get(pc + 1) {
-            Some(&i) if is_cond_jump_imm(i) && i.dst() == dst.num() && self.facts.is_some() => {
-                self.fold_load(pc, op)
-            }
-            _ => false,
-        }
+        M::COMPARES_MEM && self.fold_load(pc, op)
     }
 
     #[inline(never)]

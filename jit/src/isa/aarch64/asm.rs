@@ -76,15 +76,19 @@ pub enum Use {
 }
 
 impl LabelUse for Use {
+    #[inline(always)]
     fn long_len(self) -> usize {
         4
     }
+    #[inline(always)]
     fn short_len(self) -> Option<usize> {
         None
     }
+    #[inline(always)]
     fn short_fits(self, _d: i64) -> bool {
         false
     }
+    #[inline(always)]
     fn encode(self, out: &mut [u8], d: i64, _short: bool) -> bool {
         let w = d / 4;
         let word = match self {

@@ -4,7 +4,7 @@
 //! so the code runs on any ARMv8.0 core.
 
 use super::asm::{Asm, Cond, Imm12, MemOp, SImm9, UImm12Scaled};
-use super::regs::{XReg, LIMIT, MAP, S0, S1, S2, S3};
+use super::regs::{XReg, LIMIT, MAP, MAP16, S0, S1, S2, S3};
 use crate::abi;
 use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
@@ -18,7 +18,8 @@ pub struct A64Masm {
 
 #[inline]
 fn r(v: VReg) -> XReg {
-    MAP[v.idx()]
+    debug_assert!(v.idx() < VReg::COUNT);
+    MAP16[v.idx() & 15]
 }
 
 #[inline]

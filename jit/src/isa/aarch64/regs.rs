@@ -52,3 +52,6 @@ pub const S0: XReg = XReg(11);
 pub const S1: XReg = XReg(12);
 pub const S2: XReg = XReg(13);
 pub const S3: XReg = XReg(14);
+
+/// [`MAP`] padded for look-ups masked to four bits ([`crate::masm::pad_map`]).
+pub(crate) const MAP16: [XReg; 16] = crate::masm::pad_map(MAP);

@@ -61,21 +61,25 @@ fn j_type(d: i64, rd: Xr) -> u32 {
 }
 
 impl LabelUse for Use {
+    #[inline(always)]
     fn long_len(self) -> usize {
         match self {
             Use::Jal(_) => 4,
             Use::B { .. } => 8,
         }
     }
+    #[inline(always)]
     fn short_len(self) -> Option<usize> {
         match self {
             Use::Jal(_) => None,
             Use::B { .. } => Some(4),
         }
     }
+    #[inline(always)]
     fn short_fits(self, d: i64) -> bool {
         (-4096..4096).contains(&d)
     }
+    #[inline(always)]
     fn encode(self, out: &mut [u8], d: i64, short: bool) -> bool {
         match self {
             Use::Jal(rd) => {

@@ -4,7 +4,7 @@
 //! zero and the signed overflow cases already match eBPF.
 
 use super::asm::{Amo, Asm, Bcc, Imm12, Iop, Rop, ShiftOp};
-use super::regs::{Xr, LIMIT, MAP, S0, S1, S2, S3, S4};
+use super::regs::{Xr, LIMIT, MAP, MAP16, S0, S1, S2, S3, S4};
 use crate::abi;
 use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
@@ -18,7 +18,8 @@ pub struct Rv64Masm {
 
 #[inline]
 fn r(v: VReg) -> Xr {
-    MAP[v.idx()]
+    debug_assert!(v.idx() < VReg::COUNT);
+    MAP16[v.idx() & 15]
 }
 
 #[inline]

@@ -48,3 +48,6 @@ pub const S1: Xr = Xr(28);
 pub const S2: Xr = Xr(29);
 pub const S3: Xr = Xr(30);
 pub const S4: Xr = Xr(31);
+
+/// [`MAP`] padded for look-ups masked to four bits ([`crate::masm::pad_map`]).
+pub(crate) const MAP16: [Xr; 16] = crate::masm::pad_map(MAP);

@@ -128,21 +128,25 @@ pub enum Use {
 }
 
 impl LabelUse for Use {
+    #[inline(always)]
     fn long_len(self) -> usize {
         match self {
             Use::Jmp | Use::Call => 5,
             Use::Jcc(_) => 6,
         }
     }
+    #[inline(always)]
     fn short_len(self) -> Option<usize> {
         match self {
             Use::Jmp | Use::Jcc(_) => Some(2),
             Use::Call => None,
         }
     }
+    #[inline(always)]
     fn short_fits(self, d: i64) -> bool {
         i8::try_from(d - 2).is_ok()
     }
+    #[inline(always)]
     fn encode(self, out: &mut [u8], d: i64, short: bool) -> bool {
         if short {
             let Ok(rel) = i8::try_from(d - 2) else {

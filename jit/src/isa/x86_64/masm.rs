@@ -2,7 +2,7 @@
 //! registers of division (rax, rdx) and variable shifts (cl).
 
 use super::asm::{Alu, Asm, Cond, Imm32, Mem, Shift};
-use super::regs::{Gpr, MAP, T2};
+use super::regs::{Gpr, MAP, MAP16, T2};
 use crate::abi;
 use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, Cmp, DivOp, Frame, HostFn, MacroAssembler, MemCmp, Operand, VReg};
@@ -20,7 +20,8 @@ pub struct X64Masm {
 
 #[inline]
 fn r(v: VReg) -> Gpr {
-    MAP[v.idx()]
+    debug_assert!(v.idx() < VReg::COUNT);
+    MAP16[v.idx() & 15]
 }
 
 #[inline]

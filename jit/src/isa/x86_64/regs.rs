@@ -59,3 +59,6 @@ pub const MAP: [Gpr; 14] = [
 
 /// Third scratch register, used only inside this backend (division).
 pub const T2: Gpr = Gpr::R9;
+
+/// [`MAP`] padded for look-ups masked to four bits ([`crate::masm::pad_map`]).
+pub(crate) const MAP16: [Gpr; 16] = crate::masm::pad_map(MAP);
