@@ -19,6 +19,7 @@ use bpf_bridge::program::{helper_id, MapDef};
 
 mod combine;
 mod guarded;
+mod invert;
 
 /// Bytes of eBPF stack per frame.
 pub const FRAME_SIZE: i32 = 512;
@@ -84,9 +85,11 @@ struct Lowering<'a, M: MacroAssembler> {
     guard_loops: Vec<GuardLoop>,
     /// The next slot of the first of `guard_loops` (`usize::MAX`: none).
     next_guard: usize,
-    /// Whether that loop's guard compares with the limit (its counter is
-    /// then dropped).
+    /// Whether that loop's limit is set (its slots are then lowered as
+    /// `lower/guarded.rs` says).
     guard_armed: bool,
+    /// Whether that loop's `p += k` was emitted before its advance.
+    guard_hoisted: bool,
 }
 
 /// Decodes and lowers a program in one pass with `m`; `shape` is
@@ -154,6 +157,7 @@ pub fn lower<M: MacroAssembler>(
         next_guard: guard_loops.first().map_or(usize::MAX, |l| l.head),
         guard_loops,
         guard_armed: false,
+        guard_hoisted: false,
     };
     let exit = l.m.new_label();
     l.m.entry(&frame, first);
@@ -430,6 +434,9 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 if self.facts.is_none() && t <= pc {
                     let f = self.fault(pc, FaultKind::BackEdgeLimit);
                     self.m.count_down(abi::LOOPS, f);
+                }
+                if t <= pc && self.inverted_back_edge(pc, t) {
+                    return;
                 }
                 self.m.jump(self.first.nth(t));
             }

@@ -257,14 +257,45 @@ pub trait MacroAssembler {
     /// `min(e, p + m * k)` (unsigned; `n`, `k` > 0, and the sum must not
     /// wrap: see [`crate::guard_loop`]), `m` the iterations a counter `c`
     /// allows: `n - c` when `c < n`, `n + 1` when `c` is `u64::MAX`, else 1.
-    /// May clobber T0. The default emits nothing.
-    fn loop_limit(&mut self, p: VReg, c: VReg, e: VReg, n: i32, k: i32) {
-        let _ = (p, c, e, n, k);
+    /// `by_pointer`: less `k - 1`, saturating at 0 (for tests of `p` itself).
+    /// May clobber T0. The default computes it in T0 with the other methods
+    /// (branches where x86_64 has `cmov`), then [`MacroAssembler::limit_from_t0`].
+    fn loop_limit(&mut self, p: VReg, c: VReg, e: VReg, n: i32, k: i32, by_pointer: bool) {
+        let (t, w) = (VReg::T0, Width::W64);
+        // Iterations less one: n - 1 - c (wrapping), 0 when above n.
+        self.mov(w, t, Operand::Imm(n - 1));
+        self.alu(w, BinOp::Sub, t, Operand::Reg(c));
+        let fits = self.new_label();
+        self.branch(w, JmpOp::Le, t, Operand::Imm(n), fits);
+        self.mov(w, t, Operand::Imm(0));
+        self.bind(fits);
+        if k != 1 {
+            self.alu(w, BinOp::Mul, t, Operand::Imm(k));
+        }
+        self.alu(w, BinOp::Add, t, Operand::Reg(p));
+        self.alu(w, BinOp::Add, t, Operand::Imm(k));
+        let below = self.new_label();
+        self.branch(w, JmpOp::Le, t, Operand::Reg(e), below);
+        self.mov(w, t, Operand::Reg(e));
+        self.bind(below);
+        if by_pointer && k > 1 {
+            let (zero, done) = (self.new_label(), self.new_label());
+            self.branch(w, JmpOp::Lt, t, Operand::Imm(k - 1), zero);
+            self.alu(w, BinOp::Sub, t, Operand::Imm(k - 1));
+            self.jump(done);
+            self.bind(zero);
+            self.mov(w, t, Operand::Imm(0));
+            self.bind(done);
+        }
+        self.limit_from_t0();
     }
-    /// Jump if `a` > the loop-limit register (unsigned). Only called after
-    /// [`MacroAssembler::loop_limit`].
-    fn branch_above_limit(&mut self, a: VReg, l: Label) {
-        let _ = (a, l);
+    /// Copies T0 into the loop-limit register (the default: nothing, for
+    /// backends without [`MacroAssembler::LOOP_LIMIT`]).
+    fn limit_from_t0(&mut self) {}
+    /// Jump if `a op limit` (an unsigned `op`: `Gt`, `Ge`, `Lt`, `Le`), the
+    /// loop-limit register. Only called after [`MacroAssembler::loop_limit`].
+    fn branch_limit(&mut self, op: JmpOp, a: VReg, l: Label) {
+        let _ = (op, a, l);
     }
     /// Jump if the u64 at `ctx + off` is not zero.
     fn branch_ctx_nonzero(&mut self, off: i32, l: Label);

@@ -1,9 +1,13 @@
 //! The slots of a [`GuardLoop`]: the limit computed on entry, the guard
-//! compared with it, the counter's add and test gone (the latch jumps back).
+//! compared with it, the counter's add and test gone; the latch repeats the
+//! guard's test (inverted, back to the body; the exit falls through), so an
+//! iteration runs one branch. With [`GuardLoop::by_pointer`] the head's
+//! `t = p + k` goes too: the guard tests `p` and the advance adds `k` to it.
 
 use super::Lowering;
-use crate::masm::{MacroAssembler, VReg};
-use bpf_bridge::isa::{Op, OpSink};
+use crate::guard_loop::GuardLoop;
+use crate::masm::{BinOp, MacroAssembler, Operand, VReg};
+use bpf_bridge::isa::{JmpOp, Op, OpSink, Width};
 
 /// The sink of a program with such loops: their slots first, the rest as
 /// usual (programs without them pay nothing per op).
@@ -35,44 +39,106 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             self.next_guard = usize::MAX;
             return false;
         };
-        let armed = self.guard_armed;
-        if pc == l.head && pc >= self.fused {
-            // Before the head's label: on entry only.
-            let v = VReg::bpf;
-            self.m.loop_limit(v(l.p), v(l.c), v(l.e), l.n, l.k);
-            self.next_guard = l.guard();
+        let v = VReg::bpf;
+        if !self.guard_armed {
+            if pc == l.head && pc >= self.fused && self.waiting.is_none() {
+                // Before the head's label: on entry only.
+                self.m
+                    .loop_limit(v(l.p), v(l.c), v(l.e), l.n, l.k, l.by_pointer);
+                // From here on every slot of the loop is as `find` saw it
+                // (none is fused into another, no jump waits before one).
+                self.guard_armed = true;
+                if !l.by_pointer {
+                    self.next_guard = l.guard();
+                    return false;
+                }
+                // `t = p; t += k`: never set.
+                self.m.bind(self.first.nth(pc));
+                self.next_guard = pc + 1;
+                return true;
+            }
+            // Not as expected (a slot fused into an earlier one): this loop
+            // lowers as usual.
+            self.next_loop();
             return false;
         }
-        if let (true, Op::Jmp { dst, off, .. }) = (pc == l.guard() && pc >= self.fused, op) {
-            self.m.bind(self.first.nth(pc));
+        if pc < l.advance && pc >= l.hoist_from && l.by_pointer {
+            self.hoist_advance(&l, pc);
+            return false;
+        }
+        debug_assert!(pc >= self.fused && self.waiting.is_none());
+        self.m.bind(self.first.nth(pc));
+        if pc == l.head + 1 {
+            self.next_guard = l.guard();
+        } else if pc == l.guard() {
+            let Op::Jmp { off, .. } = op else {
+                unreachable!("find saw a jump")
+            };
             let t = self.target(pc, off as i64);
-            self.m.branch_above_limit(VReg::bpf(dst), self.first.nth(t));
-            self.guard_armed = true;
+            self.guard_test(&l, false, self.first.nth(t));
+            self.next_guard = match (l.by_pointer, l.hoist_mask) {
+                (false, _) => l.latch - 1,
+                (true, 0) => l.advance,
+                (true, _) => l.hoist_from,
+            };
+        } else if pc == l.advance {
+            if !self.guard_hoisted {
+                self.m
+                    .alu(Width::W64, BinOp::Add, v(l.p), Operand::Imm(l.k));
+            }
             self.next_guard = l.latch - 1;
-            return true;
-        }
-        if armed && pc == l.latch - 1 && pc >= self.fused {
+        } else if pc == l.latch - 1 {
             // The counter's add: nothing reads it.
-            self.m.bind(self.first.nth(pc));
             self.next_guard = l.latch;
-            return true;
-        }
-        if let (true, Op::Jmp { off, .. }) = (armed && pc == l.latch && pc >= self.fused, op) {
-            self.m.bind(self.first.nth(pc));
-            let t = self.target(pc, off as i64);
-            self.m.jump(self.first.nth(t));
+        } else {
+            // The latch: the guard's test again, back into the body while it
+            // passes; its exit (B + 1) follows.
+            if !l.by_pointer {
+                let (t, p) = (v(l.t), v(l.p));
+                if !self.m.add_copy(Width::W64, t, p, l.k) {
+                    self.m.mov(Width::W64, t, Operand::Reg(p));
+                    self.m.alu(Width::W64, BinOp::Add, t, Operand::Imm(l.k));
+                }
+            }
+            self.guard_test(&l, true, self.first.nth(l.guard() + 1));
             self.next_loop();
-            return true;
         }
-        // Not as expected (a slot fused into an earlier one): the rest of
-        // this loop lowers as usual, which the limit does not change.
-        self.next_loop();
-        false
+        true
+    }
+
+    /// Jumps to `to` when the guard fails (`pass`: when it passes).
+    fn guard_test(&mut self, l: &GuardLoop, pass: bool, to: crate::buffer::Label) {
+        let (op, a) = match (l.by_pointer, pass) {
+            (false, false) => (JmpOp::Gt, l.t),
+            (false, true) => (JmpOp::Le, l.t),
+            (true, false) => (JmpOp::Ge, l.p),
+            (true, true) => (JmpOp::Lt, l.p),
+        };
+        self.m.branch_limit(op, VReg::bpf(a), to);
+    }
+
+    /// Slot `pc` of the span where the advance's `p += k` may go early:
+    /// emitted before the slot's label (nothing before it lands there) when
+    /// `find` allows the slot and no earlier slot's code holds this one's.
+    fn hoist_advance(&mut self, l: &GuardLoop, pc: usize) {
+        let allowed = (l.hoist_mask >> (pc - l.hoist_from).min(63)) & 1 == 1;
+
+        if !self.guard_hoisted && allowed && pc >= self.fused && self.waiting.is_none() {
+            let p = VReg::bpf(l.p);
+            self.m.alu(Width::W64, BinOp::Add, p, Operand::Imm(l.k));
+            self.guard_hoisted = true;
+        }
+        self.next_guard = if self.guard_hoisted {
+            l.advance
+        } else {
+            pc + 1
+        };
     }
 
     fn next_loop(&mut self) {
         self.guard_loops.remove(0);
         self.guard_armed = false;
+        self.guard_hoisted = false;
         self.next_guard = self.guard_loops.first().map_or(usize::MAX, |l| l.head);
     }
 }

@@ -4,7 +4,28 @@
 
 use super::harness::{check_emulated, check_same};
 use super::ops::{prog, reg, with_all_regs};
-use bpf_bridge::isa::{AluOp, JmpOp, Op, Size, Src, Width};
+use bpf_bridge::isa::{AluOp, JmpOp, Op, Reg, Size, Src, Width};
+
+/// `if a jop b goto +1` at width `cw`, then `r0 op= src` at `width`.
+fn jump_over(cw: Width, jop: JmpOp, a: Reg, b: Src, width: Width, op: AluOp, src: Src) -> [Op; 2] {
+    let jump = Op::Jmp {
+        width: cw,
+        op: jop,
+        dst: a,
+        src: b,
+        off: 1,
+    };
+    let dst = reg(0);
+    [
+        jump,
+        Op::Alu {
+            width,
+            op,
+            dst,
+            src,
+        },
+    ]
+}
 
 #[test]
 fn jump_over_one_alu_op() {
@@ -39,21 +60,7 @@ fn jump_over_one_alu_op() {
                         } else {
                             Src::Reg(reg(4))
                         };
-                        let body = [
-                            Op::Jmp {
-                                width: Width::W64,
-                                op: jop,
-                                dst: a,
-                                src: b,
-                                off: 1,
-                            },
-                            Op::Alu {
-                                width,
-                                op,
-                                dst: reg(0),
-                                src,
-                            },
-                        ];
+                        let body = jump_over(Width::W64, jop, a, b, width, op, src);
                         let p = prog(&with_all_regs(seed as usize, &body));
                         check_same(&p, &[]).unwrap();
                         if seed == 0 {
@@ -263,4 +270,42 @@ fn load_folded_into_compare() {
         }
     }
     assert!(n > 3000);
+}
+
+/// `if c goto +1; d += 1` (or `-= 1`), which x86_64 counts through the
+/// carry flag: every compare, at both widths, against immediates at the
+/// edges of their range and registers, the compared register sometimes
+/// the counted one.
+#[test]
+fn counting_through_the_carry() {
+    let jmp = {
+        use JmpOp::*;
+        [Eq, Ne, Gt, Ge, Lt, Le, Slt, Set]
+    };
+    let bs = [
+        Src::Imm(0),
+        Src::Imm(1),
+        Src::Imm(-1),
+        Src::Imm(i32::MIN),
+        Src::Imm(i32::MAX),
+        Src::Reg(reg(4)),
+        Src::Reg(reg(0)),
+    ];
+    let mut n = 0;
+    for op in [AluOp::Add, AluOp::Sub] {
+        for cw in [Width::W32, Width::W64] {
+            for jop in jmp {
+                for b in bs {
+                    for seed in 0..5usize {
+                        let a = reg([0, 3][seed % 2]);
+                        let body = jump_over(cw, jop, a, b, Width::W64, op, Src::Imm(1));
+                        let p = prog(&with_all_regs(seed, &body));
+                        check_same(&p, &[]).unwrap();
+                        n += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(n > 1000, "{n}");
 }

@@ -7,6 +7,7 @@ mod fused;
 mod fuzz_corpus;
 mod guard_loops;
 mod harness;
+mod inverted;
 mod loops;
 mod ops;
 mod random;

@@ -4,7 +4,7 @@
 //! so the code runs on any ARMv8.0 core.
 
 use super::asm::{Asm, Cond, Imm12, MemOp, SImm9, UImm12Scaled};
-use super::regs::{XReg, MAP, MAP16, S0, S1, S2, S3};
+use super::regs::{XReg, LIMIT, MAP, MAP16, S0, S1, S2, S3};
 use crate::abi;
 use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
@@ -398,6 +398,23 @@ impl MacroAssembler for A64Masm {
                 self.asm.cmp_rr(wide, a, b);
             }
         }
+        self.asm.bcond(cond, l);
+    }
+
+    const LOOP_LIMIT: bool = true;
+
+    fn limit_from_t0(&mut self) {
+        self.asm.mov_rr(true, LIMIT, r(VReg::T0));
+    }
+
+    fn branch_limit(&mut self, op: JmpOp, a: VReg, l: Label) {
+        self.asm.cmp_rr(true, r(a), LIMIT);
+        let cond = match op {
+            JmpOp::Gt => Cond::Hi,
+            JmpOp::Ge => Cond::Hs,
+            JmpOp::Lt => Cond::Lo,
+            _ => Cond::Ls,
+        };
         self.asm.bcond(cond, l);
     }
 

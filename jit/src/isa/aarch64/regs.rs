@@ -43,6 +43,10 @@ pub const MAP: [XReg; 14] = [
     XReg(10),
 ];
 
+/// The limit of a counted packet loop (`crate::guard_loop`), set on entry
+/// and kept through the loop: no other code uses it.
+pub const LIMIT: XReg = XReg(15);
+
 /// Backend-private scratch registers (caller-saved).
 pub const S0: XReg = XReg(11);
 pub const S1: XReg = XReg(12);

@@ -4,7 +4,7 @@
 //! zero and the signed overflow cases already match eBPF.
 
 use super::asm::{Amo, Asm, Bcc, Imm12, Iop, Rop, ShiftOp};
-use super::regs::{Xr, MAP, MAP16, S0, S1, S2, S3, S4};
+use super::regs::{Xr, LIMIT, MAP, MAP16, S0, S1, S2, S3, S4};
 use crate::abi;
 use crate::buffer::{BufferError, Label};
 use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
@@ -487,6 +487,23 @@ impl MacroAssembler for Rv64Masm {
             JmpOp::Sge => (Bcc::Ge, a, b),
             JmpOp::Slt => (Bcc::Lt, a, b),
             _ => (Bcc::Ge, b, a),
+        };
+        self.asm.branch(cc, x, y, l);
+    }
+
+    const LOOP_LIMIT: bool = true;
+
+    fn limit_from_t0(&mut self) {
+        self.asm.mv(LIMIT, r(VReg::T0));
+    }
+
+    fn branch_limit(&mut self, op: JmpOp, a: VReg, l: Label) {
+        let a = r(a);
+        let (cc, x, y) = match op {
+            JmpOp::Gt => (Bcc::Ltu, LIMIT, a),
+            JmpOp::Ge => (Bcc::Geu, a, LIMIT),
+            JmpOp::Lt => (Bcc::Ltu, a, LIMIT),
+            _ => (Bcc::Geu, LIMIT, a),
         };
         self.asm.branch(cc, x, y, l);
     }

@@ -38,6 +38,10 @@ pub const MAP: [Xr; 14] = [
     Xr(6),
 ];
 
+/// The limit of a counted packet loop (`crate::guard_loop`), set on entry
+/// and kept through the loop: a6, which no other code uses.
+pub const LIMIT: Xr = Xr(16);
+
 /// Backend-private scratch registers t2–t6.
 pub const S0: Xr = Xr(7);
 pub const S1: Xr = Xr(28);

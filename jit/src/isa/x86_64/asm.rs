@@ -50,6 +50,10 @@ impl Cond {
 pub enum Alu {
     Add,
     Or,
+    /// Add with carry.
+    Adc,
+    /// Subtract with borrow.
+    Sbb,
     And,
     Sub,
     Xor,
@@ -61,6 +65,8 @@ impl Alu {
         match self {
             Alu::Add => 0x01,
             Alu::Or => 0x09,
+            Alu::Adc => 0x11,
+            Alu::Sbb => 0x19,
             Alu::And => 0x21,
             Alu::Sub => 0x29,
             Alu::Xor => 0x31,
@@ -71,6 +77,8 @@ impl Alu {
         match self {
             Alu::Add => 0,
             Alu::Or => 1,
+            Alu::Adc => 2,
+            Alu::Sbb => 3,
             Alu::And => 4,
             Alu::Sub => 5,
             Alu::Xor => 6,

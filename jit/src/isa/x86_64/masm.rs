@@ -626,7 +626,7 @@ impl MacroAssembler for X64Masm {
     const LOOP_LIMIT: bool = true;
 
     /// The limit lives in T2 (r9).
-    fn loop_limit(&mut self, p: VReg, c: VReg, e: VReg, n: i32, k: i32) {
+    fn loop_limit(&mut self, p: VReg, c: VReg, e: VReg, n: i32, k: i32, by_pointer: bool) {
         let t0 = r(VReg::T0);
         // Iterations the counter allows, less one: n - 1 - c (wrapping),
         // which is at most n when c < n or c = u64::MAX (the add wraps to
@@ -643,14 +643,24 @@ impl MacroAssembler for X64Masm {
         self.asm.alu_ri(Alu::Add, true, T2, k);
         self.asm.alu_rr(Alu::Cmp, true, T2, r(e));
         self.asm.cmov_rr(Cond::A, true, T2, r(e));
+        if by_pointer && k > 1 {
+            // T0 is still 0.
+            self.asm.alu_ri(Alu::Sub, true, T2, k - 1);
+            self.asm.cmov_rr(Cond::B, true, T2, t0);
+        }
     }
 
-    fn branch_above_limit(&mut self, a: VReg, l: Label) {
+    fn branch_limit(&mut self, op: JmpOp, a: VReg, l: Label) {
         self.asm.alu_rr(Alu::Cmp, true, r(a), T2);
-        self.asm.jcc(Cond::A, l);
+        self.asm.jcc(Self::cond(op), l);
     }
 
     fn alu_unless(&mut self, c: Cmp, w: Width, op: Option<BinOp>, dst: VReg, src: Operand) -> bool {
+        if let (Some(x @ (BinOp::Add | BinOp::Sub)), Operand::Imm(1), true) = (op, src, w64(w)) {
+            if self.count_unless(c, x, r(dst)) {
+                return true;
+            }
+        }
         self.select(|m| m.compare(c), w, op, dst, src)
     }
 

@@ -1,6 +1,7 @@
 //! The x86_64 backend: registers, encoders and the macro-assembler.
 
 pub mod asm;
+mod carry;
 pub mod masm;
 pub mod regs;
 

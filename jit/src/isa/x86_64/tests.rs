@@ -28,6 +28,12 @@ fn encodings() {
     let m = |base, disp| Mem { base, disp };
     check(|a| a.alu_rr(Alu::Add, true, G::RAX, G::R15), "add rax,r15");
     check(|a| a.alu_rr(Alu::Sub, false, G::R8, G::RDI), "sub r8d,edi");
+    check(|a| a.alu_rr(Alu::Adc, true, G::RAX, G::R10), "adc rax,r10");
+    check(|a| a.alu_ri(Alu::Adc, true, G::R13, 0), "adc r13,0");
+    check(
+        |a| a.alu_ri(Alu::Sbb, true, G::RBX, -1),
+        "sbb rbx,0FFFFFFFFFFFFFFFFh",
+    );
     check(
         |a| a.alu_ri(Alu::Xor, true, G::RBX, -1),
         "xor rbx,0FFFFFFFFFFFFFFFFh",
