@@ -81,7 +81,6 @@ impl<'m, 'a> Gen<'m, 'a> {
     /// exit: pending error exits piled up in long paths and exceeded its
     /// 8,192 pending branches.
     pub(crate) fn clamp(&mut self, v: V, lo: i64, hi: i64) {
-        let err = self.err;
         let within = |g: &mut Self, op: JmpOp, k: i64| {
             let b = g.src_of(Opnd::Imm(k));
             let ok = g.label();
@@ -91,7 +90,7 @@ impl<'m, 'a> Gen<'m, 'a> {
                 b,
                 target: ok,
             });
-            g.emit(VOp::Ja { target: err });
+            g.fail();
             g.place(ok);
         };
         if lo == 0 {

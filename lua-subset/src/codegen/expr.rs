@@ -157,18 +157,11 @@ impl<'m, 'a> Gen<'m, 'a> {
             Val::K(Konst::Int(i)) => Opnd::Imm(i),
             Val::Int(r) => Opnd::Reg(r),
             Val::Dyn(t, p) => {
-                let err = self.err;
-                self.emit(VOp::Jmp {
-                    op: JmpOp::Ne,
-                    a: t,
-                    b: VSrc::Imm(TAG_INT),
-                    target: err,
-                });
+                self.fail_if(JmpOp::Ne, t, VSrc::Imm(TAG_INT));
                 Opnd::Reg(p)
             }
             _ => {
-                let err = self.err;
-                self.emit(VOp::Ja { target: err });
+                self.fail();
                 Opnd::Imm(0)
             }
         }
@@ -623,13 +616,7 @@ impl<'m, 'a> Gen<'m, 'a> {
 
     fn eval_map_int(&mut self, map: usize, key: &Expr<'a>) -> Opnd {
         if let Some(p) = self.hinted(map, key) {
-            let err = self.err;
-            self.emit(VOp::Jmp {
-                op: JmpOp::Eq,
-                a: p,
-                b: VSrc::Imm(0),
-                target: err,
-            });
+            self.fail_if(JmpOp::Eq, p, VSrc::Imm(0));
             return Opnd::Reg(self.map_value(map, p));
         }
         let k = self.eval(key);

@@ -274,19 +274,13 @@ impl<'m, 'a> Gen<'m, 'a> {
         } else {
             self.uses_counter_budget = true;
             let c = self.new_v();
-            let err = self.err;
             self.emit(VOp::Load {
                 size: Size::DW,
                 dst: c,
                 base: FP,
                 off: BUDGET_OFF,
             });
-            self.emit(VOp::Jmp {
-                op: bpf_bridge::isa::JmpOp::Eq,
-                a: c,
-                b: VSrc::Imm(0),
-                target: err,
-            });
+            self.fail_if(bpf_bridge::isa::JmpOp::Eq, c, VSrc::Imm(0));
             self.emit(VOp::Alu {
                 op: AluOp::Sub,
                 dst: c,

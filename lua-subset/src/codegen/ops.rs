@@ -21,24 +21,29 @@ impl<'m, 'a> Gen<'m, 'a> {
         self.emit(VOp::Alu { op, dst, src });
     }
 
+    /// Ends the filter with a runtime error (verdict 0) when `a op b`.
+    pub(crate) fn fail_if(&mut self, op: JmpOp, a: V, b: VSrc) {
+        let target = self.err;
+        self.emit(VOp::Jmp { op, a, b, target });
+    }
+
+    /// Ends the filter with a runtime error (verdict 0).
+    pub(crate) fn fail(&mut self) {
+        let target = self.err;
+        self.emit(VOp::Ja { target });
+    }
+
     /// Lua `//` and `%` (floored; by zero is a runtime error).
     pub(crate) fn divmod(&mut self, is_mod: bool, a: Opnd, b: Opnd) -> Opnd {
         match b {
             Opnd::Imm(0) => {
-                let err = self.err;
-                self.emit(VOp::Ja { target: err });
+                self.fail();
                 Opnd::Imm(0)
             }
             Opnd::Imm(d) => Opnd::Reg(self.divmod_const(is_mod, a, d)),
             Opnd::Reg(br) => {
                 let ar = self.reg_of(a);
-                let err = self.err;
-                self.emit(VOp::Jmp {
-                    op: JmpOp::Eq,
-                    a: br,
-                    b: VSrc::Imm(0),
-                    target: err,
-                });
+                self.fail_if(JmpOp::Eq, br, VSrc::Imm(0));
                 Opnd::Reg(self.floored(is_mod, ar, b))
             }
         }
@@ -200,13 +205,12 @@ impl<'m, 'a> Gen<'m, 'a> {
             _ => Size::W,
         };
         let r = self.new_v();
-        let err = self.err;
         let (data, data_end) = (self.data, self.data_end);
         match off {
             Opnd::Imm(k) => {
                 let end = k.saturating_add(size as i64);
                 if k < 0 || end > MAX_PKT_END {
-                    self.emit(VOp::Ja { target: err });
+                    self.fail();
                     self.mov_imm(r, 0);
                     return r;
                 }
@@ -232,24 +236,14 @@ impl<'m, 'a> Gen<'m, 'a> {
             }
             Opnd::Reg(o) => {
                 // Unsigned: negative offsets fail too.
-                self.emit(VOp::Jmp {
-                    op: JmpOp::Gt,
-                    a: o,
-                    b: VSrc::Imm((MAX_PKT_END - size as i64) as i32),
-                    target: err,
-                });
+                self.fail_if(JmpOp::Gt, o, VSrc::Imm((MAX_PKT_END - size as i64) as i32));
                 let p = self.new_v();
                 self.mov(p, data);
                 self.alu(AluOp::Add, p, VSrc::Reg(o));
                 let t = self.new_v();
                 self.mov(t, p);
                 self.alu(AluOp::Add, t, VSrc::Imm(size as i32));
-                self.emit(VOp::Jmp {
-                    op: JmpOp::Gt,
-                    a: t,
-                    b: VSrc::Reg(data_end),
-                    target: err,
-                });
+                self.fail_if(JmpOp::Gt, t, VSrc::Reg(data_end));
                 self.emit(VOp::Load {
                     size: sz,
                     dst: r,
@@ -357,13 +351,7 @@ impl<'m, 'a> Gen<'m, 'a> {
     /// `m[k]` where nil would be a runtime error anyway (an arithmetic operand).
     pub(crate) fn map_get_int(&mut self, map: usize, key: Opnd) -> Opnd {
         let p = self.map_lookup_ptr(map, key);
-        let err = self.err;
-        self.emit(VOp::Jmp {
-            op: JmpOp::Eq,
-            a: p,
-            b: VSrc::Imm(0),
-            target: err,
-        });
+        self.fail_if(JmpOp::Eq, p, VSrc::Imm(0));
         Opnd::Reg(self.map_value(map, p))
     }
 
@@ -382,8 +370,7 @@ impl<'m, 'a> Gen<'m, 'a> {
 
     fn map_delete(&mut self, map: usize, key: Opnd) {
         if self.m.maps.get(map).map(|d| d.kind) == Some(MapType::Array) {
-            let err = self.err;
-            self.emit(VOp::Ja { target: err });
+            self.fail();
             return;
         }
         self.key_args(map, key);
@@ -425,12 +412,11 @@ impl<'m, 'a> Gen<'m, 'a> {
 
     /// `m[k] = v` (nil deletes from a hash map; errors on an array).
     pub(crate) fn map_store(&mut self, map: usize, key: Opnd, v: Val) {
-        let err = self.err;
         match v {
             Val::K(Konst::Int(i)) => self.map_update(map, key, Opnd::Imm(i)),
             Val::Int(r) => self.map_update(map, key, Opnd::Reg(r)),
             Val::K(Konst::Nil) => self.map_delete(map, key),
-            Val::K(Konst::Bool(_)) | Val::Bool(_) | Val::Pkt => self.emit(VOp::Ja { target: err }),
+            Val::K(Konst::Bool(_)) | Val::Bool(_) | Val::Pkt => self.fail(),
             Val::Dyn(t, p) => {
                 let upd = self.label();
                 let del = self.label();
@@ -447,7 +433,7 @@ impl<'m, 'a> Gen<'m, 'a> {
                     b: VSrc::Imm(TAG_NIL),
                     target: del,
                 });
-                self.emit(VOp::Ja { target: err });
+                self.fail();
                 self.place(upd);
                 self.map_update(map, key, Opnd::Reg(p));
                 self.emit(VOp::Ja { target: done });

@@ -132,19 +132,14 @@ impl<'m, 'a> Gen<'m, 'a> {
             return;
         }
         let t = self.new_v();
-        let (data, data_end, err) = (self.data, self.data_end, self.err);
+        let (data, data_end) = (self.data, self.data_end);
         self.mov(t, data);
         self.emit(VOp::Alu {
             op: AluOp::Add,
             dst: t,
             src: VSrc::Imm(need as i32),
         });
-        self.emit(VOp::Jmp {
-            op: JmpOp::Gt,
-            a: t,
-            b: VSrc::Reg(data_end),
-            target: err,
-        });
+        self.fail_if(JmpOp::Gt, t, VSrc::Reg(data_end));
         self.checked = need;
     }
 
