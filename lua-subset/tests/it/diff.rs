@@ -1,8 +1,13 @@
-//! Differential tests: the compiled program (on the test executor) against
-//! the oracle (real Lua 5.4), verdicts and maps, packet by packet.
+//! Differential tests: the compiled program against the oracle (real Lua
+//! 5.4) on the interpreter, and the interpreter against the native JIT in
+//! both modes, verdicts (or faults) and maps, packet by packet.
 
 use bpf_bridge::engine::Engine;
 use bpf_bridge::interp::{InterpEngine, Mode};
+use bpf_bridge::program::Program;
+use jit::engine::JitEngine;
+use jit::exec_mem::ExecPool;
+use jit::{Arch, Options};
 use lua_subset::oracle::Oracle;
 use lua_subset::{compile, CompileOptions, Cpu};
 
@@ -25,8 +30,10 @@ pub fn packets() -> Vec<Vec<u8>> {
     out
 }
 
-/// Runs `src` on the interpreter and on the oracle over `pkts`; panics with
-/// context on any difference in verdicts or maps.
+/// Runs `src` on the interpreter and on the oracle over `pkts`, and the
+/// interpreter against the host's JIT (checked, and verified with our
+/// verifier's facts); panics with context on any difference in verdicts,
+/// faults or maps.
 #[track_caller]
 pub fn check(name: &str, src: &str, pkts: &[Vec<u8>]) {
     for cpu in [Cpu::V4, Cpu::V3] {
@@ -35,6 +42,7 @@ pub fn check(name: &str, src: &str, pkts: &[Vec<u8>]) {
             ..Default::default()
         };
         let prog = compile(name, src, &opts).unwrap_or_else(|d| panic!("{name}: {}", d.render()));
+        jit_agrees(&format!("{name} ({cpu:?})"), &prog, pkts);
         let mut eng =
             InterpEngine::new(&prog, Mode::Checked).unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut oracle = Oracle::new(name, src).unwrap_or_else(|e| panic!("{name}: oracle: {e}"));
@@ -68,6 +76,43 @@ pub fn check(name: &str, src: &str, pkts: &[Vec<u8>]) {
             }
             panic!("{name} ({cpu:?}): maps differ: {}", diffs.join("; "));
         }
+    }
+}
+
+/// The interpreter (checked) against the native JIT in checked and in
+/// verified mode on every packet: the same verdict or the same fault, and
+/// the same maps at the end. Where the host has no JIT backend, says so.
+#[track_caller]
+fn jit_agrees(name: &str, prog: &Program, pkts: &[Vec<u8>]) {
+    let Some(arch) = Arch::host() else {
+        println!("skipped JIT comparison: no backend for this host");
+        return;
+    };
+    // Verified mode needs the verifier's facts; a program it finds too
+    // complex (some v3 programs, whose loops count a budget) runs checked only.
+    let verified = bpf_bridge::verifier::verify(prog).ok();
+    let pool = ExecPool::new();
+    let verified_facts = verified.as_ref().map(|v| Some(&v.facts));
+    for facts in std::iter::once(None).chain(verified_facts) {
+        let mode = if facts.is_some() {
+            "verified"
+        } else {
+            "checked"
+        };
+        let mut interp = InterpEngine::new(prog, Mode::Checked).unwrap();
+        let mut jit = JitEngine::new(prog, facts, arch, Options::for_host(), &pool)
+            .unwrap_or_else(|e| panic!("{name}: JIT ({mode}): {e}"));
+        for (i, p) in pkts.iter().enumerate() {
+            let want = interp.run_packet(&mut p.clone());
+            let got = jit.run_packet(&mut p.clone());
+            assert_eq!(
+                got,
+                want,
+                "{name}: packet {i}: JIT ({mode}) against the interpreter\n{}",
+                lua_subset::listing::listing(prog)
+            );
+        }
+        assert_eq!(jit.maps(), interp.maps(), "{name}: JIT ({mode}): maps");
     }
 }
 
