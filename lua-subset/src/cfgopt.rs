@@ -32,6 +32,8 @@ pub(crate) struct Scratch {
     pub keep: Vec<bool>,
     /// Positions to visit, or to drop.
     pub work: Vec<u32>,
+    /// Labels met on a walk.
+    pub labels: Vec<Label>,
     /// Code being rebuilt.
     out: Vec<VInsn>,
     /// Jumps given a new target.
@@ -50,12 +52,13 @@ impl Scratch {
             nlabels,
             label_at: Vec::with_capacity(nlabels + 4),
             named: Vec::with_capacity(nlabels + 4),
-            back: Vec::new(),
+            back: Vec::with_capacity(nlabels + 4),
             keep: Vec::with_capacity(len),
-            work: Vec::new(),
+            work: Vec::with_capacity(len / 4 + 4),
+            labels: Vec::with_capacity(16),
             out: Vec::new(),
-            retarget: Vec::new(),
-            tails: Vec::new(),
+            retarget: Vec::with_capacity(nlabels + 4),
+            tails: Vec::with_capacity(16),
             indexed: false,
         }
     }
@@ -99,8 +102,8 @@ fn merge_exit_tails(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
         return false;
     }
     // Kept runs; for each merged run: (its suffix start, kept insn index).
-    let mut kept: Vec<(usize, usize)> = Vec::new();
-    let mut merges: Vec<(usize, usize, usize)> = Vec::new();
+    let mut kept: Vec<(usize, usize)> = Vec::with_capacity(tails.len());
+    let mut merges: Vec<(usize, usize, usize)> = Vec::with_capacity(tails.len());
     for &(s, e) in tails.iter().rev() {
         let best = kept
             .iter()
@@ -121,7 +124,7 @@ fn merge_exit_tails(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
         return false;
     }
     // A label before each shared suffix start, then the copies become jumps.
-    let mut at: Vec<(usize, Label)> = Vec::new();
+    let mut at: Vec<(usize, Label)> = Vec::with_capacity(merges.len());
     // Merged runs come last first: reversed, by increasing position.
     let mut jump_from: Vec<(usize, usize, Label)> = Vec::with_capacity(merges.len());
     for &(ms, me, target) in merges.iter().rev() {
@@ -137,13 +140,36 @@ fn merge_exit_tails(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
         jump_from.push((ms, me, l));
     }
     at.sort_unstable_by_key(|&(p, _)| p);
+    // The labels already placed move by the labels inserted at or before
+    // them, less the instructions the merged copies drop before them (no
+    // label stands inside a run, so none is dropped).
+    for p in s.label_at.iter_mut().filter(|p| **p != NOWHERE) {
+        let old = *p as usize;
+        let added = at.iter().take_while(|&&(q, _)| q <= old).count();
+        let dropped: usize = jump_from
+            .iter()
+            .take_while(|&&(ms, _, _)| ms < old)
+            .map(|&(ms, me, _)| me - ms)
+            .sum();
+        *p = (old + added - dropped) as u32;
+    }
+    s.label_at.resize(s.nlabels, NOWHERE);
+    // The runs between insertions and merged copies move whole.
     let out = &mut s.out;
     out.clear();
     out.reserve(code.len());
-    s.label_at.resize(s.nlabels, NOWHERE);
     let (mut next_at, mut next_jump) = (at.iter().peekable(), jump_from.iter().peekable());
     let mut i = 0;
-    while i < code.len() {
+    loop {
+        let event = next_at
+            .peek()
+            .map_or(code.len(), |&&(p, _)| p)
+            .min(next_jump.peek().map_or(code.len(), |&&(ms, _, _)| ms));
+        out.extend_from_slice(&code[i..event]);
+        i = event;
+        if i == code.len() {
+            break;
+        }
         if let Some(&(_, l)) = next_at.next_if(|(p, _)| *p == i) {
             s.label_at[l.0 as usize] = out.len() as u32;
             out.push(VInsn {
@@ -157,13 +183,7 @@ fn merge_exit_tails(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
                 span: code[i].span,
             });
             i = me + 1;
-            continue;
         }
-        if let VOp::Label(l) = code[i].op {
-            s.label_at[l.0 as usize] = out.len() as u32;
-        }
-        out.push(code[i]);
-        i += 1;
     }
     std::mem::swap(code, out);
     true

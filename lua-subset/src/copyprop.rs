@@ -17,22 +17,16 @@ use bpf_bridge::isa::AluOp;
 /// Renames and removes the copies into variables `in_reg` accepts (those
 /// the register allocator kept in a register: computing a spilled variable in
 /// place costs a reload and a store per instruction); whether anything changed.
-pub(crate) fn run(code: &mut Vec<VInsn>, nregs: u32, in_reg: impl Fn(V) -> bool) -> bool {
-    // First and last instruction mentioning each register below `nregs`
-    // (the code names no other).
-    let n = nregs as usize;
-    let mut first: Vec<usize> = vec![usize::MAX; n];
-    let mut last: Vec<usize> = vec![0; n];
-    for (i, ins) in code.iter().enumerate() {
-        let mut mention = |v: V| {
-            if let (Some(f), Some(l)) = (first.get_mut(v.0 as usize), last.get_mut(v.0 as usize)) {
-                *f = (*f).min(i);
-                *l = i;
-            }
-        };
-        ins.op.each_use(&mut mention);
-        ins.op.each_def(&mut mention);
-    }
+///
+/// `first` and `last` hold the positions of the first and last mention of
+/// each virtual register (as [`crate::regalloc::Allocation`] has them:
+/// instruction `i` at `2i` and `2i + 1`).
+pub(crate) fn run(
+    code: &mut Vec<VInsn>,
+    first: &mut [u32],
+    last: &[u32],
+    in_reg: impl Fn(V) -> bool,
+) -> bool {
     let mut changed = false;
     for j in 0..code.len() {
         let VOp::Alu {
@@ -43,13 +37,23 @@ pub(crate) fn run(code: &mut Vec<VInsn>, nregs: u32, in_reg: impl Fn(V) -> bool)
         else {
             continue;
         };
-        if x == t || x.is_phys() || t.is_phys() || last[t.0 as usize] != j || !in_reg(x) {
+        if x == t
+            || x.is_phys()
+            || t.is_phys()
+            || last.get(t.0 as usize).map(|&p| p / 2) != Some(j as u32)
+            || !in_reg(x)
+        {
             continue;
         }
-        let i = first[t.0 as usize];
+        let i = (first[t.0 as usize] / 2) as usize;
         // `x` already lives from `i` (or earlier) to `j`: its register is
         // free of other values there, so the allocation stays valid.
-        if i >= j || first[x.0 as usize] > i || !defines_only(code[i].op, t) {
+        if i >= j
+            || first
+                .get(x.0 as usize)
+                .is_none_or(|&f| (f / 2) as usize > i)
+            || !defines_only(code[i].op, t)
+        {
             continue;
         }
         // Straight line strictly inside, without `x`.
@@ -70,7 +74,7 @@ pub(crate) fn run(code: &mut Vec<VInsn>, nregs: u32, in_reg: impl Fn(V) -> bool)
         // `t` is gone; `x` is now mentioned from `i` on (its first mention
         // can only move earlier, which later candidates check against).
         let xn = x.0 as usize;
-        first[xn] = first[xn].min(i);
+        first[xn] = first[xn].min(2 * i as u32);
     }
     if !changed {
         return false;
@@ -158,6 +162,13 @@ mod tests {
             dst: V(dst),
             src,
         })
+    }
+
+    /// [`super::run`] with the mentions the register allocator finds.
+    fn run(code: &mut Vec<VInsn>, nregs: u32, in_reg: impl Fn(V) -> bool) -> bool {
+        let alloc = crate::regalloc::allocate(code, nregs, -8).expect("allocates");
+        let mut first = alloc.first;
+        super::run(code, &mut first, &alloc.last, in_reg)
     }
 
     fn ops(code: &[VInsn]) -> Vec<VOp> {

@@ -63,45 +63,46 @@ fn remove_dead(code: &mut Vec<VInsn>, s: &mut crate::cfgopt::Scratch) -> bool {
         }
     }
     // Decided backwards on the reachable code: a jump goes when a label it
-    // names stands between it and the next kept instruction.
-    let mut next_real = n;
+    // names stands between it and the next kept instruction (the kept labels
+    // since that instruction are listed).
+    let labels_after = &mut s.labels;
+    labels_after.clear();
     let mut removed = false;
-    for i in (0..n).rev() {
-        if !reach[i] {
+    for (ins, r) in code.iter().zip(reach.iter_mut()).rev() {
+        if !*r {
             removed = true;
             continue;
         }
-        match code[i].op {
+        match ins.op {
             VOp::Label(l) => {
-                if !named[l.0 as usize] {
-                    reach[i] = false;
+                if named[l.0 as usize] {
+                    labels_after.push(l);
+                } else {
+                    *r = false;
                     removed = true;
                 }
             }
             op => {
                 if let Some(t) = op.target() {
-                    if !matches!(op, VOp::MayGoto { .. })
-                        && code[i + 1..next_real]
-                            .iter()
-                            .zip(&reach[i + 1..next_real])
-                            .any(|(ins, &r)| r && ins.op == VOp::Label(t))
-                    {
-                        reach[i] = false;
+                    if !matches!(op, VOp::MayGoto { .. }) && labels_after.contains(&t) {
+                        *r = false;
                         removed = true;
                         continue;
                     }
                 }
-                next_real = i;
+                labels_after.clear();
             }
         }
     }
     if removed {
-        let mut w = 0;
-        for r in 0..n {
-            if reach[r] {
-                code[w] = code[r];
-                w += 1;
-            }
+        // The kept runs move down whole.
+        let (mut w, mut r) = (0, 0);
+        while r < n {
+            let start = r + reach[r..].iter().position(|&k| k).unwrap_or(n - r);
+            let end = start + reach[start..].iter().position(|&k| !k).unwrap_or(n - start);
+            code.copy_within(start..end, w);
+            w += end - start;
+            r = end;
         }
         code.truncate(w);
     }
@@ -197,18 +198,22 @@ pub fn lower_to_ops(
     spill_base: i16,
     source: &str,
 ) -> Result<(Vec<Op>, Vec<LineInfo>), (Span, String)> {
-    let alloc = regalloc::allocate(code, nregs, spill_base).map_err(|m| (Span::default(), m))?;
-    crate::copyprop::run(code, nregs, |x| matches!(alloc.loc(x), Loc::Reg(_)));
+    let mut alloc =
+        regalloc::allocate(code, nregs, spill_base).map_err(|m| (Span::default(), m))?;
+    let mut first = std::mem::take(&mut alloc.first);
+    crate::copyprop::run(code, &mut first, &alloc.last, |x| {
+        matches!(alloc.loc(x), Loc::Reg(_))
+    });
     let code: &[VInsn] = code;
     let loc = |v: V| -> Loc { alloc.loc(v) };
     let mut out = Out {
         ops: Vec::with_capacity(code.len() + code.len() / 4),
-        lines: Vec::new(),
+        lines: Vec::with_capacity(code.len() / 2 + 4),
         span: Span::default(),
         index: LineIndex::new(source),
         last: None,
-        pos: Vec::new(),
-        jumps: Vec::new(),
+        pos: Vec::with_capacity(code.len() / 4 + 4),
+        jumps: Vec::with_capacity(code.len() / 4 + 4),
     };
     for ins in code {
         out.span = ins.span;

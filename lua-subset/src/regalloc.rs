@@ -128,6 +128,11 @@ pub struct Allocation {
     pub locs: Vec<Option<Loc>>,
     /// Lowest spill offset used (0 when nothing spilled).
     pub min_offset: i16,
+    /// Positions of the first and last mention of each virtual register
+    /// (`2i` read by instruction `i`, `2i + 1` written; `u32::MAX` and 0
+    /// for those never named), for [`crate::copyprop`].
+    pub(crate) first: Vec<u32>,
+    pub(crate) last: Vec<u32>,
 }
 
 impl Allocation {
@@ -150,22 +155,55 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     let n = nregs as usize;
     let g = cfg(code);
     let nb = g.blocks.len();
-    // Block-level use/def, then live-in/out to a fixed point.
+    // One forward pass: block-level use/def; the first and last instruction
+    // naming each virtual register, and its interval's hull over them
+    // (reads at `2i`, writes at `2i + 1`); move hints: `mov d, s` where s
+    // dies there prefers s's register (the first such move of `d` counts).
     let mut buse = BlockSets::new(nb, n);
     let mut bdef = BlockSets::new(nb, n);
+    let mut lo = vec![u32::MAX; n];
+    let mut hi = vec![0u32; n];
+    let mut hints: Vec<u32> = vec![NONE; n];
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
         let (buse, bdef) = (buse.of_mut(b), bdef.of_mut(b));
-        for ins in &code[s..=e] {
+        for (i, ins) in code[s..=e].iter().enumerate() {
+            let i = (s + i) as u32;
+            let mut mention = |v: u32, p: u32| {
+                if v >= FIRST_VIRT && v < nregs {
+                    let v = v as usize;
+                    // Positions only grow along the pass.
+                    if lo[v] == u32::MAX {
+                        lo[v] = p;
+                    }
+                    hi[v] = p;
+                }
+            };
             ins.op.each_use(|u| {
                 if u.0 < nregs && !get(bdef, u.0) {
                     set(buse, u.0);
                 }
+                mention(u.0, 2 * i);
             });
             ins.op.each_def(|d| {
                 if d.0 < nregs {
                     set(bdef, d.0);
                 }
+                mention(d.0, 2 * i + 1);
             });
+            if let VOp::Alu {
+                op: bpf_bridge::isa::AluOp::Mov,
+                dst,
+                src: VSrc::Reg(s),
+            } = ins.op
+            {
+                if dst.0 >= FIRST_VIRT
+                    && dst.0 < nregs
+                    && s.0 >= FIRST_VIRT
+                    && hints[dst.0 as usize] == NONE
+                {
+                    hints[dst.0 as usize] = s.0;
+                }
+            }
         }
     }
     let words = buse.words;
@@ -191,9 +229,9 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             }
         }
     }
-    // Interval hulls for virtual registers; exact segments for fixed ones.
-    let mut lo = vec![u32::MAX; n];
-    let mut hi = vec![0u32; n];
+    let (first, last) = (lo.clone(), hi.clone());
+    // Exact segments for fixed registers, walking back; virtual registers'
+    // hulls grow to the block ends they are live across.
     let mut fixed: [Vec<(u32, u32)>; FIXED as usize] =
         std::array::from_fn(|_| Vec::with_capacity(16));
     let touch = |lo: &mut Vec<u32>, hi: &mut Vec<u32>, v: u32, p: u32| {
@@ -201,8 +239,6 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
         lo[v] = lo[v].min(p);
         hi[v] = hi[v].max(p);
     };
-    // Virtual registers: the hull of their mentions and of the block ends
-    // they are live across. Fixed ones: each segment, walking back.
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
         let mut open: [Option<u32>; FIXED as usize] = [None; FIXED as usize];
         let end_pos = 2 * e as u32 + 1;
@@ -217,17 +253,13 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             let op = code[i].op;
             let (up, dp) = (2 * i as u32, 2 * i as u32 + 1);
             op.each_def(|d| {
-                if d.0 >= FIRST_VIRT {
-                    touch(&mut lo, &mut hi, d.0, dp);
-                } else if d.0 < FIXED {
+                if d.0 < FIXED {
                     let end = open[d.0 as usize].take().unwrap_or(dp);
                     fixed[d.0 as usize].push((dp, end));
                 }
             });
             op.each_use(|u| {
-                if u.0 >= FIRST_VIRT {
-                    touch(&mut lo, &mut hi, u.0, up);
-                } else if u.0 < FIXED && open[u.0 as usize].is_none() {
+                if u.0 < FIXED && open[u.0 as usize].is_none() {
                     open[u.0 as usize] = Some(up);
                 }
             });
@@ -256,21 +288,6 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
             }),
     );
     intervals.sort_unstable_by_key(|iv| (iv.start, iv.v));
-    // Move hints: `mov d, s` where s dies there prefers s's register (the
-    // first such move of `d` counts).
-    let mut hints: Vec<u32> = vec![NONE; n];
-    for ins in code {
-        if let VOp::Alu {
-            op: bpf_bridge::isa::AluOp::Mov,
-            dst,
-            src: VSrc::Reg(s),
-        } = ins.op
-        {
-            if dst.0 >= FIRST_VIRT && s.0 >= FIRST_VIRT && hints[dst.0 as usize] == NONE {
-                hints[dst.0 as usize] = s.0;
-            }
-        }
-    }
     let conflicts_fixed = |r: u8, s: u32, e: u32| -> bool {
         (r as u32) < FIXED && fixed[r as usize].iter().any(|&(a, b)| a <= e && s <= b)
     };
@@ -348,5 +365,7 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     Ok(Allocation {
         locs,
         min_offset: lowest,
+        first,
+        last,
     })
 }

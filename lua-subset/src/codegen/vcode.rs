@@ -38,7 +38,11 @@ pub enum VSrc {
 pub struct Label(pub u32);
 
 /// One virtual instruction (64-bit ALU throughout).
+// An explicit tag byte: every pass matches on the kind of each instruction,
+// and a plain tag decodes in one compare where a niche-packed one needs a
+// subtract and a conditional move first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum VOp {
     Alu {
         op: AluOp,
