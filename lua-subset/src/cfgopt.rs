@@ -264,6 +264,13 @@ fn known_branches(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
 /// (`mentions` counts the instructions naming each virtual register).
 /// Returns `(data, data_end, k)`.
 fn packet_check(code: &[VInsn], i: usize, mentions: &[u32]) -> Option<(V, V, i32)> {
+    let (t, data, end, k) = check_shape(code, i)?;
+    (!t.is_phys() && mentions.get(t.0 as usize) == Some(&3)).then_some((data, end, k))
+}
+
+/// [`packet_check`]'s instructions at `i`, however often `t` is named:
+/// `(t, data, data_end, k)`.
+fn check_shape(code: &[VInsn], i: usize) -> Option<(V, V, V, i32)> {
     // The first instruction rules out nearly every position: test it alone.
     let VOp::Alu {
         op: AluOp::Mov,
@@ -273,9 +280,6 @@ fn packet_check(code: &[VInsn], i: usize, mentions: &[u32]) -> Option<(V, V, i32
     else {
         return None;
     };
-    if t.is_phys() || mentions.get(t.0 as usize) != Some(&3) {
-        return None;
-    }
     match (code.get(i + 1)?.op, code.get(i + 2)?.op) {
         (
             VOp::Alu {
@@ -289,16 +293,14 @@ fn packet_check(code: &[VInsn], i: usize, mentions: &[u32]) -> Option<(V, V, i32
                 b: VSrc::Reg(end),
                 ..
             },
-        ) if t == t2 && t == t3 => Some((data, end, k)),
+        ) if t == t2 && t == t3 => Some((t, data, end, k)),
         _ => None,
     }
 }
 
-/// How many instructions name each virtual register (`mentions[v]`, for
-/// `v` below `nregs`; physical registers are not counted).
-fn count_mentions(code: &[VInsn], nregs: u32, mentions: &mut Vec<u32>) {
-    mentions.clear();
-    mentions.resize(nregs as usize, 0);
+/// Counts `op`'s virtual registers in `mentions` (each distinct one once:
+/// `t += t` mentions `t` once; physical registers are not counted).
+fn count_mentions(op: VOp, mentions: &mut [u32]) {
     let mut count = |v: V| {
         if !v.is_phys() {
             if let Some(m) = mentions.get_mut(v.0 as usize) {
@@ -306,7 +308,6 @@ fn count_mentions(code: &[VInsn], nregs: u32, mentions: &mut Vec<u32>) {
             }
         }
     };
-    // Each distinct register of an instruction once: `t += t` mentions `t` once.
     let mut pair = |a: V, b: VSrc| {
         count(a);
         if let VSrc::Reg(r) = b {
@@ -315,18 +316,15 @@ fn count_mentions(code: &[VInsn], nregs: u32, mentions: &mut Vec<u32>) {
             }
         }
     };
-    for ins in code {
-        match ins.op {
-            VOp::Alu { dst, src, .. } => pair(dst, src),
-            VOp::Load { dst, base, .. } => pair(dst, VSrc::Reg(base)),
-            VOp::Store { base, src, .. } => pair(base, src),
-            VOp::Jmp { a, b, .. } => pair(a, b),
-            VOp::Neg { dst } | VOp::Be { dst, .. } => pair(dst, VSrc::Imm(0)),
-            VOp::LoadImm { dst, .. } | VOp::LoadMap { dst, .. } => pair(dst, VSrc::Imm(0)),
-            // Calls and exits name physical registers only.
-            VOp::Call { .. } | VOp::Exit | VOp::Ja { .. } | VOp::MayGoto { .. } | VOp::Label(_) => {
-            }
-        }
+    match op {
+        VOp::Alu { dst, src, .. } => pair(dst, src),
+        VOp::Load { dst, base, .. } => pair(dst, VSrc::Reg(base)),
+        VOp::Store { base, src, .. } => pair(base, src),
+        VOp::Jmp { a, b, .. } => pair(a, b),
+        VOp::Neg { dst } | VOp::Be { dst, .. } => pair(dst, VSrc::Imm(0)),
+        VOp::LoadImm { dst, .. } | VOp::LoadMap { dst, .. } => pair(dst, VSrc::Imm(0)),
+        // Calls and exits name physical registers only.
+        VOp::Call { .. } | VOp::Exit | VOp::Ja { .. } | VOp::MayGoto { .. } | VOp::Label(_) => {}
     }
 }
 
@@ -337,18 +335,21 @@ fn count_mentions(code: &[VInsn], nregs: u32, mentions: &mut Vec<u32>) {
 /// cannot touch the packet (map lookup, update, delete) keep the facts.
 /// Run once, after the other clean-ups (it creates no work for them).
 pub(crate) fn proven_packet_checks(code: &mut Vec<VInsn>, s: &mut Scratch, nregs: u32) -> bool {
-    let mut mentions = Vec::new();
-    count_mentions(code, nregs, &mut mentions);
-    // The (data, data_end) pair of the first check; both must never change
-    // after their definitions at entry, which precede the first check. In
-    // the same pass: labels some jump reaches from below (or from itself).
+    // One pass counts every virtual register's mentions (which the first
+    // check's temporary needs), notes the positions shaped like a check, the
+    // last write of each register, and the labels some jump reaches from
+    // below (or from itself).
+    let n = nregs as usize;
+    let mut mentions = vec![0u32; n];
+    let mut last_write = vec![NOWHERE; n.max(FIRST_VIRT as usize)];
+    let shaped = &mut s.work;
+    shaped.clear();
     let seen = &mut s.named;
     seen.clear();
     seen.resize(s.nlabels, false);
     let from_below = &mut s.back;
     from_below.clear();
     from_below.resize(s.nlabels, false);
-    let mut found: Option<(usize, V, V)> = None;
     for i in 0..code.len() {
         let op = code[i].op;
         match op {
@@ -361,21 +362,39 @@ pub(crate) fn proven_packet_checks(code: &mut Vec<VInsn>, s: &mut Scratch, nregs
                 }
             }
         }
-        if found.is_none() {
-            if let Some((data, end, _)) = packet_check(code, i, &mentions) {
-                found = Some((i, data, end));
+        count_mentions(op, &mut mentions);
+        if matches!(
+            op,
+            VOp::Alu {
+                op: AluOp::Mov,
+                src: VSrc::Reg(_),
+                ..
             }
+        ) && check_shape(code, i).is_some()
+        {
+            shaped.push(i as u32);
         }
-        if let Some((_, data, end)) = found {
-            let w = written(op);
-            if w.contains(&data.0) || w.contains(&end.0) {
-                return false;
+        for r in written(op) {
+            if let Some(w) = last_write.get_mut(r as usize) {
+                *w = i as u32;
             }
         }
     }
-    let Some((first, data, end)) = found else {
+    // The (data, data_end) pair of the first check; both must never change
+    // after their definitions at entry, which precede the first check.
+    let Some((first, data, end)) = shaped.iter().find_map(|&i| {
+        packet_check(code, i as usize, &mentions).map(|(d, e, _)| (i as usize, d, e))
+    }) else {
         return false;
     };
+    let written_after = |v: V| {
+        last_write
+            .get(v.0 as usize)
+            .is_some_and(|&w| w != NOWHERE && w as usize >= first)
+    };
+    if written_after(data) || written_after(end) {
+        return false;
+    }
     let meet = |a: Option<i64>, b: Option<i64>| match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, None) | (None, x) => x,

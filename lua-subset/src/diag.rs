@@ -74,6 +74,9 @@ pub struct LineIndex<'s> {
     starts: Vec<usize>,
     /// The source is ASCII: columns are byte distances.
     ascii: bool,
+    /// The line of the last offset asked about: the code generator asks in
+    /// nearly increasing order, so it or the next one usually answers again.
+    last: std::cell::Cell<usize>,
 }
 
 impl<'s> LineIndex<'s> {
@@ -83,21 +86,41 @@ impl<'s> LineIndex<'s> {
             src,
             starts: line_starts(src.as_bytes()),
             ascii: src.is_ascii(),
+            last: std::cell::Cell::new(1),
         }
+    }
+
+    /// The 1-based line holding byte `off` (the number of line starts at or
+    /// before it).
+    fn line_of(&self, off: usize) -> usize {
+        let holds = |l: usize| {
+            self.starts.get(l - 1).is_some_and(|&s| s <= off)
+                && self.starts.get(l).is_none_or(|&n| off < n)
+        };
+        let last = self.last.get();
+        let line = if holds(last) {
+            last
+        } else if holds(last + 1) {
+            last + 1
+        } else {
+            self.starts.partition_point(|&s| s <= off)
+        };
+        self.last.set(line);
+        line
     }
 
     /// 1-based line and column (characters) of a byte offset, as [`line_col`].
     pub fn line_col(&self, offset: usize) -> (u32, u32) {
         let mut off = offset.min(self.src.len());
         if self.ascii {
-            let line = self.starts.partition_point(|&s| s <= off);
+            let line = self.line_of(off);
             let col = off - self.starts[line - 1] + 1;
             return (line as u32, col as u32);
         }
         while !self.src.is_char_boundary(off) {
             off -= 1;
         }
-        let line = self.starts.partition_point(|&s| s <= off);
+        let line = self.line_of(off);
         let start = self.starts[line - 1];
         // Characters are the bytes that do not continue a UTF-8 sequence;
         // on the short start of one line, cheaper than `chars().count()`.
@@ -277,7 +300,13 @@ mod line_start_tests {
             "local e = 1\n  u(s) -- v\n\nx",
         ] {
             let index = LineIndex::new(src);
-            for off in 0..=src.len() + 1 {
+            // In order, backwards and leaping (the index remembers the last
+            // line it answered).
+            let n = src.len() + 2;
+            let forward = 0..n;
+            let backward = (0..n).rev();
+            let leaping = (0..n).map(|k| k * 7 % n);
+            for off in forward.chain(backward).chain(leaping) {
                 assert_eq!(index.line_col(off), line_col(src, off), "offset {off}");
             }
         }

@@ -230,22 +230,47 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
         }
     }
     let (first, last) = (lo.clone(), hi.clone());
-    // Exact segments for fixed registers, walking back; virtual registers'
-    // hulls grow to the block ends they are live across.
+    // Virtual registers' hulls grow to the block ends they are live across.
+    // Blocks come in code order, so the first block a register is live into
+    // gives the least start and the last one it is live out of the greatest
+    // end (a register live into a block is read in it or live out of it, one
+    // live out of a block is written in it or live into it: the other ends
+    // add nothing).
+    let mut seen = vec![0u64; words];
+    for (b, &(s, _)) in g.blocks.iter().enumerate() {
+        for (w, seen) in seen.iter_mut().enumerate() {
+            let new = live_in.of(b)[w] & !*seen;
+            *seen |= new;
+            each(&[new], |v| {
+                let v = w * 64 + v as usize;
+                if v >= FIRST_VIRT as usize {
+                    lo[v] = lo[v].min(2 * s as u32);
+                }
+            });
+        }
+    }
+    seen.fill(0);
+    for (b, &(_, e)) in g.blocks.iter().enumerate().rev() {
+        for (w, seen) in seen.iter_mut().enumerate() {
+            let new = live_out.of(b)[w] & !*seen;
+            *seen |= new;
+            each(&[new], |v| {
+                let v = w * 64 + v as usize;
+                if v >= FIRST_VIRT as usize {
+                    hi[v] = hi[v].max(2 * e as u32 + 1);
+                }
+            });
+        }
+    }
+    // Exact segments for fixed registers, walking back.
     let mut fixed: [Vec<(u32, u32)>; FIXED as usize] =
         std::array::from_fn(|_| Vec::with_capacity(16));
-    let touch = |lo: &mut Vec<u32>, hi: &mut Vec<u32>, v: u32, p: u32| {
-        let v = v as usize;
-        lo[v] = lo[v].min(p);
-        hi[v] = hi[v].max(p);
-    };
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
         let mut open: [Option<u32>; FIXED as usize] = [None; FIXED as usize];
         let end_pos = 2 * e as u32 + 1;
-        each(live_out.of(b), |v| {
-            if v >= FIRST_VIRT {
-                touch(&mut lo, &mut hi, v, end_pos);
-            } else if v < FIXED {
+        let low = live_out.of(b).first().copied().unwrap_or(0);
+        each(&[low], |v| {
+            if v < FIXED {
                 open[v as usize] = Some(end_pos);
             }
         });
@@ -264,13 +289,7 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
                 }
             });
         }
-        // Live at the block's start: its live-in set.
         let start_pos = 2 * s as u32;
-        each(live_in.of(b), |v| {
-            if v >= FIRST_VIRT {
-                touch(&mut lo, &mut hi, v, start_pos);
-            }
-        });
         for (p, o) in open.iter().enumerate() {
             if let Some(end) = o {
                 fixed[p].push((start_pos, *end));
