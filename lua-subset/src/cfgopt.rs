@@ -200,6 +200,12 @@ fn merge_exit_tails(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
 fn known_branches(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
     // Conditions known false here: (op, a, b), at most eight.
     let mut facts: Vec<(JmpOp, V, VSrc)> = Vec::with_capacity(8);
+    // A bit for each register number (modulo 64) the facts name.
+    let mut fact_regs: u64 = 0;
+    let regs_bits = |(_, a, b): (JmpOp, V, VSrc)| {
+        let bit = |v: V| 1u64 << (v.0 % 64);
+        bit(a) | if let VSrc::Reg(r) = b { bit(r) } else { 0 }
+    };
     let drop = &mut s.work;
     drop.clear();
     s.label_at.clear();
@@ -214,6 +220,7 @@ fn known_branches(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
         match ins.op {
             VOp::Label(l) => {
                 facts.clear();
+                fact_regs = 0;
                 s.label_at[l.0 as usize] = at as u32;
                 start = at + 1;
             }
@@ -228,13 +235,16 @@ fn known_branches(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
                     ins.op = VOp::Ja { target };
                     changed = true;
                     facts.clear();
+                    fact_regs = 0;
                 } else if facts.len() < 8 {
                     facts.push((op, a, b));
+                    fact_regs |= regs_bits((op, a, b));
                 }
                 start = at + 1;
             }
             op if op.target().is_some() || !op.falls_through() => {
                 facts.clear();
+                fact_regs = 0;
                 if op == VOp::Exit {
                     s.tails.push((start, at));
                 }
@@ -243,12 +253,17 @@ fn known_branches(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
             _ if facts.is_empty() => {}
             op => {
                 let w = written(op);
+                // Most instructions touch no fact: a bit per register number
+                // modulo 64 rules them out before the facts are read.
+                if !w.clone().any(|r| fact_regs & 1 << (r % 64) != 0) {
+                    continue;
+                }
                 let stale = |(_, a, b): &(JmpOp, V, VSrc)| {
                     w.contains(&a.0) || matches!(b, VSrc::Reg(r) if w.contains(&r.0))
                 };
-                // Most instructions touch no fact: skip `retain`'s set-up then.
                 if facts.iter().any(stale) {
                     facts.retain(|f| !stale(f));
+                    fact_regs = facts.iter().fold(0, |m, &f| m | regs_bits(f));
                 }
             }
         }

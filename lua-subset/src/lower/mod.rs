@@ -10,6 +10,7 @@ use crate::diag::{Sink, Span};
 use crate::ir::*;
 use bumpalo::Bump;
 use full_moon::ast;
+use full_moon::ast::punctuated::Punctuated;
 use full_moon::node::Node;
 use full_moon::tokenizer::{TokenReference, TokenType};
 
@@ -42,15 +43,19 @@ struct VarCtx {
 pub(crate) struct Lowerer<'a> {
     pub(crate) arena: &'a Bump,
     pub(crate) sink: Sink,
-    scopes: Vec<Vec<(String, Binding)>>,
+    /// Names bound in each open scope (copied into the arena: a bump
+    /// allocation, freed with it).
+    scopes: Vec<Vec<(&'a str, Binding)>>,
     /// Storage of closed scopes and of finished blocks' statement lists
     /// (copied into the arena), kept for reuse: allocation and growth are
     /// a good part of lowering a small filter.
-    spare_scopes: Vec<Vec<(String, Binding)>>,
+    spare_scopes: Vec<Vec<(&'a str, Binding)>>,
     spare_stmts: Vec<Vec<Stmt<'a>>>,
     /// The names a `local` statement declares, and their variables.
-    spare_locals: Vec<(String, Binding)>,
+    spare_locals: Vec<(&'a str, Binding)>,
     spare_slots: Vec<Option<VarId>>,
+    /// The values of a `local` statement or an assignment.
+    spare_values: Vec<Expr<'a>>,
     pub(crate) vars: Vec<VarInfo>,
     var_ctx: Vec<VarCtx>,
     pub(crate) funcs: Vec<Option<Func<'a>>>,
@@ -101,6 +106,7 @@ impl<'a> Lowerer<'a> {
             spare_stmts: Vec::new(),
             spare_locals: Vec::new(),
             spare_slots: Vec::new(),
+            spare_values: Vec::new(),
             vars: Vec::new(),
             var_ctx: Vec::new(),
             funcs: Vec::new(),
@@ -121,7 +127,12 @@ impl<'a> Lowerer<'a> {
         self.sink.error(span, msg, hint);
     }
 
-    pub(crate) fn bind(&mut self, name: String, b: Binding) {
+    /// The identifier text of a token, in the arena.
+    pub(crate) fn name_of(&self, t: &TokenReference) -> &'a str {
+        self.arena.alloc_str(&ident_ref(t))
+    }
+
+    pub(crate) fn bind(&mut self, name: &'a str, b: Binding) {
         if let Some(s) = self.scopes.last_mut() {
             s.push((name, b));
         }
@@ -132,7 +143,7 @@ impl<'a> Lowerer<'a> {
             .iter()
             .rev()
             .flat_map(|s| s.iter().rev())
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| *n == name)
             .map(|(_, b)| b)
     }
 
@@ -305,8 +316,8 @@ impl<'a> Lowerer<'a> {
                     }
                 };
                 self.open_scope();
-                let name = ident(f.index_variable());
-                let var = self.new_var(&name, sp(f.index_variable()), false);
+                let name = self.name_of(f.index_variable());
+                let var = self.new_var(name, sp(f.index_variable()), false);
                 self.bind(name, Binding::Var(var));
                 self.loop_depth += 1;
                 let body = self.block(f.block());
@@ -329,8 +340,8 @@ impl<'a> Lowerer<'a> {
                 return;
             }
             ast::Stmt::LocalFunction(lf) => {
-                let name = ident(lf.name());
-                let fid = self.function(&name, lf.body(), sp(lf.name()), span);
+                let name = self.name_of(lf.name());
+                let fid = self.function(name, lf.body(), sp(lf.name()), span);
                 self.bind(name, Binding::Func(fid));
                 return;
             }
@@ -376,14 +387,14 @@ impl<'a> Lowerer<'a> {
         if self.top {
             return self.top_local(la, span);
         }
-        let values: Vec<Expr<'a>> = la.expressions().iter().map(|e| self.expr(e)).collect();
+        let values = self.values(la.expressions());
         // Bound once every name is declared (`local x = x` reads the outer
         // `x`); the buffers are kept for the next declaration.
         let mut vars = std::mem::take(&mut self.spare_locals);
         let mut slots = std::mem::take(&mut self.spare_slots);
         let mut attrs = la.attributes();
         for name_tok in la.names().iter() {
-            let name = ident(name_tok);
+            let name = self.name_of(name_tok);
             let nspan = sp(name_tok);
             let attr = attrs.next().flatten().map(|a| ident_ref(a.name()));
             let is_const = match attr.as_deref() {
@@ -418,7 +429,7 @@ impl<'a> Lowerer<'a> {
                     _ => {}
                 }
             }
-            let id = self.new_var(&name, nspan, is_const);
+            let id = self.new_var(name, nspan, is_const);
             vars.push((name, Binding::Var(id)));
             slots.push(Some(id));
         }
@@ -435,6 +446,19 @@ impl<'a> Lowerer<'a> {
         slots.clear();
         self.spare_locals = vars;
         self.spare_slots = slots;
+        self.spare_values = values;
+    }
+
+    /// Lowers a statement's value list into the spare buffer (handed back
+    /// through [`Lowerer::spare_values`] once copied into the arena).
+    fn values(&mut self, list: &Punctuated<ast::Expression>) -> Vec<Expr<'a>> {
+        let mut values = std::mem::take(&mut self.spare_values);
+        values.clear();
+        for e in list.iter() {
+            let v = self.expr(e);
+            values.push(v);
+        }
+        values
     }
 
     fn assign(&mut self, a: &ast::Assignment) -> Option<StmtKind<'a>> {
@@ -493,25 +517,24 @@ impl<'a> Lowerer<'a> {
                 _ => self.err(span, "assignment target outside the Lua subset", None),
             }
         }
-        let values: Vec<Expr<'a>> = a.expressions().iter().map(|e| self.expr(e)).collect();
-        if targets.len() != a.variables().len() {
-            return None;
-        }
-        Some(StmtKind::Assign {
+        let values = self.values(a.expressions());
+        let kind = (targets.len() == a.variables().len()).then(|| StmtKind::Assign {
             targets: self.arena.alloc_slice_copy(&targets),
             values: self.arena.alloc_slice_copy(&values),
-        })
+        });
+        self.spare_values = values;
+        kind
     }
 
     fn top_level_name(&self, name: &str) -> bool {
         self.scopes
             .first()
-            .is_some_and(|s| s.iter().any(|(n, _)| n == name))
+            .is_some_and(|s| s.iter().any(|(n, _)| *n == name))
             && !self
                 .scopes
                 .iter()
                 .skip(1)
-                .any(|s| s.iter().any(|(n, _)| n == name))
+                .any(|s| s.iter().any(|(n, _)| *n == name))
     }
 
     /// Lowers a local function (or the main one); returns its id.
@@ -532,13 +555,14 @@ impl<'a> Lowerer<'a> {
         self.top = false;
         self.loop_depth = 0;
         self.open_scope();
-        self.bind(name.to_string(), Binding::Recursing);
+        let name_here = self.arena.alloc_str(name);
+        self.bind(name_here, Binding::Recursing);
         let mut params = Vec::new();
         for p in body.parameters().iter() {
             match p {
                 ast::Parameter::Name(t) => {
-                    let pname = ident(t);
-                    let id = self.new_var(&pname, sp(t), false);
+                    let pname = self.name_of(t);
+                    let id = self.new_var(pname, sp(t), false);
                     self.bind(pname, Binding::Var(id));
                     params.push(id);
                 }

@@ -92,7 +92,7 @@ impl<'a> Lowerer<'a> {
         }
         let mut binds = Vec::new();
         for (i, name_tok) in names.iter().enumerate() {
-            let name = ident(name_tok);
+            let name = self.name_of(name_tok);
             let Some(e) = exprs.get(i) else {
                 self.err(
                     sp(*name_tok),
@@ -101,7 +101,7 @@ impl<'a> Lowerer<'a> {
                 );
                 continue;
             };
-            let b = self.top_value(&name, e, span);
+            let b = self.top_value(name, e, span);
             if let Some(b) = b {
                 binds.push((name, b));
             }
