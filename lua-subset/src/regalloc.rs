@@ -164,10 +164,14 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     let mut lo = vec![u32::MAX; n];
     let mut hi = vec![0u32; n];
     let mut hints: Vec<u32> = vec![NONE; n];
+    // The instructions naming a fixed register, in order (calls, exits,
+    // argument and result moves: a few).
+    let mut at_fixed: Vec<u32> = Vec::with_capacity(code.len() / 4 + 4);
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
         let (buse, bdef) = (buse.of_mut(b), bdef.of_mut(b));
         for (i, ins) in code[s..=e].iter().enumerate() {
             let i = (s + i) as u32;
+            let mut names_fixed = false;
             let mut mention = |v: u32, p: u32| {
                 if v >= FIRST_VIRT && v < nregs {
                     let v = v as usize;
@@ -176,6 +180,8 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
                         lo[v] = p;
                     }
                     hi[v] = p;
+                } else if v < FIXED {
+                    names_fixed = true;
                 }
             };
             ins.op.each_use(|u| {
@@ -190,6 +196,9 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
                 }
                 mention(d.0, 2 * i + 1);
             });
+            if names_fixed {
+                at_fixed.push(i);
+            }
             if let VOp::Alu {
                 op: bpf_bridge::isa::AluOp::Mov,
                 dst,
@@ -209,6 +218,13 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     let words = buse.words;
     let mut live_in = BlockSets::new(nb, n);
     let mut live_out = BlockSets::new(nb, n);
+    // Without a jump back (a loop), one backward sweep sees every block's
+    // successors final already: the sweep that would confirm it is skipped.
+    let forward_only = g
+        .succs
+        .iter()
+        .enumerate()
+        .all(|(b, s)| s.iter().all(|&t| t == NONE || t as usize > b));
     let mut changed = true;
     while changed {
         changed = false;
@@ -227,6 +243,9 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
                     changed = true;
                 }
             }
+        }
+        if forward_only {
+            break;
         }
     }
     let (first, last) = (lo.clone(), hi.clone());
@@ -265,6 +284,8 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
     // Exact segments for fixed registers, walking back.
     let mut fixed: [Vec<(u32, u32)>; FIXED as usize] =
         std::array::from_fn(|_| Vec::with_capacity(16));
+    // The instructions of each block that name one, walking the list along.
+    let mut next_fixed = 0;
     for (b, &(s, e)) in g.blocks.iter().enumerate() {
         let mut open: [Option<u32>; FIXED as usize] = [None; FIXED as usize];
         let end_pos = 2 * e as u32 + 1;
@@ -274,7 +295,12 @@ pub fn allocate(code: &[VInsn], nregs: u32, spill_base: i16) -> Result<Allocatio
                 open[v as usize] = Some(end_pos);
             }
         });
-        for i in (s..=e).rev() {
+        let first = next_fixed;
+        while at_fixed.get(next_fixed).is_some_and(|&i| i as usize <= e) {
+            next_fixed += 1;
+        }
+        for &i in at_fixed[first..next_fixed].iter().rev() {
+            let i = i as usize;
             let op = code[i].op;
             let (up, dp) = (2 * i as u32, 2 * i as u32 + 1);
             op.each_def(|d| {
