@@ -188,8 +188,9 @@ pub struct ConstTable {
 
 /// Facts about a variable that passes need.
 #[derive(Clone, Debug, Default)]
-pub struct VarInfo {
-    pub name: String,
+pub struct VarInfo<'a> {
+    /// The name declared (in the IR's arena).
+    pub name: &'a str,
     /// Assigned after its declaration somewhere.
     pub mutated: bool,
     /// Declared by `local x` without a value (nil until assigned).
@@ -204,5 +205,5 @@ pub struct Module<'a> {
     pub main: FuncId,
     pub maps: Vec<MapDecl>,
     pub tables: Vec<ConstTable>,
-    pub vars: Vec<VarInfo>,
+    pub vars: Vec<VarInfo<'a>>,
 }

@@ -56,7 +56,7 @@ pub(crate) struct Lowerer<'a> {
     spare_slots: Vec<Option<VarId>>,
     /// The values of a `local` statement or an assignment.
     spare_values: Vec<Expr<'a>>,
-    pub(crate) vars: Vec<VarInfo>,
+    pub(crate) vars: Vec<VarInfo<'a>>,
     var_ctx: Vec<VarCtx>,
     pub(crate) funcs: Vec<Option<Func<'a>>>,
     pub(crate) maps: Vec<MapDecl>,
@@ -147,10 +147,10 @@ impl<'a> Lowerer<'a> {
             .map(|(_, b)| b)
     }
 
-    pub(crate) fn new_var(&mut self, name: &str, span: Span, readonly: bool) -> VarId {
+    pub(crate) fn new_var(&mut self, name: &'a str, span: Span, readonly: bool) -> VarId {
         let id = VarId(self.vars.len() as u32);
         self.vars.push(VarInfo {
-            name: name.to_string(),
+            name,
             mutated: false,
             span,
         });
@@ -595,7 +595,7 @@ impl<'a> Lowerer<'a> {
         let mut errs = Vec::new();
         for (i, c) in self.var_ctx.iter().enumerate() {
             if let (Some(cap), Some(_)) = (c.captured, c.assigned) {
-                errs.push((cap, self.vars[i].name.clone()));
+                errs.push((cap, self.vars[i].name));
             }
         }
         for (span, name) in errs {
