@@ -43,23 +43,34 @@ fn remove_dead(code: &mut Vec<VInsn>, s: &mut crate::cfgopt::Scratch) -> bool {
     reach.clear();
     reach.resize(n, false);
     let work = &mut s.work;
+    let label_at = &s.label_at;
     work.clear();
     work.push(0);
+    // A run ends at the first instruction already reached (a target may be
+    // queued twice: the second visit stops at once).
     while let Some(i) = work.pop() {
-        let mut i = i as usize;
-        while i < n && !reach[i] {
-            reach[i] = true;
-            let op = code[i].op;
-            if let Some(t) = op.target() {
-                let j = s.label_at[t.0 as usize];
-                if j != NOWHERE && !reach[j as usize] {
+        let i = i as usize;
+        let run = code.get(i..).unwrap_or_default();
+        for (ins, r) in run.iter().zip(reach.get_mut(i..).unwrap_or_default()) {
+            if *r {
+                break;
+            }
+            *r = true;
+            let (target, falls) = match ins.op {
+                VOp::Jmp { target, .. } | VOp::MayGoto { target } => (Some(target), true),
+                VOp::Ja { target } => (Some(target), false),
+                VOp::Exit => (None, false),
+                _ => (None, true),
+            };
+            if let Some(t) = target {
+                let j = label_at[t.0 as usize];
+                if j != NOWHERE {
                     work.push(j);
                 }
             }
-            if !op.falls_through() {
+            if !falls {
                 break;
             }
-            i += 1;
         }
     }
     // Decided backwards on the reachable code: a jump goes when a label it
