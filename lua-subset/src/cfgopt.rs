@@ -225,8 +225,10 @@ fn known_branches(code: &mut Vec<VInsn>, s: &mut Scratch) -> bool {
                 start = at + 1;
             }
             VOp::Jmp { op, a, b, target } => {
-                let repeat = facts.contains(&(op, a, b));
-                let inverse = op.inverse().is_some_and(|inv| facts.contains(&(inv, a, b)));
+                // No fact names `a`'s bit: none can match.
+                let known = fact_regs & 1 << (a.0 % 64) != 0;
+                let repeat = known && facts.contains(&(op, a, b));
+                let inverse = known && op.inverse().is_some_and(|inv| facts.contains(&(inv, a, b)));
                 if repeat {
                     drop.push(i as u32);
                     changed = true;
