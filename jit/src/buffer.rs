@@ -148,7 +148,8 @@ pub struct CodeBuffer<K: LabelUse> {
     /// patched) up to `len`; beyond it scratch space to write the next
     /// instruction into, at least [`ROOM`] bytes of it once `room` asked.
     code: Vec<u8>,
-    len: usize,
+    /// (32 bits: `len + ROOM` cannot overflow, which spares `room` a check.)
+    len: u32,
     labels: Vec<Bound>,
     fixups: Vec<Fixup<K>>,
     /// Fixups whose label was bound when they were made: the only ones
@@ -209,19 +210,19 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// The body starts here: a branch back to a label bound before this
     /// point (an exit) does not make that label a loop head.
     pub fn mark_body_start(&mut self) {
-        self.body_start = self.len as u32;
+        self.body_start = self.len;
     }
 
     /// Out-of-line code starts here: branches from it back into the body
     /// (return from a slow path, fault stubs) are not loops.
     pub fn mark_cold_start(&mut self) {
-        self.cold_start = self.len as u32;
+        self.cold_start = self.len;
     }
 
     /// Current offset.
     #[inline]
     pub fn pos(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     /// The [`ROOM`] bytes at the current offset, to write an instruction
@@ -229,10 +230,11 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// [`CodeBuffer::advance`] by its length.
     #[inline(always)]
     pub fn room(&mut self) -> &mut [u8; ROOM] {
-        // (Conditions the slicing below then need not check again.)
-        let (at, len) = (self.len, self.code.len());
-        if at <= len && len - at >= ROOM {
-            return self.code[at..].first_chunk_mut().expect("ROOM bytes");
+        let at = self.len as usize;
+        if at + ROOM <= self.code.len() {
+            return self.code[at..at + ROOM]
+                .first_chunk_mut()
+                .expect("ROOM bytes");
         }
         self.grown_room()
     }
@@ -241,7 +243,7 @@ impl<K: LabelUse> CodeBuffer<K> {
     #[inline(never)]
     fn grown_room(&mut self) -> &mut [u8; ROOM] {
         self.grow();
-        let at = self.len;
+        let at = self.len as usize;
         self.code[at..].first_chunk_mut().expect("ROOM bytes")
     }
 
@@ -249,7 +251,7 @@ impl<K: LabelUse> CodeBuffer<K> {
     #[inline(always)]
     pub fn advance(&mut self, n: usize) {
         debug_assert!(n <= ROOM);
-        self.len += n;
+        self.len += n as u32;
     }
 
     /// Makes at least [`ROOM`] bytes past the end writable: [`GROW`] more
@@ -257,7 +259,7 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// front cost a `memset` as large as the code, and one more each time
     /// the capacity doubled.
     fn grow(&mut self) {
-        let size = self.code.len().max(self.len + ROOM) + GROW;
+        let size = self.code.len().max(self.len as usize + ROOM) + GROW;
         self.code.resize(size, 0);
     }
 
@@ -284,7 +286,7 @@ impl<K: LabelUse> CodeBuffer<K> {
     #[inline]
     pub fn bind(&mut self, l: Label) {
         self.labels[l.0 as usize] = Bound {
-            pos: self.len as u32,
+            pos: self.len,
             fixups_before: self.fixups.len() as u32,
         };
     }
@@ -307,7 +309,7 @@ impl<K: LabelUse> CodeBuffer<K> {
             self.backward.push(self.fixups.len() as u32);
         }
         self.fixups.push(Fixup {
-            at: at as u32,
+            at,
             label: l,
             kind,
             short: false,
@@ -359,11 +361,10 @@ impl<K: LabelUse> CodeBuffer<K> {
         } else if moves.pads.is_empty() {
             // (`saved` has an entry for every count of fixups.)
             let saved = &moves.saved[..];
-            let mut offsets = vec![0; n];
-            for (o, b) in offsets.iter_mut().zip(labels) {
-                *o = b.pos.wrapping_sub(saved[b.fixups_before as usize]);
-            }
-            offsets
+            labels
+                .iter()
+                .map(|b| b.pos.wrapping_sub(saved[b.fixups_before as usize]))
+                .collect()
         } else {
             let mut pads = PadCursor::new(&moves.pads);
             labels
@@ -590,7 +591,7 @@ impl<K: LabelUse> CodeBuffer<K> {
             }
         }
         if !heads.is_empty() {
-            self.code.truncate(self.len);
+            self.code.truncate(self.len as usize);
             return self.emit_padded(saved, &heads);
         }
         if saved.is_empty() {
@@ -610,7 +611,7 @@ impl<K: LabelUse> CodeBuffer<K> {
                     return Err(BufferError::OutOfRange);
                 }
             }
-            self.code.truncate(self.len);
+            self.code.truncate(self.len as usize);
             return Ok(Moves {
                 saved: Vec::new(),
                 pads: Vec::new(),
@@ -643,7 +644,7 @@ impl<K: LabelUse> CodeBuffer<K> {
             dst += len;
             src = at + long;
         }
-        let end = self.len;
+        let end = self.len as usize;
         self.code.copy_within(src..end, dst);
         self.code.truncate(dst + end - src);
         Ok(Moves {

@@ -405,7 +405,13 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 }
             }
             Op::LddwHigh => {}
-            Op::Load { .. } => self.load(pc, op),
+            Op::Load {
+                size,
+                signed,
+                dst,
+                base,
+                off,
+            } => self.load(pc, size, signed, dst, base, off),
             Op::Store {
                 size,
                 base,
@@ -488,19 +494,10 @@ impl<M: MacroAssembler> Lowering<'_, M> {
 
     /// A load: a proven one here, with the slot after it peeked once for
     /// the patterns that take it (a compare with memory, a fused byte
-    /// swap); any other in [`Lowering::other_load`].
+    /// swap); any other in [`Lowering::other_load`]. (Its fields one by
+    /// one: an `Op` handed on whole was kept in memory.)
     #[inline(always)]
-    fn load(&mut self, pc: usize, op: Op) {
-        let Op::Load {
-            size,
-            signed,
-            dst,
-            base,
-            off,
-        } = op
-        else {
-            return;
-        };
+    fn load(&mut self, pc: usize, size: Size, signed: bool, dst: Reg, base: Reg, off: i16) {
         if self.access(pc) != Access::Proven {
             return self.other_load(pc, size, signed, dst, base, off);
         }
@@ -510,7 +507,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         // alone would be data-dependent.)
         if (peeked != Peek::Other) & (next.dst() == dst.num()) & !signed {
             match peeked {
-                Peek::CondJumpImm if self.load_compare(pc, op) => return,
+                Peek::CondJumpImm if self.load_compare(pc, size, dst, base, off) => return,
                 Peek::ByteSwap if self.swap_after(pc, size, signed, dst).is_some() => {
                     let (d, b) = (VReg::bpf(dst), VReg::bpf(base));
                     self.m.load_swapped(size, d, b, off as i32);
