@@ -23,9 +23,10 @@ pub trait LabelUse: Copy {
     fn short_len(self) -> Option<usize>;
     /// Whether the short form reaches `d` = target − instruction start.
     fn short_fits(self, d: i64) -> bool;
-    /// Writes the whole instruction at `out[..len]` for `d` = target − start.
-    /// Returns false if the long form does not reach either.
-    fn encode(self, out: &mut [u8], d: i64, short: bool) -> bool;
+    /// Writes the whole instruction at `out[..len]` for `d` = target − start,
+    /// nothing past it (`out` is [`ROOM`] bytes long so that no write needs a
+    /// check). Returns false if the long form does not reach either.
+    fn encode(self, out: &mut [u8; ROOM], d: i64, short: bool) -> bool;
 }
 
 /// Rounds of shrinking; each round can only enable more short branches.
@@ -140,6 +141,12 @@ impl<'a> PadCursor<'a> {
         (self.lo, self.pad) = if i == 0 { (0, 0) } else { self.pads[i - 1] };
         self.hi = self.pads.get(i).map_or(u32::MAX, |&(p, _)| p);
     }
+}
+
+/// The [`ROOM`] bytes at `at` of `code`, no later than a fixup's place:
+/// `use_label` made room there, and the code only grows until it is laid out.
+fn room_at(code: &mut [u8], at: usize) -> &mut [u8; ROOM] {
+    code[at..].first_chunk_mut().expect("room at a fixup")
 }
 
 /// Code being assembled.
@@ -460,10 +467,11 @@ impl<K: LabelUse> CodeBuffer<K> {
             let len = Self::fixup_len(f);
             // (A whole ROOM, cut to length: one store rather than a `memset` call.)
             out.extend_from_slice(&[0; ROOM]);
-            out.truncate(at + len);
-            if !f.kind.encode(&mut out[at..], target - at as i64, f.short) {
+            let room = out[at..].first_chunk_mut().expect("ROOM bytes");
+            if !f.kind.encode(room, target - at as i64, f.short) {
                 return Err(BufferError::OutOfRange);
             }
+            out.truncate(at + len);
             src = f.at as usize + f.long_len as usize;
         }
         pad_before(&mut out, &mut src, u32::MAX);
@@ -478,32 +486,6 @@ impl<K: LabelUse> CodeBuffer<K> {
             f.short_len as usize
         } else {
             f.long_len as usize
-        }
-    }
-
-    /// Moves `code[src..src + len]` down to `dst` (< `src`). Stretches
-    /// between branches are short: rather than a `memmove` call each, 16-byte
-    /// blocks, the last one written whole when what it overwrites past the
-    /// stretch is at least `spare` bytes short of `src + len` (so not yet read).
-    #[inline]
-    fn move_down(&mut self, src: usize, dst: usize, len: usize, spare: usize) {
-        const B: usize = 16;
-        if src == dst || len == 0 {
-            return;
-        }
-        // Whole blocks read within the buffer and write nothing unread.
-        if src - dst + spare >= B && src + len + B <= self.code.len() {
-            // One slice for the whole move, whose length bounds every block.
-            let area = &mut self.code[dst..src + len + B];
-            let gap = src - dst;
-            let mut k = 0;
-            while k < len {
-                let block: [u8; B] = *area[gap + k..].first_chunk().expect("B bytes");
-                area[k..k + B].copy_from_slice(&block);
-                k += B;
-            }
-        } else {
-            self.code.copy_within(src..src + len, dst);
         }
     }
 
@@ -599,12 +581,11 @@ impl<K: LabelUse> CodeBuffer<K> {
             for f in &self.fixups {
                 let target = self.labels[f.label.0 as usize].pos;
                 let at = f.at as usize;
-                let len = f.long_len as usize;
                 if target == UNBOUND {
                     return Err(BufferError::Unbound);
                 }
                 if !f.kind.encode(
-                    &mut self.code[at..at + len],
+                    room_at(&mut self.code, at),
                     target as i64 - at as i64,
                     false,
                 ) {
@@ -625,9 +606,9 @@ impl<K: LabelUse> CodeBuffer<K> {
             let f = self.fixups[k];
             let at = f.at as usize;
             let long = f.long_len as usize;
-            // Past the stretch come the branch's own long form (rewritten
-            // below, so free to overwrite) and then unread code.
-            self.move_down(src, dst, at - src, long);
+            // (A `memmove` a stretch: fewer instructions than moving
+            // 16-byte blocks by hand, whose checks cost more than the copy.)
+            self.code.copy_within(src..at, dst);
             dst += at - src;
             let len = if f.short { f.short_len as usize } else { long };
             let t = self.labels[f.label.0 as usize];
@@ -635,9 +616,10 @@ impl<K: LabelUse> CodeBuffer<K> {
                 return Err(BufferError::Unbound);
             }
             let target = (t.pos - saved[t.fixups_before as usize]) as i64;
+            // (At or before the fixup's old place, where `use_label` made room.)
             if !f
                 .kind
-                .encode(&mut self.code[dst..dst + len], target - dst as i64, f.short)
+                .encode(room_at(&mut self.code, dst), target - dst as i64, f.short)
             {
                 return Err(BufferError::OutOfRange);
             }

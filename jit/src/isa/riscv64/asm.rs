@@ -1,7 +1,7 @@
 //! RV64IMA encoders: one function per machine form.
 
 use super::regs::Xr;
-use crate::buffer::{CodeBuffer, Label, LabelUse};
+use crate::buffer::{CodeBuffer, Label, LabelUse, ROOM};
 
 /// A sign-extended 12-bit immediate.
 #[derive(Clone, Copy, Debug)]
@@ -80,7 +80,7 @@ impl LabelUse for Use {
         (-4096..4096).contains(&d)
     }
     #[inline(always)]
-    fn encode(self, out: &mut [u8], d: i64, short: bool) -> bool {
+    fn encode(self, out: &mut [u8; ROOM], d: i64, short: bool) -> bool {
         match self {
             Use::Jal(rd) => {
                 if !(-(1 << 20)..(1 << 20)).contains(&d) {

@@ -147,7 +147,7 @@ impl LabelUse for Use {
         i8::try_from(d - 2).is_ok()
     }
     #[inline(always)]
-    fn encode(self, out: &mut [u8], d: i64, short: bool) -> bool {
+    fn encode(self, out: &mut [u8; ROOM], d: i64, short: bool) -> bool {
         if short {
             let Ok(rel) = i8::try_from(d - 2) else {
                 return false;
