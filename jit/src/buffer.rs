@@ -48,7 +48,7 @@ struct Fixup<K> {
 /// Where a label is bound: its offset, and how many fixups come before it
 /// (exactly those whose shrinking moves it), so its final offset is one
 /// subtraction away once the savings per fixup are summed up.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Bound {
     pos: u32,
     fixups_before: u32,
@@ -81,6 +81,7 @@ struct Head {
 /// Where the layout moved things: `saved[k]` bytes saved by shrinking
 /// fixups 0..k (empty: none), and each pad's position with the padding up to
 /// and including it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Moves {
     saved: Vec<u32>,
     pads: Vec<(u32, u32)>,
@@ -147,6 +148,55 @@ impl<'a> PadCursor<'a> {
 /// `use_label` made room there, and the code only grows until it is laid out.
 fn room_at(code: &mut [u8], at: usize) -> &mut [u8; ROOM] {
     code[at..].first_chunk_mut().expect("room at a fixup")
+}
+
+/// Final offsets of labels made together (the slots' labels), kept as the
+/// layout leaves them: where each label was bound and what the layout moved.
+/// Only disassembly and tests read them, so [`Offsets::to_vec`] computes
+/// them when asked, not every compile (a pass over every slot).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Offsets {
+    labels: Vec<Bound>,
+    moves: Moves,
+}
+
+impl Offsets {
+    /// How many labels.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The final offset of label `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<u32> {
+        let b = self.labels.get(i)?;
+        Some(self.moves.place(b.pos, b.fixups_before))
+    }
+
+    /// The final offset of every label, in order.
+    pub fn to_vec(&self) -> Vec<u32> {
+        let (labels, moves) = (&self.labels, &self.moves);
+        if moves.saved.is_empty() && moves.pads.is_empty() {
+            labels.iter().map(|b| b.pos).collect()
+        } else if moves.pads.is_empty() {
+            // (`saved` has an entry for every count of fixups.)
+            let saved = &moves.saved[..];
+            labels
+                .iter()
+                .map(|b| b.pos.wrapping_sub(saved[b.fixups_before as usize]))
+                .collect()
+        } else {
+            let mut pads = PadCursor::new(&moves.pads);
+            labels
+                .iter()
+                .map(|b| moves.shrunk(b.pos, b.fixups_before) + pads.before(b.pos))
+                .collect()
+        }
+    }
 }
 
 /// Code being assembled.
@@ -349,37 +399,27 @@ impl<K: LabelUse> CodeBuffer<K> {
     }
 
     /// Shrinks branches and patches every fixup; returns the final code and
-    /// the final offsets of the `n` labels made at once from `first`
+    /// the [`Offsets`] of the `n` labels made at once from `first`
     /// ([`CodeBuffer::new_labels`]), each of which must be bound.
     pub fn finish(
         mut self,
         shrink: bool,
         first: Label,
         n: usize,
-    ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
+    ) -> Result<(Vec<u8>, Offsets), BufferError> {
         let moves = self.layout(shrink)?;
-        let labels = &self.labels[first.0 as usize..first.0 as usize + n];
+        let (start, end) = (first.0 as usize, first.0 as usize + n);
+        let mut labels = self.labels;
         // (Loops without early exits or index checks: they vectorize.)
-        if labels.iter().fold(false, |u, b| u | (b.pos == UNBOUND)) {
+        if labels[start..end]
+            .iter()
+            .fold(false, |u, b| u | (b.pos == UNBOUND))
+        {
             return Err(BufferError::Unbound);
         }
-        let offsets = if moves.saved.is_empty() && moves.pads.is_empty() {
-            labels.iter().map(|b| b.pos).collect()
-        } else if moves.pads.is_empty() {
-            // (`saved` has an entry for every count of fixups.)
-            let saved = &moves.saved[..];
-            labels
-                .iter()
-                .map(|b| b.pos.wrapping_sub(saved[b.fixups_before as usize]))
-                .collect()
-        } else {
-            let mut pads = PadCursor::new(&moves.pads);
-            labels
-                .iter()
-                .map(|b| moves.shrunk(b.pos, b.fixups_before) + pads.before(b.pos))
-                .collect()
-        };
-        Ok((self.code, offsets))
+        labels.truncate(end);
+        labels.drain(..start);
+        Ok((self.code, Offsets { labels, moves }))
     }
 
     /// Loop heads (targets of backward branches) by position, when loops are aligned.
@@ -602,13 +642,13 @@ impl<K: LabelUse> CodeBuffer<K> {
         // fixups before it saved, then the fixup is re-encoded at its new place.
         let mut src = 0usize;
         let mut dst = 0usize;
-        for k in 0..self.fixups.len() {
-            let f = self.fixups[k];
+        let code = &mut self.code;
+        for f in &self.fixups {
             let at = f.at as usize;
             let long = f.long_len as usize;
             // (A `memmove` a stretch: fewer instructions than moving
             // 16-byte blocks by hand, whose checks cost more than the copy.)
-            self.code.copy_within(src..at, dst);
+            code.copy_within(src..at, dst);
             dst += at - src;
             let len = if f.short { f.short_len as usize } else { long };
             let t = self.labels[f.label.0 as usize];
@@ -619,7 +659,7 @@ impl<K: LabelUse> CodeBuffer<K> {
             // (At or before the fixup's old place, where `use_label` made room.)
             if !f
                 .kind
-                .encode(room_at(&mut self.code, dst), target - dst as i64, f.short)
+                .encode(room_at(code, dst), target - dst as i64, f.short)
             {
                 return Err(BufferError::OutOfRange);
             }

@@ -3,7 +3,7 @@
 //! here once for every architecture.
 
 use crate::abi;
-use crate::buffer::{BufferError, Label};
+use crate::buffer::{BufferError, Label, Offsets};
 use crate::guard_loop::GuardLoop;
 use crate::masm::{BinOp, DivOp, HostFn, MacroAssembler, Operand, VReg};
 use crate::peephole;
@@ -29,7 +29,7 @@ pub struct Lowered {
     /// Machine code.
     pub code: Vec<u8>,
     /// Native offset of each slot's code.
-    pub offsets: Vec<u32>,
+    pub offsets: Offsets,
 }
 
 struct FaultStub {

@@ -186,6 +186,7 @@ impl Asm {
         self.buf.put4(w);
     }
 
+    #[inline(always)]
     fn r(&mut self, f7: u32, rs2: Xr, rs1: Xr, f3: u32, rd: Xr, op: u32) {
         self.emit(
             f7 << 25
@@ -197,6 +198,7 @@ impl Asm {
         );
     }
 
+    #[inline(always)]
     fn i(&mut self, imm: i32, rs1: Xr, f3: u32, rd: Xr, op: u32) {
         self.emit(
             (imm as u32 & 0xfff) << 20 | (rs1.0 as u32) << 15 | f3 << 12 | (rd.0 as u32) << 7 | op,
