@@ -12,8 +12,8 @@ use crate::{FaultKind, JitError, Options};
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
 use bpf_bridge::isa::{
-    byte_swap_of, decode_alu, decode_each, decode_one, decode_program, peek, semantics, AluOp,
-    Endian, Insn, JmpOp, Op, OpSink, Peek, Reg, Shape, Size, Src, Width,
+    alu_op_of, byte_swap_of, decode_alu, decode_each, decode_one, decode_program, peek, semantics,
+    AluOp, Endian, Insn, JmpOp, Op, OpSink, Peek, Reg, Shape, Size, Src, Width,
 };
 use bpf_bridge::program::{helper_id, MapDef};
 
@@ -202,7 +202,7 @@ impl<M: MacroAssembler> OpSink for Lowering<'_, M> {
             return;
         }
         if let Op::Jmp { off: 1, .. } = op {
-            if M::ALU_UNLESS && self.opts.blind.is_none() {
+            if M::ALU_UNLESS && self.opts.blind.is_none() && self.may_pair(pc + 1) {
                 // Decided with the next op, which the decoder hands on next.
                 self.waiting = Some((pc, op));
                 return;
@@ -604,6 +604,14 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         }
         self.lower_waiting();
         false
+    }
+
+    /// Whether the op at `k` may pair with a jump over it, by its opcode
+    /// alone: a jump waits for it only then ([`Lowering::after_waiting`]).
+    #[inline(always)]
+    fn may_pair(&self, k: usize) -> bool {
+        let op = self.insns.get(k).and_then(|&i| alu_op_of(i));
+        op.is_some_and(peephole::skips)
     }
 
     /// Lowers the jump waiting, if one is, alone.

@@ -73,16 +73,28 @@ fn skipped_alu(op: Op) -> Option<(Width, Option<BinOp>, VReg, Operand)> {
     else {
         return None;
     };
+    if !skips(op) {
+        return None;
+    }
     let bin = match op {
-        AluOp::Mov => None,
         AluOp::Add => Some(BinOp::Add),
         AluOp::Sub => Some(BinOp::Sub),
         AluOp::Or => Some(BinOp::Or),
         AluOp::Xor => Some(BinOp::Xor),
         AluOp::And => Some(BinOp::And),
-        _ => return None,
+        _ => None,
     };
     Some((width, bin, VReg::bpf(dst), operand(src)))
+}
+
+/// Whether a jump over one ALU op of operation `op` may form a
+/// [`Pair::JumpOverAlu`] (asked before the op is decoded, from its opcode).
+#[inline(always)]
+pub fn skips(op: AluOp) -> bool {
+    matches!(
+        op,
+        AluOp::Mov | AluOp::Add | AluOp::Sub | AluOp::Or | AluOp::Xor | AluOp::And
+    )
 }
 
 #[inline(always)]
