@@ -611,7 +611,8 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     #[inline(always)]
     fn may_pair(&self, k: usize) -> bool {
         let op = self.insns.get(k).and_then(|&i| alu_op_of(i));
-        op.is_some_and(peephole::skips)
+        // (One test of a mask, not a branch on each part of the answer.)
+        op.map_or(0, |op| 1 << op as u32) & peephole::SKIPS != 0
     }
 
     /// Lowers the jump waiting, if one is, alone.

@@ -91,11 +91,16 @@ fn skipped_alu(op: Op) -> Option<(Width, Option<BinOp>, VReg, Operand)> {
 /// [`Pair::JumpOverAlu`] (asked before the op is decoded, from its opcode).
 #[inline(always)]
 pub fn skips(op: AluOp) -> bool {
-    matches!(
-        op,
-        AluOp::Mov | AluOp::Add | AluOp::Sub | AluOp::Or | AluOp::Xor | AluOp::And
-    )
+    SKIPS >> op as u32 & 1 != 0
 }
+
+/// [`skips`] as a mask of `1 << op`: a test without a branch per operation.
+pub const SKIPS: u32 = 1 << AluOp::Mov as u32
+    | 1 << AluOp::Add as u32
+    | 1 << AluOp::Sub as u32
+    | 1 << AluOp::Or as u32
+    | 1 << AluOp::Xor as u32
+    | 1 << AluOp::And as u32;
 
 #[inline(always)]
 fn operand(s: Src) -> Operand {
