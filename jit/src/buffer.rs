@@ -8,7 +8,6 @@
 //! always converges (at most [`SHRINK_ROUNDS`] rounds, each strictly optional).
 //! The architecture only says how long each form is and patches displacements.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// A position in the code, bound once.
@@ -557,11 +556,12 @@ impl<K: LabelUse> CodeBuffer<K> {
             // The first round measures the layout as emitted and sums the
             // savings as it decides; later ones measure the layout the
             // rounds before left.
-            saved = vec![0; self.fixups.len() + 1];
+            // (Pushed, not zeroed first: a `memset` as large as the list.)
+            saved.reserve_exact(self.fixups.len() + 1);
             let mut acc = 0u32;
             let labels = &self.labels;
-            for (k, f) in self.fixups.iter_mut().enumerate() {
-                saved[k] = acc;
+            for f in self.fixups.iter_mut() {
+                saved.push(acc);
                 if f.short_len == 0 {
                     continue;
                 }
@@ -576,7 +576,7 @@ impl<K: LabelUse> CodeBuffer<K> {
                     acc += (f.long_len - f.short_len) as u32;
                 }
             }
-            saved[self.fixups.len()] = acc;
+            saved.push(acc);
             let rounds = if acc == 0 { 1 } else { SHRINK_ROUNDS };
             for _ in 1..rounds {
                 let mut changed = false;
