@@ -8,7 +8,6 @@
 //! always converges (at most [`SHRINK_ROUNDS`] rounds, each strictly optional).
 //! The architecture only says how long each form is and patches displacements.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// A position in the code, bound once.
@@ -23,9 +22,10 @@ pub trait LabelUse: Copy {
     fn short_len(self) -> Option<usize>;
     /// Whether the short form reaches `d` = target − instruction start.
     fn short_fits(self, d: i64) -> bool;
-    /// Writes the whole instruction at `out[..len]` for `d` = target − start.
-    /// Returns false if the long form does not reach either.
-    fn encode(self, out: &mut [u8], d: i64, short: bool) -> bool;
+    /// Writes the whole instruction at `out[..len]` for `d` = target − start,
+    /// nothing past it (`out` is [`ROOM`] bytes long so that no write needs a
+    /// check). Returns false if the long form does not reach either.
+    fn encode(self, out: &mut [u8; ROOM], d: i64, short: bool) -> bool;
 }
 
 /// Rounds of shrinking; each round can only enable more short branches.
@@ -47,7 +47,7 @@ struct Fixup<K> {
 /// Where a label is bound: its offset, and how many fixups come before it
 /// (exactly those whose shrinking moves it), so its final offset is one
 /// subtraction away once the savings per fixup are summed up.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Bound {
     pos: u32,
     fixups_before: u32,
@@ -80,6 +80,7 @@ struct Head {
 /// Where the layout moved things: `saved[k]` bytes saved by shrinking
 /// fixups 0..k (empty: none), and each pad's position with the padding up to
 /// and including it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Moves {
     saved: Vec<u32>,
     pads: Vec<(u32, u32)>,
@@ -142,13 +143,69 @@ impl<'a> PadCursor<'a> {
     }
 }
 
+/// The [`ROOM`] bytes at `at` of `code`, no later than a fixup's place:
+/// `use_label` made room there, and the code only grows until it is laid out.
+fn room_at(code: &mut [u8], at: usize) -> &mut [u8; ROOM] {
+    code[at..].first_chunk_mut().expect("room at a fixup")
+}
+
+/// Final offsets of labels made together (the slots' labels), kept as the
+/// layout leaves them: where each label was bound and what the layout moved.
+/// Only disassembly and tests read them, so [`Offsets::to_vec`] computes
+/// them when asked, not every compile (a pass over every slot).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Offsets {
+    labels: Vec<Bound>,
+    moves: Moves,
+}
+
+impl Offsets {
+    /// How many labels.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The final offset of label `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<u32> {
+        let b = self.labels.get(i)?;
+        Some(self.moves.place(b.pos, b.fixups_before))
+    }
+
+    /// The final offset of every label, in order.
+    pub fn to_vec(&self) -> Vec<u32> {
+        let (labels, moves) = (&self.labels, &self.moves);
+        if moves.saved.is_empty() && moves.pads.is_empty() {
+            labels.iter().map(|b| b.pos).collect()
+        } else if moves.pads.is_empty() {
+            // (`saved` has an entry for every count of fixups.)
+            let saved = &moves.saved[..];
+            labels
+                .iter()
+                .map(|b| b.pos.wrapping_sub(saved[b.fixups_before as usize]))
+                .collect()
+        } else {
+            let mut pads = PadCursor::new(&moves.pads);
+            labels
+                .iter()
+                .map(|b| moves.shrunk(b.pos, b.fixups_before) + pads.before(b.pos))
+                .collect()
+        }
+    }
+}
+
 /// Code being assembled.
 pub struct CodeBuffer<K: LabelUse> {
     /// The bytes so far (branches in long form, displacements not yet
     /// patched) up to `len`; beyond it scratch space to write the next
     /// instruction into, at least [`ROOM`] bytes of it once `room` asked.
     code: Vec<u8>,
-    len: usize,
+    /// (32 bits: `len + ROOM` cannot overflow, which spares `room` a check.)
+    len: u32,
     labels: Vec<Bound>,
     fixups: Vec<Fixup<K>>,
     /// Fixups whose label was bound when they were made: the only ones
@@ -209,19 +266,19 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// The body starts here: a branch back to a label bound before this
     /// point (an exit) does not make that label a loop head.
     pub fn mark_body_start(&mut self) {
-        self.body_start = self.len as u32;
+        self.body_start = self.len;
     }
 
     /// Out-of-line code starts here: branches from it back into the body
     /// (return from a slow path, fault stubs) are not loops.
     pub fn mark_cold_start(&mut self) {
-        self.cold_start = self.len as u32;
+        self.cold_start = self.len;
     }
 
     /// Current offset.
     #[inline]
     pub fn pos(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     /// The [`ROOM`] bytes at the current offset, to write an instruction
@@ -229,10 +286,11 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// [`CodeBuffer::advance`] by its length.
     #[inline(always)]
     pub fn room(&mut self) -> &mut [u8; ROOM] {
-        // (Conditions the slicing below then need not check again.)
-        let (at, len) = (self.len, self.code.len());
-        if at <= len && len - at >= ROOM {
-            return self.code[at..].first_chunk_mut().expect("ROOM bytes");
+        let at = self.len as usize;
+        if at + ROOM <= self.code.len() {
+            return self.code[at..at + ROOM]
+                .first_chunk_mut()
+                .expect("ROOM bytes");
         }
         self.grown_room()
     }
@@ -241,7 +299,7 @@ impl<K: LabelUse> CodeBuffer<K> {
     #[inline(never)]
     fn grown_room(&mut self) -> &mut [u8; ROOM] {
         self.grow();
-        let at = self.len;
+        let at = self.len as usize;
         self.code[at..].first_chunk_mut().expect("ROOM bytes")
     }
 
@@ -249,7 +307,7 @@ impl<K: LabelUse> CodeBuffer<K> {
     #[inline(always)]
     pub fn advance(&mut self, n: usize) {
         debug_assert!(n <= ROOM);
-        self.len += n;
+        self.len += n as u32;
     }
 
     /// Makes at least [`ROOM`] bytes past the end writable: [`GROW`] more
@@ -257,7 +315,7 @@ impl<K: LabelUse> CodeBuffer<K> {
     /// front cost a `memset` as large as the code, and one more each time
     /// the capacity doubled.
     fn grow(&mut self) {
-        let size = self.code.len().max(self.len + ROOM) + GROW;
+        let size = self.code.len().max(self.len as usize + ROOM) + GROW;
         self.code.resize(size, 0);
     }
 
@@ -284,7 +342,7 @@ impl<K: LabelUse> CodeBuffer<K> {
     #[inline]
     pub fn bind(&mut self, l: Label) {
         self.labels[l.0 as usize] = Bound {
-            pos: self.len as u32,
+            pos: self.len,
             fixups_before: self.fixups.len() as u32,
         };
     }
@@ -307,7 +365,7 @@ impl<K: LabelUse> CodeBuffer<K> {
             self.backward.push(self.fixups.len() as u32);
         }
         self.fixups.push(Fixup {
-            at: at as u32,
+            at,
             label: l,
             kind,
             short: false,
@@ -340,38 +398,27 @@ impl<K: LabelUse> CodeBuffer<K> {
     }
 
     /// Shrinks branches and patches every fixup; returns the final code and
-    /// the final offsets of the `n` labels made at once from `first`
+    /// the [`Offsets`] of the `n` labels made at once from `first`
     /// ([`CodeBuffer::new_labels`]), each of which must be bound.
     pub fn finish(
         mut self,
         shrink: bool,
         first: Label,
         n: usize,
-    ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
+    ) -> Result<(Vec<u8>, Offsets), BufferError> {
         let moves = self.layout(shrink)?;
-        let labels = &self.labels[first.0 as usize..first.0 as usize + n];
+        let (start, end) = (first.0 as usize, first.0 as usize + n);
+        let mut labels = self.labels;
         // (Loops without early exits or index checks: they vectorize.)
-        if labels.iter().fold(false, |u, b| u | (b.pos == UNBOUND)) {
+        if labels[start..end]
+            .iter()
+            .fold(false, |u, b| u | (b.pos == UNBOUND))
+        {
             return Err(BufferError::Unbound);
         }
-        let offsets = if moves.saved.is_empty() && moves.pads.is_empty() {
-            labels.iter().map(|b| b.pos).collect()
-        } else if moves.pads.is_empty() {
-            // (`saved` has an entry for every count of fixups.)
-            let saved = &moves.saved[..];
-            let mut offsets = vec![0; n];
-            for (o, b) in offsets.iter_mut().zip(labels) {
-                *o = b.pos.wrapping_sub(saved[b.fixups_before as usize]);
-            }
-            offsets
-        } else {
-            let mut pads = PadCursor::new(&moves.pads);
-            labels
-                .iter()
-                .map(|b| moves.shrunk(b.pos, b.fixups_before) + pads.before(b.pos))
-                .collect()
-        };
-        Ok((self.code, offsets))
+        labels.truncate(end);
+        labels.drain(..start);
+        Ok((self.code, Offsets { labels, moves }))
     }
 
     /// Loop heads (targets of backward branches) by position, when loops are aligned.
@@ -459,10 +506,11 @@ impl<K: LabelUse> CodeBuffer<K> {
             let len = Self::fixup_len(f);
             // (A whole ROOM, cut to length: one store rather than a `memset` call.)
             out.extend_from_slice(&[0; ROOM]);
-            out.truncate(at + len);
-            if !f.kind.encode(&mut out[at..], target - at as i64, f.short) {
+            let room = out[at..].first_chunk_mut().expect("ROOM bytes");
+            if !f.kind.encode(room, target - at as i64, f.short) {
                 return Err(BufferError::OutOfRange);
             }
+            out.truncate(at + len);
             src = f.at as usize + f.long_len as usize;
         }
         pad_before(&mut out, &mut src, u32::MAX);
@@ -477,32 +525,6 @@ impl<K: LabelUse> CodeBuffer<K> {
             f.short_len as usize
         } else {
             f.long_len as usize
-        }
-    }
-
-    /// Moves `code[src..src + len]` down to `dst` (< `src`). Stretches
-    /// between branches are short: rather than a `memmove` call each, 16-byte
-    /// blocks, the last one written whole when what it overwrites past the
-    /// stretch is at least `spare` bytes short of `src + len` (so not yet read).
-    #[inline]
-    fn move_down(&mut self, src: usize, dst: usize, len: usize, spare: usize) {
-        const B: usize = 16;
-        if src == dst || len == 0 {
-            return;
-        }
-        // Whole blocks read within the buffer and write nothing unread.
-        if src - dst + spare >= B && src + len + B <= self.code.len() {
-            // One slice for the whole move, whose length bounds every block.
-            let area = &mut self.code[dst..src + len + B];
-            let gap = src - dst;
-            let mut k = 0;
-            while k < len {
-                let block: [u8; B] = *area[gap + k..].first_chunk().expect("B bytes");
-                area[k..k + B].copy_from_slice(&block);
-                k += B;
-            }
-        } else {
-            self.code.copy_within(src..src + len, dst);
         }
     }
 
@@ -534,11 +556,12 @@ impl<K: LabelUse> CodeBuffer<K> {
             // The first round measures the layout as emitted and sums the
             // savings as it decides; later ones measure the layout the
             // rounds before left.
-            saved = vec![0; self.fixups.len() + 1];
+            // (Pushed, not zeroed first: a `memset` as large as the list.)
+            saved.reserve_exact(self.fixups.len() + 1);
             let mut acc = 0u32;
             let labels = &self.labels;
-            for (k, f) in self.fixups.iter_mut().enumerate() {
-                saved[k] = acc;
+            for f in self.fixups.iter_mut() {
+                saved.push(acc);
                 if f.short_len == 0 {
                     continue;
                 }
@@ -553,7 +576,7 @@ impl<K: LabelUse> CodeBuffer<K> {
                     acc += (f.long_len - f.short_len) as u32;
                 }
             }
-            saved[self.fixups.len()] = acc;
+            saved.push(acc);
             let rounds = if acc == 0 { 1 } else { SHRINK_ROUNDS };
             for _ in 1..rounds {
                 let mut changed = false;
@@ -590,7 +613,7 @@ impl<K: LabelUse> CodeBuffer<K> {
             }
         }
         if !heads.is_empty() {
-            self.code.truncate(self.len);
+            self.code.truncate(self.len as usize);
             return self.emit_padded(saved, &heads);
         }
         if saved.is_empty() {
@@ -598,19 +621,18 @@ impl<K: LabelUse> CodeBuffer<K> {
             for f in &self.fixups {
                 let target = self.labels[f.label.0 as usize].pos;
                 let at = f.at as usize;
-                let len = f.long_len as usize;
                 if target == UNBOUND {
                     return Err(BufferError::Unbound);
                 }
                 if !f.kind.encode(
-                    &mut self.code[at..at + len],
+                    room_at(&mut self.code, at),
                     target as i64 - at as i64,
                     false,
                 ) {
                     return Err(BufferError::OutOfRange);
                 }
             }
-            self.code.truncate(self.len);
+            self.code.truncate(self.len as usize);
             return Ok(Moves {
                 saved: Vec::new(),
                 pads: Vec::new(),
@@ -620,13 +642,13 @@ impl<K: LabelUse> CodeBuffer<K> {
         // fixups before it saved, then the fixup is re-encoded at its new place.
         let mut src = 0usize;
         let mut dst = 0usize;
-        for k in 0..self.fixups.len() {
-            let f = self.fixups[k];
+        let code = &mut self.code;
+        for f in &self.fixups {
             let at = f.at as usize;
             let long = f.long_len as usize;
-            // Past the stretch come the branch's own long form (rewritten
-            // below, so free to overwrite) and then unread code.
-            self.move_down(src, dst, at - src, long);
+            // (A `memmove` a stretch: fewer instructions than moving
+            // 16-byte blocks by hand, whose checks cost more than the copy.)
+            code.copy_within(src..at, dst);
             dst += at - src;
             let len = if f.short { f.short_len as usize } else { long };
             let t = self.labels[f.label.0 as usize];
@@ -634,16 +656,17 @@ impl<K: LabelUse> CodeBuffer<K> {
                 return Err(BufferError::Unbound);
             }
             let target = (t.pos - saved[t.fixups_before as usize]) as i64;
+            // (At or before the fixup's old place, where `use_label` made room.)
             if !f
                 .kind
-                .encode(&mut self.code[dst..dst + len], target - dst as i64, f.short)
+                .encode(room_at(code, dst), target - dst as i64, f.short)
             {
                 return Err(BufferError::OutOfRange);
             }
             dst += len;
             src = at + long;
         }
-        let end = self.len;
+        let end = self.len as usize;
         self.code.copy_within(src..end, dst);
         self.code.truncate(dst + end - src);
         Ok(Moves {

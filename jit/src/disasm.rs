@@ -11,9 +11,10 @@ impl Compiled {
         let mut out = String::new();
         let mut starts: Vec<(u32, usize)> = self
             .offsets
-            .iter()
+            .to_vec()
+            .into_iter()
             .enumerate()
-            .map(|(i, &o)| (o, i))
+            .map(|(i, o)| (o, i))
             .collect();
         starts.sort_unstable();
         let mut next = 0;

@@ -194,8 +194,8 @@ pub struct Compiled {
     /// Machine code; the entry point is at offset 0:
     /// `extern "C" fn(ctx: *mut [u64; abi::SIZE / 8]) -> u64` (r0).
     pub code: Vec<u8>,
-    /// Native offset of each eBPF slot.
-    pub offsets: Vec<u32>,
+    /// Native offset of each eBPF slot ([`buffer::Offsets::to_vec`]).
+    pub offsets: buffer::Offsets,
     /// Compiled for verified mode (with facts).
     pub verified: bool,
     /// Name of the program.

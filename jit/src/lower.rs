@@ -3,7 +3,7 @@
 //! here once for every architecture.
 
 use crate::abi;
-use crate::buffer::{BufferError, Label};
+use crate::buffer::{BufferError, Label, Offsets};
 use crate::guard_loop::GuardLoop;
 use crate::masm::{BinOp, DivOp, HostFn, MacroAssembler, Operand, VReg};
 use crate::peephole;
@@ -12,8 +12,8 @@ use crate::{FaultKind, JitError, Options};
 use alloc::vec::Vec;
 use bpf_bridge::facts::{Access, CtxField, Facts};
 use bpf_bridge::isa::{
-    byte_swap_of, decode_alu, decode_each, decode_one, decode_program, peek, semantics, AluOp,
-    Endian, Insn, JmpOp, Op, OpSink, Peek, Reg, Shape, Size, Src, Width,
+    alu_op_of, byte_swap_of, decode_alu, decode_each, decode_one, decode_program, peek, semantics,
+    AluOp, Endian, Insn, JmpOp, Op, OpSink, Peek, Reg, Shape, Size, Src, Width,
 };
 use bpf_bridge::program::{helper_id, MapDef};
 
@@ -29,7 +29,7 @@ pub struct Lowered {
     /// Machine code.
     pub code: Vec<u8>,
     /// Native offset of each slot's code.
-    pub offsets: Vec<u32>,
+    pub offsets: Offsets,
 }
 
 struct FaultStub {
@@ -202,7 +202,7 @@ impl<M: MacroAssembler> OpSink for Lowering<'_, M> {
             return;
         }
         if let Op::Jmp { off: 1, .. } = op {
-            if M::ALU_UNLESS && self.opts.blind.is_none() {
+            if M::ALU_UNLESS && self.opts.blind.is_none() && self.may_pair(pc + 1) {
                 // Decided with the next op, which the decoder hands on next.
                 self.waiting = Some((pc, op));
                 return;
@@ -405,7 +405,13 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 }
             }
             Op::LddwHigh => {}
-            Op::Load { .. } => self.load(pc, op),
+            Op::Load {
+                size,
+                signed,
+                dst,
+                base,
+                off,
+            } => self.load(pc, size, signed, dst, base, off),
             Op::Store {
                 size,
                 base,
@@ -488,19 +494,10 @@ impl<M: MacroAssembler> Lowering<'_, M> {
 
     /// A load: a proven one here, with the slot after it peeked once for
     /// the patterns that take it (a compare with memory, a fused byte
-    /// swap); any other in [`Lowering::other_load`].
+    /// swap); any other in [`Lowering::other_load`]. (Its fields one by
+    /// one: an `Op` handed on whole was kept in memory.)
     #[inline(always)]
-    fn load(&mut self, pc: usize, op: Op) {
-        let Op::Load {
-            size,
-            signed,
-            dst,
-            base,
-            off,
-        } = op
-        else {
-            return;
-        };
+    fn load(&mut self, pc: usize, size: Size, signed: bool, dst: Reg, base: Reg, off: i16) {
         if self.access(pc) != Access::Proven {
             return self.other_load(pc, size, signed, dst, base, off);
         }
@@ -510,7 +507,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         // alone would be data-dependent.)
         if (peeked != Peek::Other) & (next.dst() == dst.num()) & !signed {
             match peeked {
-                Peek::CondJumpImm if self.load_compare(pc, op) => return,
+                Peek::CondJumpImm if self.load_compare(pc, size, dst, base, off) => return,
                 Peek::ByteSwap if self.swap_after(pc, size, signed, dst).is_some() => {
                     let (d, b) = (VReg::bpf(dst), VReg::bpf(base));
                     self.m.load_swapped(size, d, b, off as i32);
@@ -607,6 +604,15 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         }
         self.lower_waiting();
         false
+    }
+
+    /// Whether the op at `k` may pair with a jump over it, by its opcode
+    /// alone: a jump waits for it only then ([`Lowering::after_waiting`]).
+    #[inline(always)]
+    fn may_pair(&self, k: usize) -> bool {
+        let op = self.insns.get(k).and_then(|&i| alu_op_of(i));
+        // (One test of a mask, not a branch on each part of the answer.)
+        op.map_or(0, |op| 1 << op as u32) & peephole::SKIPS != 0
     }
 
     /// Lowers the jump waiting, if one is, alone.

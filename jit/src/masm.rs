@@ -3,7 +3,7 @@
 //! their encoders; they never see an eBPF opcode.
 
 use crate::abi;
-use crate::buffer::{BufferError, Label};
+use crate::buffer::{BufferError, Label, Offsets};
 use bpf_bridge::isa::{AtomicOp, JmpOp, Reg, Size, Width};
 
 /// A virtual register: eBPF r0..=r10, the run context, two scratch registers.
@@ -339,5 +339,5 @@ pub trait MacroAssembler {
         shrink: bool,
         first: Label,
         n: usize,
-    ) -> Result<(alloc::vec::Vec<u8>, alloc::vec::Vec<u32>), BufferError>;
+    ) -> Result<(alloc::vec::Vec<u8>, Offsets), BufferError>;
 }

@@ -73,17 +73,34 @@ fn skipped_alu(op: Op) -> Option<(Width, Option<BinOp>, VReg, Operand)> {
     else {
         return None;
     };
+    if !skips(op) {
+        return None;
+    }
     let bin = match op {
-        AluOp::Mov => None,
         AluOp::Add => Some(BinOp::Add),
         AluOp::Sub => Some(BinOp::Sub),
         AluOp::Or => Some(BinOp::Or),
         AluOp::Xor => Some(BinOp::Xor),
         AluOp::And => Some(BinOp::And),
-        _ => return None,
+        _ => None,
     };
     Some((width, bin, VReg::bpf(dst), operand(src)))
 }
+
+/// Whether a jump over one ALU op of operation `op` may form a
+/// [`Pair::JumpOverAlu`] (asked before the op is decoded, from its opcode).
+#[inline(always)]
+pub fn skips(op: AluOp) -> bool {
+    SKIPS >> op as u32 & 1 != 0
+}
+
+/// [`skips`] as a mask of `1 << op`: a test without a branch per operation.
+pub const SKIPS: u32 = 1 << AluOp::Mov as u32
+    | 1 << AluOp::Add as u32
+    | 1 << AluOp::Sub as u32
+    | 1 << AluOp::Or as u32
+    | 1 << AluOp::Xor as u32
+    | 1 << AluOp::And as u32;
 
 #[inline(always)]
 fn operand(s: Src) -> Operand {

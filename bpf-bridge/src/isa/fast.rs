@@ -195,6 +195,14 @@ pub fn decode_alu(insn: Insn) -> Option<Op> {
     got
 }
 
+/// The operation of a slot whose opcode is one of [`decode_alu`]'s forms,
+/// by its opcode alone (one table look-up; the fields are the decoder's
+/// business: a malformed slot may get an answer).
+#[inline]
+pub fn alu_op_of(insn: Insn) -> Option<AluOp> {
+    ALU[insn.code as usize].map(|(op, _, _)| op)
+}
+
 /// The ALU forms of [`FAST`]: operation, width, whether by register.
 static ALU: [Option<(AluOp, Width, bool)>; 256] = {
     let mut t = [None; 256];
@@ -379,6 +387,9 @@ mod tests {
                         let mut got = None;
                         decode_fast(insn, &mut |op, shape| got = Some((op, shape)));
                         let alu = decode_alu(insn);
+                        if let Some(Op::Alu { op, .. }) = alu {
+                            assert_eq!(alu_op_of(insn), Some(op));
+                        }
                         match got {
                             Some((op @ Op::Alu { .. }, _)) => assert_eq!(alu, Some(op)),
                             _ => assert_eq!(alu, None, "{code:#04x} {regs:#04x} {off} {imm}"),

@@ -15,7 +15,7 @@ pub use decode::{
     OpSink,
 };
 pub use encode::{encode_program, gotol, is_gotol};
-pub use fast::decode_alu;
+pub use fast::{alu_op_of, decode_alu};
 pub use insn::{insns_from_bytes, insns_to_bytes, Insn, TruncatedBytecode, INSN_SIZE};
 pub use op::{AluOp, AtomicOp, Endian, JmpOp, Op, Reg, Size, Src, Width};
 pub use shape::{is_add_sub_imm, is_cond_jump_imm, is_load, jump_targets, peek, Peek, Shape};

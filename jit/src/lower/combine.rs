@@ -15,7 +15,7 @@ use crate::fold::mem_compare;
 use crate::masm::{MacroAssembler, VReg};
 use crate::regflow::dead_from;
 use bpf_bridge::facts::Access;
-use bpf_bridge::isa::{decode_one, is_add_sub_imm, AluOp, Op, Reg, Src, Width};
+use bpf_bridge::isa::{decode_one, is_add_sub_imm, AluOp, Op, Reg, Size, Src, Width};
 
 impl<M: MacroAssembler> Lowering<'_, M> {
     /// `mov dst, src` of a register at `pc`, lowered with an add that follows;
@@ -72,22 +72,19 @@ impl<M: MacroAssembler> Lowering<'_, M> {
     /// next slot (which the caller peeked) and then dead: one compare with
     /// memory and a branch. Returns whether it was.
     #[inline(always)]
-    pub(super) fn load_compare(&mut self, pc: usize, op: Op) -> bool {
-        M::COMPARES_MEM && self.fold_load(pc, op)
+    pub(super) fn load_compare(
+        &mut self,
+        pc: usize,
+        size: Size,
+        dst: Reg,
+        base: Reg,
+        off: i16,
+    ) -> bool {
+        M::COMPARES_MEM && self.fold_load(pc, size, dst, base, off)
     }
 
     #[inline(never)]
-    fn fold_load(&mut self, pc: usize, op: Op) -> bool {
-        let Op::Load {
-            size,
-            dst,
-            base,
-            off,
-            ..
-        } = op
-        else {
-            return false;
-        };
+    fn fold_load(&mut self, pc: usize, size: Size, dst: Reg, base: Reg, off: i16) -> bool {
         if self.opts.blind.is_some() || self.access(pc) != Access::Proven {
             return false;
         }

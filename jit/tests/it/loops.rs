@@ -98,8 +98,9 @@ fn short_loops_do_not_straddle_lines() {
         // loop's first ops (slot 6) to its back edge (slot 6 + body + 1).
         let (head, back) = (6, 6 + body + 1);
         assert!(matches!(ops[back], Op::Jmp { off, .. } if off < 0));
-        let start = c.offsets[head] as usize;
-        let end = c.offsets[back + 1] as usize;
+        let offsets = c.offsets.to_vec();
+        let start = offsets[head] as usize;
+        let end = offsets[back + 1] as usize;
         assert!(end - start <= 64, "body {body}: {} bytes", end - start);
         assert_eq!(start / 64, (end - 1) / 64, "body {body}: {start}..{end}");
     }

@@ -2,7 +2,7 @@
 //! only built through `try_from`, so an unencodable value cannot reach them.
 
 use super::regs::XReg;
-use crate::buffer::{CodeBuffer, Label, LabelUse};
+use crate::buffer::{CodeBuffer, Label, LabelUse, ROOM};
 
 /// Condition codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,7 +89,7 @@ impl LabelUse for Use {
         false
     }
     #[inline(always)]
-    fn encode(self, out: &mut [u8], d: i64, _short: bool) -> bool {
+    fn encode(self, out: &mut [u8; ROOM], d: i64, _short: bool) -> bool {
         let w = d / 4;
         let word = match self {
             Use::B | Use::Bl => {

@@ -1,7 +1,7 @@
 //! RV64IMA encoders: one function per machine form.
 
 use super::regs::Xr;
-use crate::buffer::{CodeBuffer, Label, LabelUse};
+use crate::buffer::{CodeBuffer, Label, LabelUse, ROOM};
 
 /// A sign-extended 12-bit immediate.
 #[derive(Clone, Copy, Debug)]
@@ -80,7 +80,7 @@ impl LabelUse for Use {
         (-4096..4096).contains(&d)
     }
     #[inline(always)]
-    fn encode(self, out: &mut [u8], d: i64, short: bool) -> bool {
+    fn encode(self, out: &mut [u8; ROOM], d: i64, short: bool) -> bool {
         match self {
             Use::Jal(rd) => {
                 if !(-(1 << 20)..(1 << 20)).contains(&d) {
@@ -186,6 +186,7 @@ impl Asm {
         self.buf.put4(w);
     }
 
+    #[inline(always)]
     fn r(&mut self, f7: u32, rs2: Xr, rs1: Xr, f3: u32, rd: Xr, op: u32) {
         self.emit(
             f7 << 25
@@ -197,6 +198,7 @@ impl Asm {
         );
     }
 
+    #[inline(always)]
     fn i(&mut self, imm: i32, rs1: Xr, f3: u32, rd: Xr, op: u32) {
         self.emit(
             (imm as u32 & 0xfff) << 20 | (rs1.0 as u32) << 15 | f3 << 12 | (rd.0 as u32) << 7 | op,

@@ -6,7 +6,7 @@
 use super::asm::{Amo, Asm, Bcc, Imm12, Iop, Rop, ShiftOp};
 use super::regs::{Xr, LIMIT, MAP, MAP16, S0, S1, S2, S3, S4};
 use crate::abi;
-use crate::buffer::{BufferError, Label};
+use crate::buffer::{BufferError, Label, Offsets};
 use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
 use alloc::vec::Vec;
 use bpf_bridge::isa::{AtomicOp, JmpOp, Size, Width};
@@ -598,7 +598,7 @@ impl MacroAssembler for Rv64Masm {
         shrink: bool,
         first: Label,
         n: usize,
-    ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
+    ) -> Result<(Vec<u8>, Offsets), BufferError> {
         self.asm.buf.finish(shrink, first, n)
     }
 }

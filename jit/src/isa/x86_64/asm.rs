@@ -147,7 +147,7 @@ impl LabelUse for Use {
         i8::try_from(d - 2).is_ok()
     }
     #[inline(always)]
-    fn encode(self, out: &mut [u8], d: i64, short: bool) -> bool {
+    fn encode(self, out: &mut [u8; ROOM], d: i64, short: bool) -> bool {
         if short {
             let Ok(rel) = i8::try_from(d - 2) else {
                 return false;
@@ -475,22 +475,16 @@ impl Asm {
     #[inline(always)]
     pub fn load(&mut self, bytes: u8, signed: bool, dst: Gpr, m: Mem) {
         let w = signed || bytes == 8;
-        // By size (1, 2, 4, 8) and signedness: the opcode, its length.
-        const OPCODES: [[([u8; 2], usize); 4]; 2] = [
-            [
-                ([0x0f, 0xb6], 2),
-                ([0x0f, 0xb7], 2),
-                ([0x8b, 0], 1),
-                ([0x8b, 0], 1),
-            ],
-            [
-                ([0x0f, 0xbe], 2),
-                ([0x0f, 0xbf], 2),
-                ([0x63, 0], 1),
-                ([0x8b, 0], 1),
-            ],
+        // By size (1, 2, 4, 8) and signedness: the opcode (one byte when
+        // the second is 0).
+        const OPCODES: [[[u8; 2]; 4]; 2] = [
+            [[0x0f, 0xb6], [0x0f, 0xb7], [0x8b, 0], [0x8b, 0]],
+            [[0x0f, 0xbe], [0x0f, 0xbf], [0x63, 0], [0x8b, 0]],
         ];
-        let (opcode, len) = OPCODES[signed as usize][(bytes.trailing_zeros() & 3) as usize];
+        let opcode = OPCODES[signed as usize][(bytes.trailing_zeros() & 3) as usize];
+        // (Derived rather than stored: a length known to be 1 or 2 keeps
+        // every later position provably inside the room, unchecked.)
+        let len = 1 + (opcode[1] != 0) as usize;
         let r = self.buf.room();
         let p = rex(r, 0, w, dst.0, m.base.0, false);
         r[p..p + 2].copy_from_slice(&opcode);

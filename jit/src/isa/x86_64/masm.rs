@@ -4,7 +4,7 @@
 use super::asm::{Alu, Asm, Cond, Imm32, Mem, Shift};
 use super::regs::{Gpr, MAP, MAP16, T2};
 use crate::abi;
-use crate::buffer::{BufferError, Label};
+use crate::buffer::{BufferError, Label, Offsets};
 use crate::masm::{BinOp, Cmp, DivOp, Frame, HostFn, MacroAssembler, MemCmp, Operand, VReg};
 use alloc::vec::Vec;
 use bpf_bridge::isa::{AtomicOp, JmpOp, Size, Width};
@@ -818,7 +818,7 @@ impl MacroAssembler for X64Masm {
         shrink: bool,
         first: Label,
         n: usize,
-    ) -> Result<(Vec<u8>, Vec<u32>), BufferError> {
+    ) -> Result<(Vec<u8>, Offsets), BufferError> {
         self.asm.buf.finish(shrink, first, n)
     }
 }

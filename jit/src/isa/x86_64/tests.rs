@@ -190,7 +190,8 @@ fn branches_shrink_when_they_reach() {
     assert_eq!(&code[..2], &[0x0f, 0x84]);
     // The jmp back to 0 shrinks.
     assert_eq!(&code[6..8], &[0xeb, (-8i8) as u8]);
-    assert_eq!(offsets, [0, 6 + 2 + 200 + 6, 12 - 3]); // mid: after the 3 saved bytes
+    assert_eq!(offsets.to_vec(), [0, 6 + 2 + 200 + 6, 12 - 3]); // mid: after the 3 saved bytes
+    assert_eq!(offsets.get(2), Some(12 - 3));
     assert_eq!(code.len(), 6 + 2 + 200 + 6 + 1);
 }
 
