@@ -49,6 +49,8 @@ pub struct Cfg {
     /// No local calls and every jump goes forward: a path never reaches a
     /// slot twice.
     pub acyclic: bool,
+    /// Some local call: paths may have more than one frame.
+    pub calls: bool,
 }
 
 fn successors(ops: &[Op], pc: usize, out: &mut Vec<usize>) {
@@ -121,6 +123,7 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
         live,
         stack_live,
         acyclic: !calls && forward,
+        calls,
     })
 }
 

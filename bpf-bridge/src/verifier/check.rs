@@ -7,6 +7,7 @@ use super::bounds::Scalar;
 use super::cfg::Cfg;
 use super::error::{fail, Rule, VerifyError};
 use super::jump::Outcome;
+use super::marks::Demand;
 use super::pending::Pending;
 use super::points::{AtEntry, AtLists};
 use super::precise::{Backedge, Hist, Marks, Scalars};
