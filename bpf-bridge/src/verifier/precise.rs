@@ -215,6 +215,7 @@ fn back_one<D: Demand>(ops: &[Op], raw: bool, h: &Hist, frame: &mut usize, d: &m
 /// is already marked everywhere, so demanding them again adds nothing — true
 /// after `h` ran. Mirrors [`back_one`]: a value stays known when everything a
 /// backtrack through `h` would add is known.
+#[inline]
 pub fn known_after(ops: &[Op], raw: bool, h: &Hist, frame: usize, k: &mut Marks) {
     let fr = frame;
     let Some(op) = ops.get(h.pc as usize) else {
