@@ -29,10 +29,6 @@ pub const MAX_VAR_OFF: i64 = 1 << 29;
 /// costs more than it prunes).
 const LOOP_STATE_GAP: u64 = 32;
 
-/// Most states room is made for at first in a program with loops (a
-/// megabyte of frames).
-const LOOP_CAP: usize = 1024;
-
 /// Rounds after which a may_goto loop's precise registers that change at
 /// every round are widened too.
 const DRIFT_ROUNDS: usize = 12;
@@ -111,26 +107,18 @@ impl<'a> Checker<'a> {
     pub fn new(prog: &'a Program, cfg: &'a Cfg, config: &'a VerifierConfig) -> Checker<'a> {
         let n = cfg.ops.len();
         let points = cfg.prune_point.iter().filter(|&&p| p).count();
-        // Sized for the states a loop-free program records (about two per
-        // prune point); with loops, the recorded ones for as many as the
-        // per-point lists hold and the list of all for more (each up to
-        // [`LOOP_CAP`]): growing a list of large entries copies it, and
-        // costs more than verifying a short program.
-        let limit = config.max_states.saturating_add(1);
-        let (cap, all) = if cfg.acyclic {
-            let cap = (2 * points + 16).min(limit);
-            (cap, cap)
-        } else {
-            let per_point = config.max_states_per_insn.max(2);
-            let cap = (per_point * points + 16).min(LOOP_CAP).min(limit);
-            (cap, LOOP_CAP.min(limit))
-        };
+        let cap = (2 * points + 16).min(config.max_states.saturating_add(1));
         Checker {
             prog,
             cfg,
             config,
-            visited: Vec::with_capacity(all),
-            branches: Vec::with_capacity(all),
+            // Sized for the states a loop-free program records (about two
+            // per prune point): growing a list of large entries costs more
+            // than verifying a short program. (Programs with loops grow
+            // them: room made up front for their thousands of states costs
+            // more in page faults, per verification, than the copies.)
+            visited: Vec::with_capacity(cap),
+            branches: Vec::with_capacity(cap),
             backedges: Vec::new(),
             hist_arena: Vec::with_capacity(4 * n),
             at: AtLists::new(n, cap),
