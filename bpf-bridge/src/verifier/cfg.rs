@@ -49,6 +49,8 @@ pub struct Cfg {
     /// No local calls and every jump goes forward: a path never reaches a
     /// slot twice.
     pub acyclic: bool,
+    /// Some local call: paths may have more than one frame.
+    pub calls: bool,
 }
 
 fn successors(ops: &[Op], pc: usize, out: &mut Vec<usize>) {
@@ -76,8 +78,26 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
     let mut calls = false;
     // Every jump within a function goes forward (see [`jumps_forward`]).
     let mut forward = true;
+    // Reachability in the same pass, right when every jump goes forward and
+    // there is no call (a slot is final when the walk gets to it): the first
+    // unreachable slot.
+    let mut seen = vec![false; n];
+    seen[0] = true;
+    let mut unseen = None;
     for (pc, op) in ops.iter().enumerate() {
         check_op(prog, pc, op)?;
+        if seen[pc] {
+            if let Some(t) = op.target(pc) {
+                seen[t as usize] = true;
+            }
+            if op.falls_through() {
+                if let Some(s) = seen.get_mut(pc + op.slots().max(1)) {
+                    *s = true;
+                }
+            }
+        } else if unseen.is_none() && !matches!(op, Op::LddwHigh) {
+            unseen = Some(pc);
+        }
         if let Some(t) = op.target(pc) {
             prune_point[t as usize] = true;
             if matches!(op, Op::CallLocal { .. }) {
@@ -108,8 +128,11 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
             return fail(last, Rule::Calls, "function ends without exit or jump");
         }
     }
-    let seen = reachable(&ops, !calls && forward);
-    if let Some(pc) = (0..n).find(|&pc| !seen[pc] && !matches!(ops[pc], Op::LddwHigh)) {
+    if calls || !forward {
+        let seen = reachable(&ops);
+        unseen = (0..n).find(|&pc| !seen[pc] && !matches!(ops[pc], Op::LddwHigh));
+    }
+    if let Some(pc) = unseen {
         return fail(pc, Rule::Unreachable, "unreachable instruction");
     }
     let live = liveness(&ops, forward);
@@ -121,6 +144,7 @@ pub fn build(prog: &Program) -> Result<Cfg, VerifyError> {
         live,
         stack_live,
         acyclic: !calls && forward,
+        calls,
     })
 }
 
@@ -245,28 +269,12 @@ fn check_functions(ops: &[Op]) -> Result<(), VerifyError> {
     check_call_graph(ops, &func, &starts)
 }
 
-/// Slots reachable from slot 0 through jumps and calls; `forward`: no local
-/// calls and every jump goes forward, so one sweep in slot order finds them.
-fn reachable(ops: &[Op], forward: bool) -> Vec<bool> {
+/// Slots reachable from slot 0 through jumps and calls, by a walk of the
+/// graph (without loops or calls, [`build`] finds them in its first sweep).
+fn reachable(ops: &[Op]) -> Vec<bool> {
     let n = ops.len();
     let mut seen = vec![false; n];
     seen[0] = true;
-    if forward {
-        for (pc, op) in ops.iter().enumerate() {
-            if !seen[pc] {
-                continue;
-            }
-            if let Some(t) = op.target(pc) {
-                seen[t as usize] = true;
-            }
-            if op.falls_through() {
-                if let Some(s) = seen.get_mut(pc + op.slots().max(1)) {
-                    *s = true;
-                }
-            }
-        }
-        return seen;
-    }
     let mut succ = Vec::new();
     let mut work = vec![0usize];
     while let Some(pc) = work.pop() {

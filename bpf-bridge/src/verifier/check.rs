@@ -7,6 +7,7 @@ use super::bounds::Scalar;
 use super::cfg::Cfg;
 use super::error::{fail, Rule, VerifyError};
 use super::jump::Outcome;
+use super::marks::Demand;
 use super::pending::Pending;
 use super::points::{AtEntry, AtLists};
 use super::precise::{Backedge, Hist, Marks, Scalars};
@@ -113,7 +114,9 @@ impl<'a> Checker<'a> {
             config,
             // Sized for the states a loop-free program records (about two
             // per prune point): growing a list of large entries costs more
-            // than verifying a short program.
+            // than verifying a short program. (Programs with loops grow
+            // them: room made up front for their thousands of states costs
+            // more in page faults, per verification, than the copies.)
             visited: Vec::with_capacity(cap),
             branches: Vec::with_capacity(cap),
             backedges: Vec::new(),

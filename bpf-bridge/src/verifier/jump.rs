@@ -5,6 +5,7 @@
 use super::bounds::Scalar;
 use super::check::{Checker, MAX_VAR_OFF};
 use super::error::{fail, Rule, VerifyError};
+use super::marks::Demand;
 use super::precise::{Marks, LINK_FAR};
 use super::state::{Kind, RegState, State};
 use crate::isa::{JmpOp, Reg, Src, Width};

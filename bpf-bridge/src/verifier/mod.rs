@@ -21,6 +21,7 @@ pub mod cfg;
 mod check;
 mod error;
 mod jump;
+mod marks;
 mod mem;
 mod pending;
 mod points;

@@ -28,11 +28,19 @@ struct Node {
     next: u32,
 }
 
+/// One prune point's list.
+#[derive(Clone, Copy)]
+struct List {
+    head: u32,
+    /// The last node (appending walks no list).
+    tail: u32,
+    len: u32,
+}
+
 /// The lists of every prune point.
 pub struct AtLists {
-    /// Per instruction, its list's first node and length.
-    head: Vec<u32>,
-    len: Vec<u32>,
+    /// Per instruction, its list.
+    lists: Vec<List>,
     nodes: Vec<Node>,
     /// Nodes removed from their list, linked by `next`.
     free: u32,
@@ -42,8 +50,14 @@ impl AtLists {
     /// Empty lists for `n` instructions, with room for `cap` entries.
     pub fn new(n: usize, cap: usize) -> AtLists {
         AtLists {
-            head: vec![NIL; n],
-            len: vec![0; n],
+            lists: vec![
+                List {
+                    head: NIL,
+                    tail: NIL,
+                    len: 0
+                };
+                n
+            ],
             nodes: Vec::with_capacity(cap),
             free: NIL,
         }
@@ -51,12 +65,12 @@ impl AtLists {
 
     /// The number of entries of `pc`'s list.
     pub fn len(&self, pc: usize) -> usize {
-        self.len[pc] as usize
+        self.lists[pc].len as usize
     }
 
     /// The first node of `pc`'s list.
     pub fn first(&self, pc: usize) -> Option<u32> {
-        Some(self.head[pc]).filter(|&k| k != NIL)
+        Some(self.lists[pc].head).filter(|&k| k != NIL)
     }
 
     /// The node after `k` in its list.
@@ -94,16 +108,13 @@ impl AtLists {
             self.nodes.push(node);
             (self.nodes.len() - 1) as u32
         };
-        self.len[pc] += 1;
-        match self.first(pc) {
-            None => self.head[pc] = k,
-            Some(mut last) => {
-                while let Some(n) = self.next(last) {
-                    last = n;
-                }
-                self.nodes[last as usize].next = k;
-            }
+        let list = &mut self.lists[pc];
+        match list.tail {
+            NIL => list.head = k,
+            last => self.nodes[last as usize].next = k,
         }
+        list.tail = k;
+        list.len += 1;
     }
 
     /// Removes the first entry of `pc`'s list that `pick` accepts (the first
@@ -124,13 +135,17 @@ impl AtLists {
             None => (None, first),
         };
         let next = self.nodes[k as usize].next;
+        let list = &mut self.lists[pc];
         match prev {
             Some(p) => self.nodes[p as usize].next = next,
-            None => self.head[pc] = next,
+            None => list.head = next,
         }
+        if list.tail == k {
+            list.tail = prev.unwrap_or(NIL);
+        }
+        list.len -= 1;
         self.nodes[k as usize].next = self.free;
         self.free = k;
-        self.len[pc] -= 1;
         Some(self.nodes[k as usize].entry)
     }
 }

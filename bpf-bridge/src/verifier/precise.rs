@@ -15,98 +15,13 @@
 
 use super::cfg::MAX_FRAMES;
 use super::check::Checker;
+pub use super::marks::Marks;
+use super::marks::{Demand, OneFrame, SLOTS};
 use super::state::{Byte, Frame, Kind, State};
 use super::store::Kept;
 use crate::isa::{AluOp, AtomicOp, Op, Reg, Size, Src};
 use crate::program::{helper_id, ProgType};
 use alloc::vec::Vec;
-
-/// Stack slots per frame (512 bytes / 8).
-const SLOTS: usize = 64;
-
-/// Registers and stack slots, per frame.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct Marks {
-    /// Bit r = register r.
-    pub regs: [u16; MAX_FRAMES],
-    /// Bit i = slot i (bytes `[-8(i+1), -8i)`).
-    pub slots: [u64; MAX_FRAMES],
-}
-
-impl Marks {
-    /// Everything.
-    pub const ALL: Marks = Marks {
-        regs: [u16::MAX; MAX_FRAMES],
-        slots: [u64::MAX; MAX_FRAMES],
-    };
-
-    /// One register of one frame.
-    pub fn reg(frame: usize, r: Reg) -> Marks {
-        let mut m = Marks::default();
-        m.set_reg(frame, r.idx());
-        m
-    }
-
-    /// No mark at all. Folded without early exit, so the compiler can test
-    /// the words together.
-    #[inline]
-    fn is_empty(&self) -> bool {
-        let regs = self.regs.iter().fold(0, |a, &r| a | r);
-        let slots = self.slots.iter().fold(0, |a, &s| a | s);
-        regs == 0 && slots == 0
-    }
-
-    /// Whether register `r` of `frame` is marked.
-    pub fn has_reg(&self, frame: usize, r: usize) -> bool {
-        self.regs.get(frame).is_some_and(|m| m & (1 << r) != 0)
-    }
-
-    /// Whether slot `i` of `frame` is marked.
-    pub fn has_slot(&self, frame: usize, i: usize) -> bool {
-        i < SLOTS && self.slots.get(frame).is_some_and(|m| m & (1 << i) != 0)
-    }
-
-    /// Marks register `r` of `frame`.
-    pub fn set_reg(&mut self, frame: usize, r: usize) {
-        if let Some(m) = self.regs.get_mut(frame) {
-            *m |= 1 << r;
-        }
-    }
-
-    fn clear_reg(&mut self, frame: usize, r: usize) {
-        if let Some(m) = self.regs.get_mut(frame) {
-            *m &= !(1 << r);
-        }
-    }
-
-    fn set_slot(&mut self, frame: usize, i: usize) {
-        if let (Some(m), true) = (self.slots.get_mut(frame), i < SLOTS) {
-            *m |= 1 << i;
-        }
-    }
-
-    fn clear_slot(&mut self, frame: usize, i: usize) {
-        if let (Some(m), true) = (self.slots.get_mut(frame), i < SLOTS) {
-            *m &= !(1 << i);
-        }
-    }
-
-    /// The marks of `self` not in `o`. Each array in one expression, so the
-    /// compiler can combine the words (backtracking does this per state).
-    #[inline]
-    fn minus(&self, o: &Marks) -> Marks {
-        Marks {
-            regs: core::array::from_fn(|f| self.regs[f] & !o.regs[f]),
-            slots: core::array::from_fn(|f| self.slots[f] & !o.slots[f]),
-        }
-    }
-
-    #[inline]
-    fn add(&mut self, o: &Marks) {
-        self.regs = core::array::from_fn(|f| self.regs[f] | o.regs[f]);
-        self.slots = core::array::from_fn(|f| self.slots[f] | o.slots[f]);
-    }
-}
 
 /// No stack access recorded.
 pub const NO_STACK: u16 = 0;
@@ -178,7 +93,7 @@ pub(super) struct Backedge {
 /// everything is made precise). Inlined into the backtracking loops: it runs
 /// once per instruction walked back, and a call costs as much as its body.
 #[inline(always)]
-fn back_one(ops: &[Op], raw: bool, h: &Hist, frame: &mut usize, d: &mut Marks) -> bool {
+fn back_one<D: Demand>(ops: &[Op], raw: bool, h: &Hist, frame: &mut usize, d: &mut D) -> bool {
     let fr = *frame;
     let Some(op) = ops.get(h.pc as usize) else {
         return false;
@@ -238,9 +153,7 @@ fn back_one(ops: &[Op], raw: bool, h: &Hist, frame: &mut usize, d: &mut Marks) -
                 ops |= 1 << r.idx();
             }
             let far = h.stack == LINK_FAR && !d.is_empty();
-            let hit = far
-                || d.regs.get(fr).is_some_and(|m| m & (ops | h.links) != 0)
-                || d.slots.get(fr).is_some_and(|m| m & h.link_slots != 0);
+            let hit = far || d.regs(fr) & (ops | h.links) != 0 || d.slots(fr) & h.link_slots != 0;
             if hit {
                 // The refined value derives from both operands before the jump.
                 d.set_reg(fr, dst.idx());
@@ -274,23 +187,23 @@ fn back_one(ops: &[Op], raw: bool, h: &Hist, frame: &mut usize, d: &mut Marks) -
             if fr == 0 {
                 return false;
             }
-            let args = d.regs[fr] & 0b11_1110;
-            d.regs[fr] = 0;
-            d.slots[fr] = 0;
-            d.regs[fr - 1] |= args;
+            let args = d.regs(fr) & 0b11_1110;
+            d.set_regs(fr, 0);
+            d.set_slots(fr, 0);
+            d.set_regs(fr - 1, d.regs(fr - 1) | args);
             *frame = fr - 1;
         }
         Op::Exit => {
             // A function's return, seen from the caller: r0 came from the callee.
-            if fr + 1 >= MAX_FRAMES {
+            if fr + 1 >= D::FRAMES {
                 return false;
             }
             let r0 = d.has_reg(fr, 0);
             for r in 0..=5 {
                 d.clear_reg(fr, r);
             }
-            d.regs[fr + 1] = u16::from(r0);
-            d.slots[fr + 1] = 0;
+            d.set_regs(fr + 1, u16::from(r0));
+            d.set_slots(fr + 1, 0);
             *frame = fr + 1;
         }
         Op::Ja { .. } | Op::MayGoto { .. } | Op::LddwHigh => {}
@@ -302,6 +215,7 @@ fn back_one(ops: &[Op], raw: bool, h: &Hist, frame: &mut usize, d: &mut Marks) -
 /// is already marked everywhere, so demanding them again adds nothing — true
 /// after `h` ran. Mirrors [`back_one`]: a value stays known when everything a
 /// backtrack through `h` would add is known.
+#[inline]
 pub fn known_after(ops: &[Op], raw: bool, h: &Hist, frame: usize, k: &mut Marks) {
     let fr = frame;
     let Some(op) = ops.get(h.pc as usize) else {
@@ -398,18 +312,18 @@ pub fn known_after(ops: &[Op], raw: bool, h: &Hist, frame: usize, k: &mut Marks)
 
 /// What of `d` is a scalar in `frames` (registers and spilled registers); marks
 /// on anything else say nothing.
-fn scalars_only(frames: &[Frame], d: &Marks) -> Marks {
-    let mut out = Marks::default();
-    for (f, fr) in frames.iter().enumerate().take(MAX_FRAMES) {
-        let mut m = d.regs[f] & 0x7ff;
+fn scalars_only<D: Demand>(frames: &[Frame], d: &D) -> D {
+    let mut out = D::default();
+    for (f, fr) in frames.iter().enumerate().take(D::FRAMES) {
+        let mut m = d.regs(f) & 0x7ff;
         while m != 0 {
             let r = m.trailing_zeros() as usize;
             m &= m - 1;
             if fr.regs[r].kind == Kind::Scalar {
-                out.regs[f] |= 1 << r;
+                out.set_reg(f, r);
             }
         }
-        let mut s = d.slots[f];
+        let mut s = d.slots(f);
         while s != 0 {
             let i = s.trailing_zeros() as usize;
             s &= s - 1;
@@ -448,10 +362,10 @@ impl Scalars {
     }
 
     /// What of `d` is a scalar: [`scalars_only`] of the frame.
-    fn filter(&self, d: &Marks) -> Marks {
-        let mut out = Marks::default();
-        out.regs[0] = d.regs[0] & self.regs;
-        out.slots[0] = d.slots[0] & self.slots;
+    fn filter<D: Demand>(&self, d: &D) -> D {
+        let mut out = D::default();
+        out.set_regs(0, d.regs(0) & self.regs);
+        out.set_slots(0, d.slots(0) & self.slots);
         out
     }
 }
@@ -492,12 +406,22 @@ impl Checker<'_> {
     /// Walks back from a position (`hist` executed since the recorded state
     /// `parent`, in frame `frame`) marking what `d` derives from in every
     /// recorded state passed. Returns whether a mark was added.
-    fn backtrack(
+    fn backtrack(&mut self, hist: &[Hist], parent: Option<u32>, frame: usize, d: Marks) -> bool {
+        if self.cfg.calls {
+            self.walk_back(hist, parent, frame, d)
+        } else {
+            self.walk_back(hist, parent, frame, OneFrame::from_marks(&d))
+        }
+    }
+
+    /// [`Checker::backtrack`] on a set of marks `D` that holds every frame
+    /// the program's paths may have.
+    fn walk_back<D: Demand>(
         &mut self,
         hist: &[Hist],
         parent: Option<u32>,
         mut frame: usize,
-        mut d: Marks,
+        mut d: D,
     ) -> bool {
         let raw = self.prog.prog_type == ProgType::Raw;
         let cfg = self.cfg;
@@ -537,7 +461,7 @@ impl Checker<'_> {
             if d.is_empty() {
                 return changed;
             }
-            v.prec.add(&d);
+            d.add_to(&mut v.prec);
             changed = true;
             let seg = v.hist.clone();
             for k in seg.rev() {

@@ -3,6 +3,7 @@
 //! that lets may_goto loops converge.
 
 use super::bounds::Scalar;
+use super::marks::Demand;
 use super::precise::Marks;
 use super::state::{Byte, Frame, Kind, RegState, Slot, State};
 

@@ -149,24 +149,26 @@ fn forward(ops: &[Op], raw: bool, spilled: bool, ordered: bool) -> (Vec<Option<R
             _ => {}
         }
         v[10] = 0;
+        // Joins `v` into the registers on entry to `t`, in place.
         let mut succ = |t: usize| {
-            if t < n {
-                let new = match at[t] {
-                    None => v,
-                    Some(old) => {
-                        let mut j = old;
-                        for (a, b) in j.iter_mut().zip(v.iter()) {
-                            *a = join(*a, *b);
-                        }
-                        j
-                    }
-                };
-                if at[t] != Some(new) {
-                    at[t] = Some(new);
-                    if !ordered {
-                        work.push(t);
-                    }
+            let changed = match at.get_mut(t) {
+                None => false,
+                Some(slot @ None) => {
+                    *slot = Some(v);
+                    true
                 }
+                Some(Some(old)) => {
+                    let mut changed = false;
+                    for (a, &b) in old.iter_mut().zip(v.iter()) {
+                        let j = join(*a, b);
+                        changed |= j != *a;
+                        *a = j;
+                    }
+                    changed
+                }
+            };
+            if changed && !ordered {
+                work.push(t);
             }
         };
         if let Some(t) = op.target(pc) {
