@@ -407,6 +407,10 @@ impl MacroAssembler for A64Masm {
         self.asm.mov_rr(true, LIMIT, r(VReg::T0));
     }
 
+    fn limit_add(&mut self, k: i32) {
+        self.add_imm(true, LIMIT, LIMIT, k as i64);
+    }
+
     fn branch_limit(&mut self, op: JmpOp, a: VReg, l: Label) {
         self.asm.cmp_rr(true, r(a), LIMIT);
         let cond = match op {
