@@ -31,10 +31,10 @@ use super::guarded::{after_guard, Sink};
 use super::Lowering;
 use crate::buffer::Label;
 use crate::guard_loop::GuardLoop;
-use crate::masm::{BinOp, MacroAssembler, Operand, VReg};
+use crate::masm::{MacroAssembler, VReg};
 use crate::regflow::{bit, effects};
 use alloc::vec::Vec;
-use bpf_bridge::isa::{decode_one, Insn, JmpOp, Op, OpSink, Reg, Src, Width};
+use bpf_bridge::isa::{decode_one, Insn, JmpOp, Op, OpSink, Reg, Src};
 
 /// Body slots (between the guard and the latch) of a loop unrolled at most.
 const MAX_BODY: usize = 24;
@@ -96,13 +96,11 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         .collect::<Option<Vec<Label>>>() else {
             return;
         };
-        let (p, t0, w) = (VReg::bpf(l.p), VReg::T0, Width::W64);
+        let p = VReg::bpf(l.p);
         // Not two iterations: only the last.
-        if !self.m.add_copy(w, t0, p, l.k) {
-            self.m.mov(w, t0, Operand::Reg(p));
-            self.m.alu(w, BinOp::Add, t0, Operand::Imm(l.k));
-        }
-        self.m.branch_limit(JmpOp::Ge, t0, self.first.nth(first));
+        self.m.lea(VReg::T0, p, l.k);
+        self.m
+            .branch_limit(JmpOp::Ge, VReg::T0, self.first.nth(first));
         self.m.limit_add(-l.k);
         let top = self.m.new_label();
         self.m.bind(top);
