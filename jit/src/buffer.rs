@@ -240,6 +240,14 @@ impl Label {
     pub fn nth(self, i: usize) -> Label {
         Label(self.0 + i as u32)
     }
+
+    /// The label whose [`Label::nth`]`(i)` is this one, if labels go back
+    /// that far: a block of labels named by the slots it stands for, from
+    /// slot `i` on, though made apart from the slots' own.
+    pub fn back(self, i: usize) -> Option<Label> {
+        let i = u32::try_from(i).ok()?;
+        self.0.checked_sub(i).map(Label)
+    }
 }
 
 impl<K: LabelUse> CodeBuffer<K> {

@@ -367,13 +367,18 @@ fn body(
 }
 
 #[cfg(all(test, feature = "std"))]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use bpf_bridge::asm::assemble;
 
     /// The loops [`find`] sees in the loop of `bench/loops/byte_count.s`
     /// with `body` after the load and `tail` after the loop.
     fn loops(body: &str, tail: &str) -> Vec<GuardLoop> {
+        strided(1, body, tail).1
+    }
+
+    /// The same loop with a stride of `k` bytes: its slots and the loops.
+    pub(crate) fn strided(k: i32, body: &str, tail: &str) -> (Vec<Insn>, Vec<GuardLoop>) {
         let text = format!(
             "    ldxw %r2, [%r1+0]
     ldxw %r3, [%r1+4]
@@ -381,7 +386,7 @@ mod tests {
     mov %r4, 0
 loop:
     mov %r5, %r2
-    add %r5, 1
+    add %r5, {k}
     jgt %r5, %r3, done
 {body}
     mov %r2, %r5
@@ -397,7 +402,8 @@ done:
             accesses: alloc::vec![Access::Proven; insns.len()],
             max_stack: 0,
         };
-        find(&insns, &facts, 1)
+        let loops = find(&insns, &facts, 1);
+        (insns, loops)
     }
 
     fn found(body: &str, tail: &str) -> usize {

@@ -20,6 +20,7 @@ use bpf_bridge::program::{helper_id, MapDef};
 mod combine;
 mod guarded;
 mod invert;
+mod unroll;
 
 /// Bytes of eBPF stack per frame.
 pub const FRAME_SIZE: i32 = 512;
@@ -90,6 +91,11 @@ struct Lowering<'a, M: MacroAssembler> {
     guard_armed: bool,
     /// Whether that loop's `p += k` was emitted before its advance.
     guard_hoisted: bool,
+    /// What that loop's advance adds to `p` (`k`, but for the copies of an
+    /// unrolled body: `lower/unroll.rs`).
+    guard_step: i32,
+    /// Whether that loop is unrolled (its latch then has no code).
+    guard_unrolled: bool,
 }
 
 /// Decodes and lowers a program in one pass with `m`; `shape` is
@@ -158,6 +164,8 @@ pub fn lower<M: MacroAssembler>(
         guard_loops,
         guard_armed: false,
         guard_hoisted: false,
+        guard_step: 0,
+        guard_unrolled: false,
     };
     let exit = l.m.new_label();
     l.m.entry(&frame, first);

@@ -297,6 +297,12 @@ pub trait MacroAssembler {
     fn branch_limit(&mut self, op: JmpOp, a: VReg, l: Label) {
         let _ = (op, a, l);
     }
+    /// Adds `k` to the loop-limit register (the 2x unrolled loops of
+    /// `lower/unroll.rs` test against the limit less a stride). Only called
+    /// after [`MacroAssembler::loop_limit`], with a sum that does not wrap.
+    fn limit_add(&mut self, k: i32) {
+        let _ = k;
+    }
     /// Jump if the u64 at `ctx + off` is not zero.
     fn branch_ctx_nonzero(&mut self, off: i32, l: Label);
 

@@ -48,6 +48,7 @@ impl<M: MacroAssembler> Lowering<'_, M> {
                 // From here on every slot of the loop is as `find` saw it
                 // (none is fused into another, no jump waits before one).
                 self.guard_armed = true;
+                self.guard_step = l.k;
                 if !l.by_pointer {
                     self.next_guard = l.guard();
                     return false;
@@ -76,20 +77,21 @@ impl<M: MacroAssembler> Lowering<'_, M> {
             };
             let t = self.target(pc, off as i64);
             self.guard_test(&l, false, self.first.nth(t));
-            self.next_guard = match (l.by_pointer, l.hoist_mask) {
-                (false, _) => l.latch - 1,
-                (true, 0) => l.advance,
-                (true, _) => l.hoist_from,
-            };
+            self.next_guard = after_guard(&l);
+            self.unroll(&l, self.first.nth(t));
         } else if pc == l.advance {
             if !self.guard_hoisted {
-                self.m
-                    .alu(Width::W64, BinOp::Add, v(l.p), Operand::Imm(l.k));
+                let k = Operand::Imm(self.guard_step);
+                self.m.alu(Width::W64, BinOp::Add, v(l.p), k);
             }
             self.next_guard = l.latch - 1;
         } else if pc == l.latch - 1 {
             // The counter's add: nothing reads it.
             self.next_guard = l.latch;
+        } else if self.guard_unrolled {
+            // The latch of an unrolled loop: its body ran once more, the
+            // last time (`lower/unroll.rs`); the exit follows.
+            self.next_loop();
         } else {
             // The latch: the guard's test again, back into the body while it
             // passes; its exit (B + 1) follows.
@@ -124,8 +126,8 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         let allowed = (l.hoist_mask >> (pc - l.hoist_from).min(63)) & 1 == 1;
 
         if !self.guard_hoisted && allowed && pc >= self.fused && self.waiting.is_none() {
-            let p = VReg::bpf(l.p);
-            self.m.alu(Width::W64, BinOp::Add, p, Operand::Imm(l.k));
+            let (p, k) = (VReg::bpf(l.p), Operand::Imm(self.guard_step));
+            self.m.alu(Width::W64, BinOp::Add, p, k);
             self.guard_hoisted = true;
         }
         self.next_guard = if self.guard_hoisted {
@@ -139,6 +141,16 @@ impl<M: MacroAssembler> Lowering<'_, M> {
         self.guard_loops.remove(0);
         self.guard_armed = false;
         self.guard_hoisted = false;
+        self.guard_unrolled = false;
         self.next_guard = self.guard_loops.first().map_or(usize::MAX, |l| l.head);
+    }
+}
+
+/// The slot of `l` whose code comes next after its guard's.
+pub(super) fn after_guard(l: &GuardLoop) -> usize {
+    match (l.by_pointer, l.hoist_mask) {
+        (false, _) => l.latch - 1,
+        (true, 0) => l.advance,
+        (true, _) => l.hoist_from,
     }
 }

@@ -11,3 +11,4 @@ mod inverted;
 mod loops;
 mod ops;
 mod random;
+mod unrolled;

@@ -224,6 +224,14 @@ impl Asm {
     pub fn tst_rr(&mut self, wide: bool, rn: XReg, rm: XReg) {
         self.emit(0x6a00_0000 | sf(wide) | rrr(XReg::ZR, rn, rm));
     }
+    /// `csel rd, rn, rm, c`: `rd = c ? rn : rm`.
+    pub fn csel(&mut self, wide: bool, rd: XReg, rn: XReg, rm: XReg, c: Cond) {
+        self.emit(0x1a80_0000 | sf(wide) | rrr(rd, rn, rm) | (c as u32) << 12);
+    }
+    /// `csinc rd, rn, rm, c`: `rd = c ? rn : rm + 1`.
+    pub fn csinc(&mut self, wide: bool, rd: XReg, rn: XReg, rm: XReg, c: Cond) {
+        self.emit(0x1a80_0400 | sf(wide) | rrr(rd, rn, rm) | (c as u32) << 12);
+    }
     /// `mov rd, rm` (32-bit form zero-extends).
     pub fn mov_rr(&mut self, wide: bool, rd: XReg, rm: XReg) {
         self.orr_rr(wide, rd, XReg::ZR, rm);

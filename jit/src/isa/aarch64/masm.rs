@@ -7,7 +7,7 @@ use super::asm::{Asm, Cond, Imm12, MemOp, SImm9, UImm12Scaled};
 use super::regs::{XReg, LIMIT, MAP, MAP16, S0, S1, S2, S3};
 use crate::abi;
 use crate::buffer::{BufferError, Label, Offsets};
-use crate::masm::{BinOp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
+use crate::masm::{BinOp, Cmp, DivOp, Frame, HostFn, MacroAssembler, Operand, VReg};
 use alloc::vec::Vec;
 use bpf_bridge::isa::{AtomicOp, JmpOp, Size, Width};
 
@@ -92,6 +92,42 @@ impl A64Masm {
         } else {
             self.asm.mov_imm(S3, off as i64 as u64);
             self.asm.mem_reg(op, rt, rn, S3);
+        }
+    }
+
+    /// Sets the flags for `c` and returns the condition that holds when it does.
+    fn compare(&mut self, c: Cmp) -> Cond {
+        let (wide, a) = (w64(c.w), r(c.a));
+        if c.op == JmpOp::Set {
+            let b = self.reg_of(c.w, c.b, S0);
+            self.asm.tst_rr(wide, a, b);
+            return Cond::Ne;
+        }
+        match c.b {
+            Operand::Imm(i) if Imm12::try_from(i as i64).is_ok() => {
+                let i = Imm12::try_from(i as i64).unwrap_or(Imm12::try_from(0).expect("0"));
+                self.asm.cmp_ri(wide, a, i);
+            }
+            Operand::Imm(i) if Imm12::try_from(-(i as i64)).is_ok() => {
+                let i = Imm12::try_from(-(i as i64)).unwrap_or(Imm12::try_from(0).expect("0"));
+                self.asm.cmn_ri(wide, a, i);
+            }
+            b => {
+                let b = self.reg_of(c.w, b, S0);
+                self.asm.cmp_rr(wide, a, b);
+            }
+        }
+        match c.op {
+            JmpOp::Eq => Cond::Eq,
+            JmpOp::Ne => Cond::Ne,
+            JmpOp::Gt => Cond::Hi,
+            JmpOp::Ge => Cond::Hs,
+            JmpOp::Lt => Cond::Lo,
+            JmpOp::Le => Cond::Ls,
+            JmpOp::Sgt => Cond::Gt,
+            JmpOp::Sge => Cond::Ge,
+            JmpOp::Slt => Cond::Lt,
+            _ => Cond::Le,
         }
     }
 
@@ -356,55 +392,50 @@ impl MacroAssembler for A64Masm {
     }
 
     fn branch(&mut self, w: Width, op: JmpOp, a: VReg, b: Operand, l: Label) {
-        let wide = w64(w);
-        let a = r(a);
-        if op == JmpOp::Set {
-            let b = self.reg_of(w, b, S0);
-            self.asm.tst_rr(wide, a, b);
-            return self.asm.bcond(Cond::Ne, l);
+        if let (Operand::Imm(0), JmpOp::Eq | JmpOp::Ne) = (b, op) {
+            return self.asm.cbz(w64(w), op == JmpOp::Ne, r(a), l);
         }
-        let cond = match op {
-            JmpOp::Eq => Cond::Eq,
-            JmpOp::Ne => Cond::Ne,
-            JmpOp::Gt => Cond::Hi,
-            JmpOp::Ge => Cond::Hs,
-            JmpOp::Lt => Cond::Lo,
-            JmpOp::Le => Cond::Ls,
-            JmpOp::Sgt => Cond::Gt,
-            JmpOp::Sge => Cond::Ge,
-            JmpOp::Slt => Cond::Lt,
-            _ => Cond::Le,
-        };
-        match b {
-            Operand::Imm(0) if matches!(op, JmpOp::Eq | JmpOp::Ne) => {
-                return self.asm.cbz(wide, op == JmpOp::Ne, a, l);
-            }
-            Operand::Imm(i) if Imm12::try_from(i as i64).is_ok() => {
-                self.asm.cmp_ri(
-                    wide,
-                    a,
-                    Imm12::try_from(i as i64).unwrap_or(Imm12::try_from(0).expect("0")),
-                );
-            }
-            Operand::Imm(i) if Imm12::try_from(-(i as i64)).is_ok() => {
-                self.asm.cmn_ri(
-                    wide,
-                    a,
-                    Imm12::try_from(-(i as i64)).unwrap_or(Imm12::try_from(0).expect("0")),
-                );
-            }
-            _ => {
-                let b = self.reg_of(w, b, S0);
-                self.asm.cmp_rr(wide, a, b);
-            }
-        }
+        let cond = self.compare(Cmp { w, op, a, b });
         self.asm.bcond(cond, l);
+    }
+
+    const ALU_UNLESS: bool = true;
+
+    /// A count (`dst += 1` at 64 bits) as one `csinc`, a 64-bit copy as one
+    /// `csel`; anything else computed in T0 and kept by a `csel`.
+    fn alu_unless(&mut self, c: Cmp, w: Width, op: Option<BinOp>, dst: VReg, src: Operand) -> bool {
+        let d = r(dst);
+        if let (Some(BinOp::Add), Operand::Imm(1), true) = (op, src, w64(w)) {
+            let cond = self.compare(c);
+            self.asm.csinc(true, d, d, d, cond);
+            return true;
+        }
+        let t = VReg::T0;
+        match (op, src) {
+            (None, Operand::Reg(s)) if w64(w) => {
+                let cond = self.compare(c);
+                self.asm.csel(true, d, d, r(s), cond);
+                return true;
+            }
+            (None, _) => self.mov(w, t, src),
+            (Some(op), _) => {
+                self.asm.mov_rr(true, r(t), d);
+                self.alu(w, op, t, src);
+            }
+        }
+        let cond = self.compare(c);
+        self.asm.csel(true, d, d, r(t), cond);
+        true
     }
 
     const LOOP_LIMIT: bool = true;
 
     fn limit_from_t0(&mut self) {
         self.asm.mov_rr(true, LIMIT, r(VReg::T0));
+    }
+
+    fn limit_add(&mut self, k: i32) {
+        self.add_imm(true, LIMIT, LIMIT, k as i64);
     }
 
     fn branch_limit(&mut self, op: JmpOp, a: VReg, l: Label) {

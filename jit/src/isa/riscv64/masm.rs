@@ -497,6 +497,10 @@ impl MacroAssembler for Rv64Masm {
         self.asm.mv(LIMIT, r(VReg::T0));
     }
 
+    fn limit_add(&mut self, k: i32) {
+        self.add_imm(LIMIT, LIMIT, k as i64);
+    }
+
     fn branch_limit(&mut self, op: JmpOp, a: VReg, l: Label) {
         let a = r(a);
         let (cc, x, y) = match op {

@@ -640,7 +640,10 @@ impl MacroAssembler for X64Masm {
             self.asm.imul_rri(true, T2, T2, k);
         }
         self.asm.alu_rr(Alu::Add, true, T2, r(p));
-        self.asm.alu_ri(Alu::Add, true, T2, k);
+        match k.checked_neg() {
+            Some(m) if k < 0 => self.asm.alu_ri(Alu::Sub, true, T2, m),
+            _ => self.asm.alu_ri(Alu::Add, true, T2, k),
+        }
         self.asm.alu_rr(Alu::Cmp, true, T2, r(e));
         self.asm.cmov_rr(Cond::A, true, T2, r(e));
         if by_pointer && k > 1 {
@@ -653,6 +656,13 @@ impl MacroAssembler for X64Masm {
     fn branch_limit(&mut self, op: JmpOp, a: VReg, l: Label) {
         self.asm.alu_rr(Alu::Cmp, true, r(a), T2);
         self.asm.jcc(Self::cond(op), l);
+    }
+
+    fn limit_add(&mut self, k: i32) {
+        match k.checked_neg() {
+            Some(m) if k < 0 => self.asm.alu_ri(Alu::Sub, true, T2, m),
+            _ => self.asm.alu_ri(Alu::Add, true, T2, k),
+        }
     }
 
     fn alu_unless(&mut self, c: Cmp, w: Width, op: Option<BinOp>, dst: VReg, src: Operand) -> bool {
