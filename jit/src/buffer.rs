@@ -104,45 +104,6 @@ impl Moves {
     }
 }
 
-/// The padding before positions asked mostly in increasing order (the
-/// labels of consecutive slots): a search only when a position leaves the
-/// stretch between two pads the last one was in.
-struct PadCursor<'a> {
-    pads: &'a [(u32, u32)],
-    /// The stretch `lo..hi` and the padding before it.
-    lo: u32,
-    hi: u32,
-    pad: u32,
-}
-
-impl<'a> PadCursor<'a> {
-    fn new(pads: &'a [(u32, u32)]) -> Self {
-        // An empty stretch: the first position searches.
-        PadCursor {
-            pads,
-            lo: 0,
-            hi: 0,
-            pad: 0,
-        }
-    }
-
-    /// The padding up to and including `pos` (as [`Moves::place`] adds).
-    #[inline]
-    fn before(&mut self, pos: u32) -> u32 {
-        if pos.wrapping_sub(self.lo) >= self.hi.wrapping_sub(self.lo) {
-            self.find(pos);
-        }
-        self.pad
-    }
-
-    #[cold]
-    fn find(&mut self, pos: u32) {
-        let i = self.pads.partition_point(|&(p, _)| p <= pos);
-        (self.lo, self.pad) = if i == 0 { (0, 0) } else { self.pads[i - 1] };
-        self.hi = self.pads.get(i).map_or(u32::MAX, |&(p, _)| p);
-    }
-}
-
 /// The [`ROOM`] bytes at `at` of `code`, no later than a fixup's place:
 /// `use_label` made room there, and the code only grows until it is laid out.
 fn room_at(code: &mut [u8], at: usize) -> &mut [u8; ROOM] {
@@ -178,23 +139,7 @@ impl Offsets {
 
     /// The final offset of every label, in order.
     pub fn to_vec(&self) -> Vec<u32> {
-        let (labels, moves) = (&self.labels, &self.moves);
-        if moves.saved.is_empty() && moves.pads.is_empty() {
-            labels.iter().map(|b| b.pos).collect()
-        } else if moves.pads.is_empty() {
-            // (`saved` has an entry for every count of fixups.)
-            let saved = &moves.saved[..];
-            labels
-                .iter()
-                .map(|b| b.pos.wrapping_sub(saved[b.fixups_before as usize]))
-                .collect()
-        } else {
-            let mut pads = PadCursor::new(&moves.pads);
-            labels
-                .iter()
-                .map(|b| moves.shrunk(b.pos, b.fixups_before) + pads.before(b.pos))
-                .collect()
-        }
+        (0..self.len()).filter_map(|i| self.get(i)).collect()
     }
 }
 
@@ -681,27 +626,5 @@ impl<K: LabelUse> CodeBuffer<K> {
             saved,
             pads: Vec::new(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Moves, PadCursor};
-
-    /// The cursor gives the padding [`Moves::place`] adds, for positions in
-    /// order, out of order, on pads and past them.
-    #[test]
-    fn pad_cursor_matches_place() {
-        let moves = Moves {
-            saved: Vec::new(),
-            pads: vec![(10, 3), (20, 3), (40, 9)],
-        };
-        let mut cursor = PadCursor::new(&moves.pads);
-        let positions = [
-            0, 5, 10, 11, 19, 20, 21, 39, 40, 41, 100, 3, 20, 15, 45, 9, 10, 0,
-        ];
-        for pos in positions {
-            assert_eq!(cursor.before(pos), moves.place(pos, 0) - pos, "{pos}");
-        }
     }
 }
