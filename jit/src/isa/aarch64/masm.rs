@@ -16,6 +16,23 @@ pub struct A64Masm {
     pub asm: Asm,
 }
 
+/// The condition under which a compare's flags say `op` holds (`jset`
+/// aside: a `tst` gives `Ne`).
+fn cond_of(op: JmpOp) -> Cond {
+    match op {
+        JmpOp::Eq => Cond::Eq,
+        JmpOp::Ne => Cond::Ne,
+        JmpOp::Gt => Cond::Hi,
+        JmpOp::Ge => Cond::Hs,
+        JmpOp::Lt => Cond::Lo,
+        JmpOp::Le => Cond::Ls,
+        JmpOp::Sgt => Cond::Gt,
+        JmpOp::Sge => Cond::Ge,
+        JmpOp::Slt => Cond::Lt,
+        _ => Cond::Le,
+    }
+}
+
 #[inline]
 fn r(v: VReg) -> XReg {
     debug_assert!(v.idx() < VReg::COUNT);
@@ -103,32 +120,19 @@ impl A64Masm {
             self.asm.tst_rr(wide, a, b);
             return Cond::Ne;
         }
-        match c.b {
-            Operand::Imm(i) if Imm12::try_from(i as i64).is_ok() => {
-                let i = Imm12::try_from(i as i64).unwrap_or(Imm12::try_from(0).expect("0"));
-                self.asm.cmp_ri(wide, a, i);
-            }
-            Operand::Imm(i) if Imm12::try_from(-(i as i64)).is_ok() => {
-                let i = Imm12::try_from(-(i as i64)).unwrap_or(Imm12::try_from(0).expect("0"));
-                self.asm.cmn_ri(wide, a, i);
-            }
-            b => {
-                let b = self.reg_of(c.w, b, S0);
-                self.asm.cmp_rr(wide, a, b);
-            }
+        let imm = match c.b {
+            Operand::Imm(i) => Some(i as i64),
+            Operand::Reg(_) => None,
+        };
+        if let Some(i) = imm.and_then(|i| Imm12::try_from(i).ok()) {
+            self.asm.cmp_ri(wide, a, i);
+        } else if let Some(i) = imm.and_then(|i| Imm12::try_from(-i).ok()) {
+            self.asm.cmn_ri(wide, a, i);
+        } else {
+            let b = self.reg_of(c.w, c.b, S0);
+            self.asm.cmp_rr(wide, a, b);
         }
-        match c.op {
-            JmpOp::Eq => Cond::Eq,
-            JmpOp::Ne => Cond::Ne,
-            JmpOp::Gt => Cond::Hi,
-            JmpOp::Ge => Cond::Hs,
-            JmpOp::Lt => Cond::Lo,
-            JmpOp::Le => Cond::Ls,
-            JmpOp::Sgt => Cond::Gt,
-            JmpOp::Sge => Cond::Ge,
-            JmpOp::Slt => Cond::Lt,
-            _ => Cond::Le,
-        }
+        cond_of(c.op)
     }
 
     /// `rd = rn + imm` for any 64-bit immediate.
@@ -440,13 +444,7 @@ impl MacroAssembler for A64Masm {
 
     fn branch_limit(&mut self, op: JmpOp, a: VReg, l: Label) {
         self.asm.cmp_rr(true, r(a), LIMIT);
-        let cond = match op {
-            JmpOp::Gt => Cond::Hi,
-            JmpOp::Ge => Cond::Hs,
-            JmpOp::Lt => Cond::Lo,
-            _ => Cond::Ls,
-        };
-        self.asm.bcond(cond, l);
+        self.asm.bcond(cond_of(op), l);
     }
 
     fn count_down(&mut self, off: i32, l: Label) {
